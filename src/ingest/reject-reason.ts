@@ -1,0 +1,24 @@
+/** Every reason a message can be rejected for: the `reason` label of chanfitness_events_rejected_total. */
+export const REJECT_REASONS = [
+  /** Over the 64 KiB message limit. */
+  'too_large',
+  /** Not JSON. */
+  'invalid_json',
+  /** JSON, but not the shape of the lnd message the subject carries. */
+  'invalid_shape',
+  /** A `type` lnd does not have. */
+  'unknown_type',
+  /** Not a 33-byte compressed public key in hex. */
+  'invalid_pubkey',
+  /** Not `<64 hex txid>:<output index>`. */
+  'invalid_channel_point',
+  /** Not an RFC 3339 timestamp. */
+  'invalid_timestamp',
+  /** More than 5 minutes ahead of the exporter's clock. */
+  'future_timestamp',
+  /** An open for a channel the store already has. */
+  'duplicate_channel',
+  /** A close for a channel (or peer) the store does not know. */
+  'unknown_channel',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -1,0 +1,50 @@
+/**
+ * lnd's channel and peer events as the store needs them, decoded from the JSON
+ * lnd's REST API and lncli print (proto field names, enums as strings).
+ */
+
+/** lnd's ChannelEventUpdate.UpdateType values. */
+export const CHANNEL_EVENT_TYPES = [
+  'OPEN_CHANNEL',
+  'CLOSED_CHANNEL',
+  'ACTIVE_CHANNEL',
+  'INACTIVE_CHANNEL',
+  'PENDING_OPEN_CHANNEL',
+  'FULLY_RESOLVED_CHANNEL',
+  'CHANNEL_FUNDING_TIMEOUT',
+  'CHANNEL_UPDATE',
+] as const;
+export type ChannelEventType = (typeof CHANNEL_EVENT_TYPES)[number];
+
+/** lnd's PeerEvent.EventType values. */
+export const PEER_EVENT_TYPES = ['PEER_ONLINE', 'PEER_OFFLINE'] as const;
+export type PeerEventType = (typeof PEER_EVENT_TYPES)[number];
+
+/** A decoded ChannelEventUpdate. Only opens and closes change the store. */
+export type ChannelEventMessage =
+  | {
+      readonly type: 'OPEN_CHANNEL' | 'CLOSED_CHANNEL';
+      /** Remote node pubkey, lower-case hex (66 chars). */
+      readonly pubkey: string;
+      /** `<funding txid hex>:<output index>`, txid lower-case. */
+      readonly channelPoint: string;
+      /** Payload timestamp (ms since epoch), when the message has one. */
+      readonly timestamp: number | undefined;
+    }
+  | {
+      readonly type: Exclude<ChannelEventType, 'OPEN_CHANNEL' | 'CLOSED_CHANNEL'>;
+      readonly timestamp: number | undefined;
+    };
+
+/** A decoded PeerEvent. */
+export interface PeerEventMessage {
+  readonly type: PeerEventType;
+  readonly pubkey: string;
+  readonly timestamp: number | undefined;
+}
+
+/** An open channel of a ListChannelsResponse. */
+export interface ListedChannel {
+  readonly pubkey: string;
+  readonly channelPoint: string;
+}

@@ -1,0 +1,434 @@
+import type { Clock } from '../clock.js';
+import { StoreError } from './errors.js';
+import type { OnlinePeriod } from './online-log.js';
+import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
+
+/** Why the store could not apply an otherwise well-formed event. */
+export type StoreRejection = 'duplicate_channel' | 'unknown_channel';
+
+/** Notifications for the shell (logs, counters); the store never needs them to be there. */
+export interface StoreObserver {
+  rejected?(reason: StoreRejection, pubkey: string, channelPoint: string, message: string): void;
+  reordered?(pubkey: string, eventTime: number, appliedTime: number): void;
+  recordReadFailed?(pubkey: string, err: unknown): void;
+}
+
+/** What the store is given, as lnd's chanfitness.Config. */
+export interface ChannelEventStoreConfig {
+  /** The lnd node whose events these are. */
+  readonly node: string;
+  readonly clock: Clock;
+  /** Reads a peer's persisted flap record; undefined when there is none. */
+  readonly readFlapRecord: (pubkey: string) => Promise<FlapRecord | undefined>;
+  /** Connectivity from the node's bootstrap list of peers, when it has been read. */
+  readonly bootstrapConnectivity?: (pubkey: string) => boolean | undefined;
+  readonly observer?: StoreObserver;
+}
+
+/** lnd's ChannelInfo, in milliseconds. */
+export interface ChannelInfo {
+  readonly lifetime: number;
+  readonly uptime: number;
+}
+
+/** Uptime over a window already clamped to the channel's lifetime. */
+export interface UptimeWindow {
+  readonly from: number;
+  readonly to: number;
+  readonly uptime: number;
+}
+
+/** A flap count as FlapCount answers it: in memory first, then persisted. */
+export interface FlapCountAnswer {
+  readonly count: number;
+  readonly lastFlap: number | undefined;
+  /** True when the peer is monitored in memory. */
+  readonly tracked: boolean;
+}
+
+/** Where an added channel comes from: an open event, or the start-up list of channels. */
+export type ChannelSource = 'event' | 'bootstrap';
+
+type Operation =
+  | {
+      readonly kind: 'open';
+      readonly pubkey: string;
+      readonly channelPoint: string;
+      readonly time: number;
+      readonly source: ChannelSource;
+    }
+  | {
+      readonly kind: 'close';
+      readonly pubkey: string;
+      readonly channelPoint: string;
+      readonly time: number;
+    }
+  | {
+      readonly kind: 'peer';
+      readonly pubkey: string;
+      readonly online: boolean;
+      readonly time: number;
+    };
+
+interface PeerState {
+  /** State of the latest peer event seen; undefined before any. */
+  online: boolean | undefined;
+  /** Time of the latest applied event concerning the peer: time never runs backwards. */
+  latest: number;
+}
+
+interface LoadedRecord {
+  readonly record: FlapRecord | undefined;
+  readonly merged: boolean;
+}
+
+/**
+ * The channel event store of one lnd node, with exactly the semantics of lnd's
+ * chanfitness.ChannelEventStore, event times taken from the events, and uptime
+ * over any window.
+ *
+ * Everything is synchronous but reading a peer's persisted flap record, which
+ * the monitor needs when it is created. While that read is in flight, the
+ * peer's later events wait in a queue of their own and are applied in order
+ * when it settles; other peers' events go on. A read that fails still creates
+ * the monitor (the peer's events must not be lost) and leaves it unmerged:
+ * retryRecordReads() folds the record in once the backend answers again.
+ */
+export class ChannelEventStore {
+  readonly node: string;
+  private readonly monitors = new Map<string, PeerMonitor>();
+  private readonly channelIndex = new Map<string, ChannelView>();
+  private readonly peerStates = new Map<string, PeerState>();
+  /** Peers whose record read is in flight, with the events waiting for it. */
+  private readonly pending = new Map<string, Operation[]>();
+  private readonly settled = new Set<() => void>();
+  private reorderedCount = 0;
+
+  constructor(private readonly config: ChannelEventStoreConfig) {
+    this.node = config.node;
+  }
+
+  // ---- events ----------------------------------------------------------------
+
+  /** A channel opened (or was listed at start-up, when source is 'bootstrap'). */
+  openChannel(
+    pubkey: string,
+    channelPoint: string,
+    time: number,
+    source: ChannelSource = 'event',
+  ): void {
+    this.submit({ kind: 'open', pubkey, channelPoint, time, source });
+  }
+
+  closeChannel(pubkey: string, channelPoint: string, time: number): void {
+    this.submit({ kind: 'close', pubkey, channelPoint, time });
+  }
+
+  peerEvent(pubkey: string, online: boolean, time: number): void {
+    this.submit({ kind: 'peer', pubkey, online, time });
+  }
+
+  // ---- queries ---------------------------------------------------------------
+
+  /** A monitored peer. */
+  peer(pubkey: string): PeerView | undefined {
+    return this.monitors.get(pubkey);
+  }
+
+  /** Every monitored peer, live (no copy). */
+  peers(): IterableIterator<PeerView> {
+    return this.monitors.values();
+  }
+
+  get peerCount(): number {
+    return this.monitors.size;
+  }
+
+  channel(channelPoint: string): ChannelView | undefined {
+    return this.channelIndex.get(channelPoint);
+  }
+
+  /** Every tracked channel, live (no copy). */
+  channels(): IterableIterator<ChannelView> {
+    return this.channelIndex.values();
+  }
+
+  get channelCount(): number {
+    return this.channelIndex.size;
+  }
+
+  /** Events applied at a later time than their own because the peer had seen a later one. */
+  get reorderedTotal(): number {
+    return this.reorderedCount;
+  }
+
+  /** Peers whose record read is still in flight. */
+  get pendingReads(): number {
+    return this.pending.size;
+  }
+
+  /** The latest peer event seen for the peer, else the bootstrap list, else offline. */
+  connectivity(pubkey: string): boolean {
+    return (
+      this.peerStates.get(pubkey)?.online ?? this.config.bootstrapConnectivity?.(pubkey) ?? false
+    );
+  }
+
+  /** lnd's GetChanInfo. */
+  getChanInfo(channelPoint: string, pubkey: string): ChannelInfo {
+    const monitor = this.monitors.get(pubkey);
+    if (monitor === undefined) {
+      throw new StoreError('PEER_NOT_FOUND', `peer ${pubkey} not found in event store`);
+    }
+    const channel = monitor.channel(channelPoint);
+    if (channel === undefined) {
+      throw new StoreError('CHANNEL_NOT_FOUND', `channel ${channelPoint} not found in event store`);
+    }
+    return this.channelInfo(channel);
+  }
+
+  /**
+   * Lifetime = now - openedAt, uptime = uptime(openedAt, now). An opening time
+   * in the future (timestamps may lead the clock a little) reads as zero.
+   */
+  channelInfo(channel: ChannelView, now: number = this.config.clock.now()): ChannelInfo {
+    const lifetime = now - channel.openedAt;
+    if (!(lifetime > 0)) return { lifetime: 0, uptime: 0 };
+    return { lifetime, uptime: channel.peer.log.uptime(channel.openedAt, now, now) };
+  }
+
+  /**
+   * Uptime of a peer over any window, lnd's uptime(start, end): INVALID_RANGE
+   * when end is before start or is the zero time.
+   */
+  uptime(pubkey: string, start: number, end: number): number {
+    const monitor = this.monitors.get(pubkey);
+    if (monitor === undefined) {
+      throw new StoreError('PEER_NOT_FOUND', `peer ${pubkey} not found in event store`);
+    }
+    return monitor.log.uptime(start, end, this.config.clock.now());
+  }
+
+  /**
+   * A channel's uptime over [from, to] (to defaults to now), clamped to
+   * [openedAt, now]; INVALID_RANGE when to is before from.
+   */
+  channelUptime(channel: ChannelView, from: number, to?: number): UptimeWindow {
+    const now = this.config.clock.now();
+    const end = to ?? now;
+    if (end < from) {
+      throw new StoreError(
+        'INVALID_RANGE',
+        `window end ${new Date(end).toISOString()} is before its start ${new Date(from).toISOString()}`,
+      );
+    }
+    const latest = Math.max(channel.openedAt, now);
+    const lo = clamp(from, channel.openedAt, latest);
+    const hi = clamp(end, lo, latest);
+    const uptime = hi > lo ? channel.peer.log.uptime(lo, hi, now) : 0;
+    return { from: lo, to: hi, uptime };
+  }
+
+  /** The peer's online periods during the channel's lifetime and the window, oldest first. */
+  onlinePeriods(channel: ChannelView, from?: number, to?: number): OnlinePeriod[] {
+    const now = this.config.clock.now();
+    const lo = Math.max(from ?? channel.openedAt, channel.openedAt);
+    const hi = Math.min(to ?? now, now);
+    if (hi < lo) return [];
+    return channel.peer.log.periods(lo, hi, now);
+  }
+
+  /**
+   * lnd's FlapCount: the in-memory count and last flap of a monitored peer (as
+   * stored: cooldown applies when its next event arrives), else the persisted
+   * record, else 0 and none. Rejects when the record cannot be read.
+   */
+  async flapCount(pubkey: string): Promise<FlapCountAnswer> {
+    const monitor = this.monitors.get(pubkey);
+    if (monitor !== undefined) {
+      return { count: monitor.flapCount, lastFlap: monitor.lastFlap, tracked: true };
+    }
+    const record = await this.config.readFlapRecord(pubkey);
+    return { count: record?.count ?? 0, lastFlap: record?.lastFlap, tracked: false };
+  }
+
+  /**
+   * lnd's recordFlapCount: the record of every monitored peer that has a last
+   * flap, except those whose persisted record has not been merged yet.
+   */
+  flapRecordsToFlush(): Map<string, FlapRecord> {
+    const out = new Map<string, FlapRecord>();
+    for (const monitor of this.monitors.values()) {
+      if (monitor.lastFlap === undefined || !monitor.recordMerged) continue;
+      out.set(monitor.pubkey, { count: monitor.flapCount, lastFlap: monitor.lastFlap });
+    }
+    return out;
+  }
+
+  /** Retries the record reads that failed; resolves with how many are still unmerged. */
+  async retryRecordReads(): Promise<number> {
+    const unmerged = [...this.monitors.values()].filter((m) => !m.recordMerged);
+    await Promise.all(
+      unmerged.map(async (monitor) => {
+        try {
+          monitor.mergeRecord(await this.config.readFlapRecord(monitor.pubkey));
+        } catch (err) {
+          this.config.observer?.recordReadFailed?.(monitor.pubkey, err);
+        }
+      }),
+    );
+    return unmerged.filter((m) => !m.recordMerged).length;
+  }
+
+  /** Resolves once no record read is in flight (every submitted event is applied). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.pending.size > 0) return;
+        this.settled.delete(check);
+        resolve();
+      };
+      this.settled.add(check);
+    });
+  }
+
+  // ---- applying ------------------------------------------------------------
+
+  private submit(op: Operation): void {
+    const queue = this.pending.get(op.pubkey);
+    if (queue !== undefined) {
+      queue.push(op);
+      return;
+    }
+    if (op.kind === 'open' && !this.monitors.has(op.pubkey)) {
+      this.readThenApply(op);
+      return;
+    }
+    this.apply(op, undefined);
+  }
+
+  /** Reads the record a new monitor needs, holding the peer's events meanwhile. */
+  private readThenApply(first: Operation): void {
+    const { pubkey } = first;
+    this.pending.set(pubkey, [first]);
+    let read: Promise<FlapRecord | undefined>;
+    try {
+      read = this.config.readFlapRecord(pubkey);
+    } catch (err) {
+      read = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    read.then(
+      (record) => {
+        this.drain(pubkey, { record, merged: true });
+      },
+      (err: unknown) => {
+        this.config.observer?.recordReadFailed?.(pubkey, err);
+        this.drain(pubkey, { record: undefined, merged: false });
+      },
+    );
+  }
+
+  private drain(pubkey: string, loaded: LoadedRecord): void {
+    const queue = this.pending.get(pubkey) ?? [];
+    let record: LoadedRecord | undefined = loaded;
+    for (const op of queue) {
+      if (this.apply(op, record)) record = undefined;
+    }
+    this.pending.delete(pubkey);
+    for (const check of [...this.settled]) check();
+  }
+
+  /** Applies one event; true when it created the peer's monitor. */
+  private apply(op: Operation, loaded: LoadedRecord | undefined): boolean {
+    switch (op.kind) {
+      case 'open':
+        return this.applyOpen(op.pubkey, op.channelPoint, op.time, op.source, loaded);
+      case 'close':
+        this.applyClose(op.pubkey, op.channelPoint, op.time);
+        return false;
+      case 'peer':
+        this.applyPeer(op.pubkey, op.online, op.time);
+        return false;
+    }
+  }
+
+  private applyOpen(
+    pubkey: string,
+    channelPoint: string,
+    eventTime: number,
+    source: ChannelSource,
+    loaded: LoadedRecord | undefined,
+  ): boolean {
+    const existing = this.channelIndex.get(channelPoint);
+    if (existing !== undefined) {
+      // The start-up list repeats channels already opened by events: not an error.
+      if (source === 'bootstrap' && existing.peer.pubkey === pubkey) return false;
+      this.config.observer?.rejected?.(
+        'duplicate_channel',
+        pubkey,
+        channelPoint,
+        `channel ${channelPoint} already present`,
+      );
+      return false;
+    }
+    const time = this.advance(pubkey, eventTime);
+    let monitor = this.monitors.get(pubkey);
+    let created = false;
+    if (monitor === undefined) {
+      monitor = new PeerMonitor(pubkey, loaded?.record, time, loaded?.merged ?? true);
+      this.monitors.set(pubkey, monitor);
+      // Creation records the peer's current state; it counts as a flap.
+      monitor.onlineEvent(this.connectivity(pubkey), time);
+      created = true;
+    }
+    this.channelIndex.set(channelPoint, monitor.addChannel(channelPoint, time));
+    return created;
+  }
+
+  private applyClose(pubkey: string, channelPoint: string, eventTime: number): void {
+    const monitor = this.monitors.get(pubkey);
+    if (monitor === undefined || monitor.channel(channelPoint) === undefined) {
+      // Channels restored from a backup close without ever having opened.
+      this.config.observer?.rejected?.(
+        'unknown_channel',
+        pubkey,
+        channelPoint,
+        monitor === undefined
+          ? `peer ${pubkey} not known to store`
+          : `channel ${channelPoint} not present`,
+      );
+      return;
+    }
+    this.advance(pubkey, eventTime);
+    monitor.removeChannel(channelPoint);
+    this.channelIndex.delete(channelPoint);
+  }
+
+  private applyPeer(pubkey: string, online: boolean, eventTime: number): void {
+    const time = this.advance(pubkey, eventTime);
+    const state = this.peerStates.get(pubkey);
+    if (state !== undefined) state.online = online;
+    this.monitors.get(pubkey)?.onlineEvent(online, time);
+  }
+
+  /** The time to apply a peer's event at: never before its latest applied event. */
+  private advance(pubkey: string, eventTime: number): number {
+    const state = this.peerStates.get(pubkey);
+    if (state === undefined) {
+      this.peerStates.set(pubkey, { online: undefined, latest: eventTime });
+      return eventTime;
+    }
+    if (eventTime >= state.latest) {
+      state.latest = eventTime;
+      return eventTime;
+    }
+    this.reorderedCount += 1;
+    this.config.observer?.reordered?.(pubkey, eventTime, state.latest);
+    return state.latest;
+  }
+}
+
+function clamp(value: number, lo: number, hi: number): number {
+  return Math.min(Math.max(value, lo), hi);
+}

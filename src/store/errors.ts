@@ -1,0 +1,7 @@
+import { CodedError } from '../errors.js';
+
+export type StoreErrorCode =
+  'PEER_NOT_FOUND' | 'CHANNEL_NOT_FOUND' | 'DUPLICATE_CHANNEL' | 'INVALID_RANGE';
+
+/** An error of the channel event store, with lnd's meanings (ErrPeerNotFound, ...). */
+export class StoreError extends CodedError<StoreErrorCode> {}

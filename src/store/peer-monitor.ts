@@ -1,0 +1,133 @@
+import { StoreError } from './errors.js';
+import { OnlineLog } from './online-log.js';
+import { cooldownFlapCount, rateLimitMs } from './rate-limit.js';
+
+/** A channel the store tracks. */
+export interface ChannelView {
+  readonly channelPoint: string;
+  readonly peer: PeerView;
+  /** When the channel was added to the store (its event time). */
+  readonly openedAt: number;
+}
+
+/** What the adapters may read of a monitored peer, without copying it. */
+export interface PeerView {
+  readonly pubkey: string;
+  readonly online: boolean;
+  readonly flapCount: number;
+  /** Time of the last flap; undefined when none was ever recorded. */
+  readonly lastFlap: number | undefined;
+  /** Flaps recorded by this process (every increment of the flap count). */
+  readonly flapsSinceStart: number;
+  readonly channelCount: number;
+  channels(): IterableIterator<ChannelView>;
+  /** The peer's event log (committed events and the staged one). */
+  readonly log: OnlineLog;
+  /**
+   * False while the peer's persisted flap record could not be read: its count
+   * then holds only what this process saw, and it is not flushed (that would
+   * overwrite the persisted count) until the read succeeds and is merged.
+   */
+  readonly recordMerged: boolean;
+}
+
+/** The persisted part of a peer: lnd's channeldb.FlapCount. */
+export interface FlapRecord {
+  readonly count: number;
+  readonly lastFlap: number;
+}
+
+/**
+ * lnd's peerLog: flap count with cooldown, online state, channels, and the
+ * rate-limited event log used for uptime.
+ */
+export class PeerMonitor implements PeerView {
+  online = false;
+  flapCount: number;
+  lastFlap: number | undefined;
+  flapsSinceStart = 0;
+  recordMerged: boolean;
+  readonly log = new OnlineLog();
+  private readonly channelMap = new Map<string, ChannelView>();
+  /** When this monitor was created; a late-read record is cooled down to this time. */
+  private readonly createdAt: number;
+
+  constructor(
+    readonly pubkey: string,
+    record: FlapRecord | undefined,
+    createdAt: number,
+    recordMerged = true,
+  ) {
+    this.flapCount = record?.count ?? 0;
+    this.lastFlap = record?.lastFlap;
+    this.createdAt = createdAt;
+    this.recordMerged = recordMerged;
+  }
+
+  get channelCount(): number {
+    return this.channelMap.size;
+  }
+
+  channels(): IterableIterator<ChannelView> {
+    return this.channelMap.values();
+  }
+
+  channel(channelPoint: string): ChannelView | undefined {
+    return this.channelMap.get(channelPoint);
+  }
+
+  /** lnd's onlineEvent: cooldown, count the flap, then log it if there are channels. */
+  onlineEvent(online: boolean, time: number): void {
+    if (this.lastFlap !== undefined) {
+      this.flapCount = cooldownFlapCount(time, this.flapCount, this.lastFlap);
+    }
+    this.flapCount += 1;
+    this.flapsSinceStart += 1;
+    this.lastFlap = time;
+    this.online = online;
+    if (this.channelMap.size === 0) return;
+    this.log.add({ time, online }, rateLimitMs(this.flapCount));
+  }
+
+  /**
+   * lnd's addChannel: with an empty committed log, seed it with the current
+   * state at the opening time (no flap) so that uptime is known from the start.
+   */
+  addChannel(channelPoint: string, openedAt: number): ChannelView {
+    if (this.channelMap.has(channelPoint)) {
+      throw new StoreError('DUPLICATE_CHANNEL', `channel ${channelPoint} already present`);
+    }
+    const channel: ChannelView = { channelPoint, peer: this, openedAt };
+    this.channelMap.set(channelPoint, channel);
+    if (this.log.committedCount === 0) {
+      this.log.add({ time: openedAt, online: this.online }, rateLimitMs(this.flapCount));
+    }
+    return channel;
+  }
+
+  /** lnd's removeChannel: the log goes with the last channel; flaps stay. */
+  removeChannel(channelPoint: string): ChannelView {
+    const channel = this.channelMap.get(channelPoint);
+    if (channel === undefined) {
+      throw new StoreError('CHANNEL_NOT_FOUND', `channel ${channelPoint} not present`);
+    }
+    this.channelMap.delete(channelPoint);
+    if (this.channelMap.size === 0) this.log.clear();
+    return channel;
+  }
+
+  /**
+   * Folds in a persisted record that could only be read after the monitor
+   * started counting: the persisted count, cooled down to the monitor's
+   * creation, plus what was counted since; the last flap is the later one.
+   */
+  mergeRecord(record: FlapRecord | undefined): void {
+    if (this.recordMerged) return;
+    this.recordMerged = true;
+    if (record === undefined) return;
+    this.flapCount += cooldownFlapCount(this.createdAt, record.count, record.lastFlap);
+    if (this.lastFlap === undefined || record.lastFlap > this.lastFlap) {
+      this.lastFlap = record.lastFlap;
+    }
+  }
+}
