@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
+import { channelInfo, type ChannelInfo } from './channel-info.js';
+export type { ChannelInfo } from './channel-info.js';
 import type { OnlinePeriod } from './online-log.js';
 import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
 
@@ -23,12 +25,6 @@ export interface ChannelEventStoreConfig {
   /** Connectivity from the node's bootstrap list of peers, when it has been read. */
   readonly bootstrapConnectivity?: (pubkey: string) => boolean | undefined;
   readonly observer?: StoreObserver;
-}
-
-/** lnd's ChannelInfo, in milliseconds. */
-export interface ChannelInfo {
-  readonly lifetime: number;
-  readonly uptime: number;
 }
 
 /** Uptime over a window already clamped to the channel's lifetime. */
@@ -192,9 +188,7 @@ export class ChannelEventStore {
    * in the future (timestamps may lead the clock a little) reads as zero.
    */
   channelInfo(channel: ChannelView, now: number = this.config.clock.now()): ChannelInfo {
-    const lifetime = now - channel.openedAt;
-    if (!(lifetime > 0)) return { lifetime: 0, uptime: 0 };
-    return { lifetime, uptime: channel.peer.log.uptime(channel.openedAt, now, now) };
+    return channelInfo(channel, now);
   }
 
   /**

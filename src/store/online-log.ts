@@ -25,8 +25,8 @@ const INITIAL_CAPACITY = 4;
  * the kind of the latest event at or before it (repeated events of one kind
  * change nothing, so the earliest one opens a period), hence the online time up
  * to t is cum[k] plus, if event k is online, t - time[k], where k is found by
- * binary search. The last event of the sequence (the staged one when present)
- * opens a period that runs until now, as in lnd.
+ * binary search. The online run the sequence ends with (the staged event
+ * included) is one period that runs until now, as in lnd.
  *
  * Memory: 17 bytes per committed event (two float64 and one byte), in typed
  * arrays that grow by doubling.
@@ -36,6 +36,8 @@ export class OnlineLog {
   private cum = new Float64Array(INITIAL_CAPACITY);
   private kinds = new Uint8Array(INITIAL_CAPACITY);
   private n = 0;
+  /** First index of the online run the committed events end with; -1 when they end offline. */
+  private committedRunStart = -1;
   private stagedEvent: OnlineEvent | undefined;
 
   /** Number of committed events (the staged event is not counted). */
@@ -71,6 +73,7 @@ export class OnlineLog {
     this.cum = new Float64Array(INITIAL_CAPACITY);
     this.kinds = new Uint8Array(INITIAL_CAPACITY);
     this.n = 0;
+    this.committedRunStart = -1;
     this.stagedEvent = undefined;
   }
 
@@ -116,13 +119,13 @@ export class OnlineLog {
       }
     }
     if (openSince !== undefined) {
-      if (i < m) {
-        // Still online past the window's end.
-        pushClipped(out, openSince, to, from, to, false);
-      } else {
-        // The sequence ends online: the period runs until now.
-        const end = Math.max(now, openSince);
-        pushClipped(out, openSince, end, from, to, end <= to);
+      // Open at the window's end: it closes at the next offline event, else runs until now.
+      let end: number | undefined;
+      for (let j = i; j < m && end === undefined; j++) if (!this.kindAt(j)) end = this.timeAt(j);
+      if (end !== undefined) pushClipped(out, openSince, end, from, to, false);
+      else {
+        const until = Math.max(now, openSince);
+        pushClipped(out, openSince, until, from, to, until <= to);
       }
     }
     return out;
@@ -130,13 +133,23 @@ export class OnlineLog {
 
   /** Total online time from the first event up to t (the trailing period stops at now). */
   private onlineUntil(t: number, now: number): number {
+    // In lnd the sequence's final online run is one period, from its first event to now.
+    const r = this.trailingRunStart();
+    if (r >= 0 && t >= this.timeAt(r)) {
+      return this.cumAt(r) + Math.max(0, Math.min(t, now) - this.timeAt(r));
+    }
     const k = this.lastAtOrBefore(t);
     if (k < 0) return 0;
-    const tk = this.timeAt(k);
     const base = this.cumAt(k);
-    if (!this.kindAt(k)) return base;
-    if (k === this.length - 1) return base + Math.max(0, Math.min(t, now) - tk);
-    return base + (t - tk);
+    return this.kindAt(k) ? base + (t - this.timeAt(k)) : base;
+  }
+
+  /** First index of the online run the whole sequence ends with; -1 when it ends offline. */
+  private trailingRunStart(): number {
+    const staged = this.stagedEvent;
+    if (staged === undefined) return this.committedRunStart;
+    if (!staged.online) return -1;
+    return this.committedRunStart >= 0 ? this.committedRunStart : this.n;
   }
 
   /** Events in the sequence: committed plus staged. */
@@ -194,6 +207,8 @@ export class OnlineLog {
     this.times[i] = event.time;
     this.cum[i] = total;
     this.kinds[i] = event.online ? 1 : 0;
+    if (!event.online) this.committedRunStart = -1;
+    else if (this.committedRunStart < 0) this.committedRunStart = i;
     this.n = i + 1;
   }
 
