@@ -8,6 +8,15 @@ import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from '.
 /** Why the store could not apply an otherwise well-formed event. */
 export type StoreRejection = 'duplicate_channel' | 'unknown_channel';
 
+/** What became of an event: applied, or rejected by the store. */
+export type ApplyOutcome = 'applied' | StoreRejection;
+
+/**
+ * Called once an event has been applied or rejected: at once, or later when it
+ * waited for its peer's record read (JetStream acknowledges a message only then).
+ */
+export type Settled = (outcome: ApplyOutcome) => void;
+
 /** Notifications for the shell (logs, counters); the store never needs them to be there. */
 export interface StoreObserver {
   rejected?(reason: StoreRejection, pubkey: string, channelPoint: string, message: string): void;
@@ -45,7 +54,7 @@ export interface FlapCountAnswer {
 /** Where an added channel comes from: an open event, or the start-up list of channels. */
 export type ChannelSource = 'event' | 'bootstrap';
 
-type Operation =
+type Operation = (
   | {
       readonly kind: 'open';
       readonly pubkey: string;
@@ -64,7 +73,8 @@ type Operation =
       readonly pubkey: string;
       readonly online: boolean;
       readonly time: number;
-    };
+    }
+) & { readonly settled: Settled | undefined };
 
 interface PeerState {
   /** State of the latest peer event seen; undefined before any. */
@@ -112,16 +122,17 @@ export class ChannelEventStore {
     channelPoint: string,
     time: number,
     source: ChannelSource = 'event',
+    settled?: Settled,
   ): void {
-    this.submit({ kind: 'open', pubkey, channelPoint, time, source });
+    this.submit({ kind: 'open', pubkey, channelPoint, time, source, settled });
   }
 
-  closeChannel(pubkey: string, channelPoint: string, time: number): void {
-    this.submit({ kind: 'close', pubkey, channelPoint, time });
+  closeChannel(pubkey: string, channelPoint: string, time: number, settled?: Settled): void {
+    this.submit({ kind: 'close', pubkey, channelPoint, time, settled });
   }
 
-  peerEvent(pubkey: string, online: boolean, time: number): void {
-    this.submit({ kind: 'peer', pubkey, online, time });
+  peerEvent(pubkey: string, online: boolean, time: number, settled?: Settled): void {
+    this.submit({ kind: 'peer', pubkey, online, time, settled });
   }
 
   // ---- queries ---------------------------------------------------------------
@@ -325,26 +336,27 @@ export class ChannelEventStore {
 
   private drain(pubkey: string, loaded: LoadedRecord): void {
     const queue = this.pending.get(pubkey) ?? [];
-    let record: LoadedRecord | undefined = loaded;
-    for (const op of queue) {
-      if (this.apply(op, record)) record = undefined;
-    }
+    // The record serves the monitor the first successful open creates.
+    for (const op of queue) this.apply(op, this.monitors.has(pubkey) ? undefined : loaded);
     this.pending.delete(pubkey);
     for (const check of [...this.settled]) check();
   }
 
-  /** Applies one event; true when it created the peer's monitor. */
-  private apply(op: Operation, loaded: LoadedRecord | undefined): boolean {
+  /** Applies one event and tells its submitter what became of it. */
+  private apply(op: Operation, loaded: LoadedRecord | undefined): void {
+    let outcome: ApplyOutcome;
     switch (op.kind) {
       case 'open':
-        return this.applyOpen(op.pubkey, op.channelPoint, op.time, op.source, loaded);
+        outcome = this.applyOpen(op.pubkey, op.channelPoint, op.time, op.source, loaded);
+        break;
       case 'close':
-        this.applyClose(op.pubkey, op.channelPoint, op.time);
-        return false;
+        outcome = this.applyClose(op.pubkey, op.channelPoint, op.time);
+        break;
       case 'peer':
         this.applyPeer(op.pubkey, op.online, op.time);
-        return false;
+        outcome = 'applied';
     }
+    op.settled?.(outcome);
   }
 
   private applyOpen(
@@ -353,34 +365,32 @@ export class ChannelEventStore {
     eventTime: number,
     source: ChannelSource,
     loaded: LoadedRecord | undefined,
-  ): boolean {
+  ): ApplyOutcome {
     const existing = this.channelIndex.get(channelPoint);
     if (existing !== undefined) {
       // The start-up list repeats channels already opened by events: not an error.
-      if (source === 'bootstrap' && existing.peer.pubkey === pubkey) return false;
+      if (source === 'bootstrap' && existing.peer.pubkey === pubkey) return 'applied';
       this.config.observer?.rejected?.(
         'duplicate_channel',
         pubkey,
         channelPoint,
         `channel ${channelPoint} already present`,
       );
-      return false;
+      return 'duplicate_channel';
     }
     const time = this.advance(pubkey, eventTime);
     let monitor = this.monitors.get(pubkey);
-    let created = false;
     if (monitor === undefined) {
       monitor = new PeerMonitor(pubkey, loaded?.record, time, loaded?.merged ?? true);
       this.monitors.set(pubkey, monitor);
       // Creation records the peer's current state; it counts as a flap.
       monitor.onlineEvent(this.connectivity(pubkey), time);
-      created = true;
     }
     this.channelIndex.set(channelPoint, monitor.addChannel(channelPoint, time));
-    return created;
+    return 'applied';
   }
 
-  private applyClose(pubkey: string, channelPoint: string, eventTime: number): void {
+  private applyClose(pubkey: string, channelPoint: string, eventTime: number): ApplyOutcome {
     const monitor = this.monitors.get(pubkey);
     if (monitor === undefined || monitor.channel(channelPoint) === undefined) {
       // Channels restored from a backup close without ever having opened.
@@ -392,11 +402,12 @@ export class ChannelEventStore {
           ? `peer ${pubkey} not known to store`
           : `channel ${channelPoint} not present`,
       );
-      return;
+      return 'unknown_channel';
     }
     this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
     this.channelIndex.delete(channelPoint);
+    return 'applied';
   }
 
   private applyPeer(pubkey: string, online: boolean, eventTime: number): void {

@@ -450,3 +450,27 @@ describe('ChannelEventStore persisted record reads', () => {
     assert.equal(f.reader.reads, 1);
   });
 });
+
+describe('ChannelEventStore settled callbacks', () => {
+  it('tells each submitter what became of its event, after the record read when it waited', async () => {
+    const f = storeFixture();
+    const outcomes: string[] = [];
+    const settled = (label: string) => (outcome: string) => outcomes.push(`${label}:${outcome}`);
+
+    f.store.openChannel(PEER, CHAN1, TEST_NOW, 'event', settled('open'));
+    f.store.openChannel(PEER, CHAN1, TEST_NOW, 'event', settled('dup'));
+    f.store.peerEvent(PEER, true, TEST_NOW, settled('online'));
+    f.store.peerEvent(OTHER, true, TEST_NOW, settled('other'));
+    assert.deepEqual(outcomes, ['other:applied'], 'the queued ones wait for the read');
+
+    await f.store.idle();
+    f.store.closeChannel(PEER, CHAN2, TEST_NOW, settled('close'));
+    assert.deepEqual(outcomes, [
+      'other:applied',
+      'open:applied',
+      'dup:duplicate_channel',
+      'online:applied',
+      'close:unknown_channel',
+    ]);
+  });
+});

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
+import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
+import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import type { NodeSnapshot } from '../../src/ingest/node-snapshot.js';
+import { ChannelEventStore } from '../../src/store/channel-event-store.js';
+import { NodeStores } from '../../src/store/node-stores.js';
+import { captureLogger, type CapturedLog } from '../support/log-capture.js';
+import { bytes, closedChannelJson, openChannelJson, peerEventJson } from '../support/lnd-json.js';
+import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { HOUR, MINUTE, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
+
+const NODE = 'alice';
+const PEER = pubkey(1);
+const CHAN = channelPoint(1);
+
+interface Harness {
+  clock: TestClock;
+  stores: NodeStores;
+  stats: IngestStats;
+  ingest: EventIngest;
+  log: CapturedLog;
+  reader: RecordReader;
+  /** Resolves the pending bootstrap of a node. */
+  answer: (node: string, snapshot: NodeSnapshot | undefined) => void;
+  send: (
+    subject: EventSubject,
+    payload: unknown,
+    extra?: { streamTime?: number; done?: () => void },
+  ) => void;
+  store: () => ChannelEventStore;
+}
+
+function harness(options: { maxHeldEvents?: number; autoBootstrap?: boolean } = {}): Harness {
+  const clock = new TestClock(TEST_NOW);
+  const reader = new RecordReader();
+  const bootstrapPeers = new BootstrapPeers();
+  const stores = new NodeStores(
+    (node) =>
+      new ChannelEventStore({
+        node,
+        clock,
+        readFlapRecord: reader.read,
+        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
+      }),
+  );
+  const stats = new IngestStats();
+  const log = captureLogger();
+  const waiting = new Map<string, (s: NodeSnapshot | undefined) => void>();
+  const ingest = new EventIngest({
+    stores,
+    bootstrapPeers,
+    clock,
+    stats,
+    logger: log.logger,
+    ...(options.maxHeldEvents === undefined ? {} : { maxHeldEvents: options.maxHeldEvents }),
+    bootstrap: (node) =>
+      options.autoBootstrap === false
+        ? new Promise((resolve) => waiting.set(node, resolve))
+        : Promise.resolve(undefined),
+  });
+  return {
+    clock,
+    stores,
+    stats,
+    ingest,
+    log,
+    reader,
+    answer: (node, snapshot) => waiting.get(node)?.(snapshot),
+    send: (subject, payload, extra = {}) => {
+      ingest.handle({ node: NODE, subject, data: bytes(payload), ...extra });
+    },
+    store: () => {
+      const store = stores.get(NODE);
+      assert.ok(store, 'node store created');
+      return store;
+    },
+  };
+}
+
+/** Lets the bootstrap promise and record reads settle. */
+const settle = async (h: Harness) => {
+  await new Promise(setImmediate);
+  await h.store().idle();
+};
+
+const applied = (h: Harness, kind: 'channel' | 'peer', type: string) =>
+  h.stats.applied.get(NODE)?.get(kind)?.get(type) ?? 0;
+
+describe('EventIngest', () => {
+  it('applies a channel whose peer was online 1 h of its 3 h, by payload timestamps', async () => {
+    const h = harness();
+    // Delivered now, three hours after the channel opened.
+    h.clock.set(TEST_NOW + 3 * HOUR);
+    h.send('channel_events', openChannelJson(PEER, CHAN, TEST_NOW));
+    h.send('peer_events', peerEventJson(PEER, true, TEST_NOW + HOUR));
+    h.send('peer_events', peerEventJson(PEER, false, TEST_NOW + 2 * HOUR));
+    await settle(h);
+    assert.deepEqual(h.store().getChanInfo(CHAN, PEER), { lifetime: 3 * HOUR, uptime: HOUR });
+    assert.equal(applied(h, 'channel', 'OPEN_CHANNEL'), 1);
+    assert.equal(applied(h, 'peer', 'PEER_ONLINE'), 1);
+    assert.equal(applied(h, 'peer', 'PEER_OFFLINE'), 1);
+  });
+
+  it('takes the payload timestamp, else the stream time, else the time of receipt', async () => {
+    const h = harness();
+    h.send('channel_events', openChannelJson(PEER, channelPoint(1), TEST_NOW - HOUR), {
+      streamTime: TEST_NOW - 2 * HOUR,
+    });
+    h.send('channel_events', openChannelJson(PEER, channelPoint(2)), {
+      streamTime: TEST_NOW - HOUR / 2,
+    });
+    h.send('channel_events', openChannelJson(PEER, channelPoint(3)));
+    await settle(h);
+    // Per-peer time never runs backwards: the second open is applied at the first one's time.
+    assert.equal(h.store().channel(channelPoint(1))?.openedAt, TEST_NOW - HOUR);
+    assert.equal(h.store().channel(channelPoint(2))?.openedAt, TEST_NOW - HOUR / 2);
+    assert.equal(h.store().channel(channelPoint(3))?.openedAt, TEST_NOW);
+  });
+
+  it('rejects events more than 5 minutes in the future, accepts 5 minutes exactly', async () => {
+    const h = harness();
+    h.send('peer_events', peerEventJson(PEER, true, TEST_NOW + 5 * MINUTE + 1));
+    h.send('peer_events', peerEventJson(PEER, true, TEST_NOW + 5 * MINUTE));
+    await settle(h);
+    assert.equal(h.stats.rejected.get('future_timestamp'), 1);
+    assert.equal(applied(h, 'peer', 'PEER_ONLINE'), 1);
+  });
+
+  it('counts every class of bad input by reason and still applies the good events after it', async () => {
+    const h = harness();
+    const bad: [EventSubject, unknown, string][] = [
+      ['peer_events', '{"pub_key": "02', 'invalid_json'],
+      ['peer_events', '[1,2,3]', 'invalid_shape'],
+      ['peer_events', { pub_key: PEER, type: 'PEER_DANCING' }, 'unknown_type'],
+      ['peer_events', { pub_key: 42, type: 'PEER_ONLINE' }, 'invalid_pubkey'],
+      ['peer_events', { pub_key: '04' + 'ab'.repeat(32) }, 'invalid_pubkey'],
+      ['channel_events', openChannelJson(PEER, 'zz:1'), 'invalid_channel_point'],
+      ['peer_events', { pub_key: PEER, timestamp: 'yesterday' }, 'invalid_timestamp'],
+      ['peer_events', { pub_key: PEER, pad: 'x'.repeat(70_000) }, 'too_large'],
+      ['channel_events', closedChannelJson(PEER, channelPoint(9)), 'unknown_channel'],
+    ];
+    for (const [subject, payload] of bad) h.send(subject, payload);
+    h.send('channel_events', openChannelJson(PEER, CHAN));
+    h.send('channel_events', openChannelJson(PEER, CHAN));
+    h.send('peer_events', peerEventJson(PEER, true));
+    await settle(h);
+
+    const expected = new Map<string, number>();
+    for (const [, , reason] of bad) expected.set(reason, (expected.get(reason) ?? 0) + 1);
+    expected.set('duplicate_channel', 1);
+    for (const [reason, count] of h.stats.rejected) {
+      assert.equal(count, expected.get(reason) ?? 0, `rejected{reason="${reason}"}`);
+    }
+    assert.equal(h.store().channelCount, 1);
+    assert.equal(h.store().peer(PEER)?.online, true);
+    assert.equal(applied(h, 'channel', 'OPEN_CHANNEL'), 1);
+    assert.equal(applied(h, 'peer', 'PEER_ONLINE'), 1);
+  });
+
+  it('counts lnd other channel events without changing the store', async () => {
+    const h = harness();
+    h.send('channel_events', {
+      type: 'ACTIVE_CHANNEL',
+      active_channel: { funding_txid_str: 'ab'.repeat(32), output_index: 0 },
+    });
+    h.send('channel_events', {
+      result: {
+        type: 'INACTIVE_CHANNEL',
+        inactive_channel: { funding_txid_str: 'ab'.repeat(32), output_index: 0 },
+      },
+    });
+    await settle(h);
+    assert.equal(applied(h, 'channel', 'ACTIVE_CHANNEL'), 1);
+    assert.equal(applied(h, 'channel', 'INACTIVE_CHANNEL'), 1);
+    assert.equal(h.store().channelCount, 0);
+  });
+
+  it('logs rejected messages without flooding the log', async () => {
+    const h = harness();
+    for (let i = 0; i < 1_000; i++) h.send('peer_events', 'not json');
+    await settle(h);
+    assert.equal(h.stats.rejected.get('invalid_json'), 1_000);
+    const lines = h.log.lines().filter((l) => l.msg === 'rejected message');
+    assert.ok(lines.length <= 5, `${lines.length} lines for 1000 rejections`);
+    assert.equal(lines[0]?.reason, 'invalid_json');
+
+    h.clock.advance(2 * MINUTE);
+    h.send('peer_events', 'not json');
+    const last = h.log
+      .lines()
+      .filter((l) => l.msg === 'rejected message')
+      .at(-1);
+    assert.equal(last?.suppressedSinceLast, 995);
+  });
+
+  it('calls done for every message once applied or rejected, after a record read when it waited', async () => {
+    const h = harness();
+    const done: string[] = [];
+    h.send('channel_events', openChannelJson(PEER, CHAN), { done: () => done.push('open') });
+    h.send('peer_events', 'bad', { done: () => done.push('bad') });
+    h.send('peer_events', peerEventJson(PEER, true), { done: () => done.push('online') });
+    assert.deepEqual(done, ['bad']);
+    await settle(h);
+    assert.deepEqual(done, ['bad', 'open', 'online']);
+  });
+});
+
+describe('EventIngest bootstrap', () => {
+  it('holds a node events until its snapshot is applied, then applies them in order', async () => {
+    const h = harness({ autoBootstrap: false });
+    const listed = channelPoint(5);
+    h.send('channel_events', closedChannelJson(PEER, listed, TEST_NOW + SECOND));
+    h.send('peer_events', peerEventJson(PEER, false, TEST_NOW + 2 * SECOND));
+    assert.equal(h.store().channelCount, 0);
+    assert.equal(h.ingest.bootstrapping, 1);
+
+    h.answer(NODE, {
+      channels: [
+        { pubkey: PEER, channelPoint: listed },
+        { pubkey: pubkey(2), channelPoint: channelPoint(6) },
+      ],
+      onlinePeers: new Set([PEER]),
+    });
+    await settle(h);
+    assert.equal(h.ingest.bootstrapping, 0);
+    // The listed channel was added first, then closed by the held event.
+    assert.equal(h.store().channel(listed), undefined);
+    assert.equal(h.store().channel(channelPoint(6))?.peer.pubkey, pubkey(2));
+    assert.equal(h.stats.rejected.get('unknown_channel'), 0);
+    // The peer was listed online: created online (1 flap), then the offline event (2).
+    assert.equal(h.store().peer(PEER)?.flapCount, 2);
+    assert.equal(h.store().peer(PEER)?.online, false);
+    // Bootstrap channels are not counted as events.
+    assert.equal(applied(h, 'channel', 'OPEN_CHANNEL'), 0);
+  });
+
+  it('applies the held events when the bootstrap fails', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.send('channel_events', openChannelJson(PEER, CHAN));
+    h.answer(NODE, undefined);
+    await settle(h);
+    assert.equal(h.store().channelCount, 1);
+  });
+
+  it('stops holding past the limit, keeping the order', async () => {
+    const h = harness({ autoBootstrap: false, maxHeldEvents: 2 });
+    h.send('channel_events', openChannelJson(PEER, CHAN, TEST_NOW));
+    h.send('peer_events', peerEventJson(PEER, true, TEST_NOW + 1));
+    h.send('peer_events', peerEventJson(PEER, false, TEST_NOW + 2));
+    await settle(h);
+    assert.equal(h.ingest.bootstrapping, 0);
+    assert.equal(h.store().peer(PEER)?.online, false);
+    assert.equal(h.store().reorderedTotal, 0);
+    h.answer(NODE, { channels: [{ pubkey: PEER, channelPoint: CHAN }], onlinePeers: undefined });
+    await settle(h);
+    assert.equal(h.stats.rejected.get('duplicate_channel'), 0);
+  });
+
+  it('bootstraps named nodes before any event, and again on demand', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode('bob');
+    assert.ok(h.stores.get('bob'));
+    h.answer('bob', { channels: [{ pubkey: PEER, channelPoint: CHAN }], onlinePeers: new Set() });
+    await new Promise(setImmediate);
+    await h.stores.get('bob')?.idle();
+    assert.equal(h.stores.get('bob')?.channelCount, 1);
+
+    h.ingest.bootstrapAgain();
+    assert.equal(h.ingest.bootstrapping, 1);
+    h.answer('bob', {
+      channels: [
+        { pubkey: PEER, channelPoint: CHAN },
+        { pubkey: PEER, channelPoint: channelPoint(7) },
+      ],
+      onlinePeers: new Set(),
+    });
+    await new Promise(setImmediate);
+    await h.stores.get('bob')?.idle();
+    assert.equal(h.stores.get('bob')?.channelCount, 2);
+  });
+});
