@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
+import { EventIngest } from '../../src/ingest/event-ingest.js';
+import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
+import { ConnectionState } from '../../src/nats/connection-state.js';
+import { NatsClient } from '../../src/nats/nats-client.js';
+import { subscribeEvents } from '../../src/nats/event-subscription.js';
+import { systemClock } from '../../src/clock.js';
+import { ChannelEventStore } from '../../src/store/channel-event-store.js';
+import { NodeStores } from '../../src/store/node-stores.js';
+import { captureLogger } from '../support/log-capture.js';
+import {
+  bytes,
+  listChannelsJson,
+  listPeersJson,
+  openChannelJson,
+  peerEventJson,
+} from '../support/lnd-json.js';
+import { freePort } from '../support/free-port.js';
+import { PrivateNatsServer } from '../support/nats-server.js';
+import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+
+const SHARED_NATS = 'nats://127.0.0.1:4222';
+
+/** Polls until the condition holds (the state under test is reached by real I/O). */
+async function eventually(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function pipeline(nc: NatsConnection, prefix: string) {
+  const log = captureLogger();
+  const state = new ConnectionState();
+  const reader = new RecordReader();
+  const bootstrapPeers = new BootstrapPeers();
+  const stores = new NodeStores(
+    (node) =>
+      new ChannelEventStore({
+        node,
+        clock: systemClock,
+        readFlapRecord: reader.read,
+        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
+      }),
+  );
+  const stats = new IngestStats();
+  const ingest = new EventIngest({
+    stores,
+    bootstrapPeers,
+    clock: systemClock,
+    stats,
+    logger: log.logger,
+    bootstrap: bootstrapRequests(nc, { prefix, timeoutMs: 300, logger: log.logger, state }),
+  });
+  const subscriptions = subscribeEvents(nc, prefix, ingest, log.logger);
+  return { log, state, stores, stats, ingest, subscriptions };
+}
+
+describe('NATS core delivery (real NATS)', function () {
+  this.timeout(30_000);
+  let nc: NatsConnection;
+  let prefix: string;
+
+  beforeEach(async () => {
+    nc = await connect({ servers: SHARED_NATS });
+    prefix = `test${randomBytes(4).toString('hex')}.lnd`;
+  });
+  afterEach(async () => {
+    await nc.drain();
+  });
+
+  it('applies a node channel and peer events in publication order, with the node from the subject', async () => {
+    const p = pipeline(nc, prefix);
+    await nc.flush();
+    const peer = pubkey(1);
+    const publisher = await connect({ servers: SHARED_NATS });
+    publisher.publish(
+      `${prefix}.alice.channel_events`,
+      bytes(openChannelJson(peer, channelPoint(1))),
+    );
+    for (let i = 0; i < 100; i++) {
+      publisher.publish(`${prefix}.alice.peer_events`, bytes(peerEventJson(peer, i % 2 === 0)));
+    }
+    publisher.publish(`${prefix}.bob.peer_events`, bytes(peerEventJson(peer, true)));
+    await publisher.drain();
+
+    await eventually(
+      () => p.stats.applied.get('alice')?.get('peer')?.get('PEER_OFFLINE') === 50,
+      'events',
+    );
+    const store = p.stores.get('alice');
+    assert.ok(store);
+    await store.idle();
+    assert.equal(store.channel(channelPoint(1))?.peer.pubkey, peer);
+    // 1 flap at creation, then 100 events: the last one (i = 99) was offline.
+    assert.equal(store.peer(peer)?.flapCount, 101);
+    assert.equal(store.peer(peer)?.online, false);
+    assert.ok(p.stores.get('bob'), 'a second node gets its own store');
+    assert.equal(p.stores.get('bob')?.peer(peer), undefined);
+  });
+
+  it('bootstraps a node through its rpc subjects before applying its events', async () => {
+    const peer = pubkey(2);
+    const listed = channelPoint(2);
+    const responder = await connect({ servers: SHARED_NATS });
+    responder.subscribe(`${prefix}.carol.rpc.list_peers`, {
+      callback: (_e, m) => m.respond(bytes(listPeersJson([peer]))),
+    });
+    responder.subscribe(`${prefix}.carol.rpc.list_channels`, {
+      callback: (_e, m) =>
+        m.respond(bytes({ result: listChannelsJson([{ pubkey: peer, channelPoint: listed }]) })),
+    });
+    await responder.flush();
+
+    const p = pipeline(nc, prefix);
+    await nc.flush();
+    nc.publish(`${prefix}.carol.peer_events`, bytes(peerEventJson(peer, false)));
+
+    await eventually(
+      () => p.stats.applied.get('carol')?.get('peer')?.get('PEER_OFFLINE') === 1,
+      'the peer event',
+    );
+    const store = p.stores.get('carol');
+    assert.ok(store);
+    assert.equal(store.channel(listed)?.peer.pubkey, peer);
+    // Created online from the listing (1 flap), then the held offline event (2).
+    assert.equal(store.peer(peer)?.flapCount, 2);
+    assert.equal(store.peer(peer)?.online, false);
+    await responder.drain();
+  });
+
+  it('treats a node without a responder as a warning, counts it, and still applies its events', async () => {
+    const p = pipeline(nc, prefix);
+    await nc.flush();
+    nc.publish(`${prefix}.dave.channel_events`, bytes(openChannelJson(pubkey(3), channelPoint(3))));
+    await eventually(
+      () => p.stats.applied.get('dave')?.get('channel')?.get('OPEN_CHANNEL') === 1,
+      'the open',
+    );
+    assert.equal(p.state.bootstrapFailures.get('dave'), 2);
+    const warnings = p.log
+      .lines()
+      .filter((l) => l.level === 40 && String(l.msg).includes('no responder'));
+    assert.equal(warnings.length, 2);
+  });
+
+  it('times out a responder that never answers', async () => {
+    const silent = await connect({ servers: SHARED_NATS });
+    silent.subscribe(`${prefix}.erin.rpc.>`, { callback: () => undefined });
+    await silent.flush();
+    const p = pipeline(nc, prefix);
+    p.ingest.ensureNode('erin');
+    await eventually(() => p.state.bootstrapFailures.get('erin') === 2, 'two timeouts');
+    assert.ok(p.log.lines().some((l) => String(l.msg).includes('no reply within 300 ms')));
+    await silent.drain();
+  });
+});
+
+describe('NatsClient against a server that goes away and comes back', function () {
+  this.timeout(60_000);
+  let server: PrivateNatsServer | undefined;
+  afterEach(async () => {
+    await server?.dispose();
+    server = undefined;
+  });
+
+  it('waits for a server that is not there yet, saying how to start one', async () => {
+    const port = await freePort();
+    const log = captureLogger();
+    const state = new ConnectionState();
+    const client = new NatsClient(
+      {
+        servers: `nats://127.0.0.1:${port}`,
+        maxReconnectAttempts: -1,
+        waitOnFirstConnect: true,
+        reconnectTimeWait: 100,
+      },
+      state,
+      log.logger,
+      { firstAfterMs: 100, repeatEveryMs: 60_000 },
+    );
+    const connected = client.start();
+    await eventually(() => log.text().includes('nats-server -js'), 'the hint');
+    assert.equal(state.connected, false);
+
+    server = await PrivateNatsServer.startOn(port);
+    await connected;
+    assert.equal(state.connected, true);
+    await client.close();
+    assert.equal(state.connected, false);
+  });
+
+  it('reports the disconnection, reconnects to the restarted server, and tells its listeners', async () => {
+    server = await PrivateNatsServer.start();
+    const log = captureLogger();
+    const state = new ConnectionState();
+    const client = new NatsClient(
+      {
+        servers: server.url,
+        maxReconnectAttempts: -1,
+        waitOnFirstConnect: true,
+        reconnectTimeWait: 100,
+      },
+      state,
+      log.logger,
+    );
+    let reconnects = 0;
+    client.onReconnect(() => {
+      reconnects += 1;
+    });
+    const nc = await client.start();
+    const received: string[] = [];
+    nc.subscribe('lnd.x.peer_events', { callback: (_e, m) => received.push(m.string()) });
+    await nc.flush();
+
+    await server.stop();
+    await eventually(() => !state.connected, 'the disconnection');
+    await server.restart();
+    await eventually(() => state.connected && reconnects === 1, 'the reconnection');
+
+    // The subscription is back: a message published now arrives.
+    const publisher = await connect({ servers: server.url });
+    publisher.publish('lnd.x.peer_events', 'after');
+    await publisher.drain();
+    await eventually(() => received.includes('after'), 'a message after reconnecting');
+    assert.ok(log.lines().some((l) => l.msg === 'disconnected from NATS, reconnecting'));
+    await client.close();
+  });
+});
