@@ -1,0 +1,206 @@
+import { LOG_LEVELS, type LogFormat } from '../log/logger.js';
+import { readCommandLine } from './command-line.js';
+import { parseCorsOrigins } from './cors-origins.js';
+import { parseDurationMs, type DurationBounds } from './durations.js';
+import { parseListenAddress } from './listen-address.js';
+import {
+  parseJetStreamName,
+  parseNatsServers,
+  parseNodeNames,
+  parseSubjectPrefix,
+} from './nats-values.js';
+import { checkReadableFile } from './readable-file.js';
+import { parseChoice, parseInteger } from './scalar-values.js';
+import type { SettingName } from './setting-definitions.js';
+import type {
+  NatsAuth,
+  NatsSettings,
+  NatsTls,
+  Settings,
+  SettingsResult,
+  StoreSettings,
+  WebAuth,
+  WebSettings,
+} from './settings.js';
+import { describeSetting as describe, SettingsReader } from './settings-reader.js';
+import { parseStoreUrl } from './store-url.js';
+
+const LOG_FORMAT_CHOICES: Readonly<Record<LogFormat, true>> = {
+  auto: true,
+  json: true,
+  pretty: true,
+};
+// From a Record over LogFormat, so that a new format cannot be forgotten here.
+const LOG_FORMATS = Object.keys(LOG_FORMAT_CHOICES) as LogFormat[];
+
+const DAY_MS = 86_400_000;
+/** Timer durations: setTimeout fires at once beyond 2^31-1 ms (24.8 days). */
+const TIMER = { maxMs: 24 * DAY_MS, maxText: '24d' } as const;
+const AT_LEAST_1MS: DurationBounds = { minMs: 1, minText: '1ms', ...TIMER };
+const AT_LEAST_1S: DurationBounds = { minMs: 1000, minText: '1s', ...TIMER };
+
+const text = (value: string): string => value;
+
+/**
+ * The settings from the command line (argv without node and script) and the
+ * environment: flags win over variables, variables over defaults. Pure apart from
+ * checking that named files are readable: prints nothing and never exits.
+ * --help and --version come back as texts to print; any mistake is a SettingsError.
+ */
+export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): SettingsResult {
+  const commandLine = readCommandLine(argv);
+  if (commandLine.kind !== 'flags') return commandLine;
+  const reader = new SettingsReader(commandLine.flags, env);
+  const settings: Settings = {
+    nats: readNats(reader),
+    store: readStore(reader),
+    flap: {
+      flushIntervalMs: reader.required('flap.flush-interval', (value) =>
+        parseDurationMs(value, AT_LEAST_1S),
+      ),
+    },
+    web: readWeb(reader),
+    graphql: {
+      maxDepth: reader.required('graphql.max-depth', (value) => parseInteger(value, 1)),
+      maxCost: reader.required('graphql.max-cost', (value) => parseInteger(value, 1)),
+      maxAliases: reader.required('graphql.max-aliases', (value) => parseInteger(value, 1)),
+      introspection: reader.boolean('graphql.introspection'),
+      graphiql: reader.boolean('graphql.graphiql'),
+    },
+    log: {
+      level: reader.required('log.level', (value) => parseChoice(value, LOG_LEVELS)),
+      format: reader.required('log.format', (value) => parseChoice(value, LOG_FORMATS)),
+    },
+  };
+  return { kind: 'settings', settings: deepFreeze(settings) };
+}
+
+function readNats(reader: SettingsReader): NatsSettings {
+  const servers = reader.required('nats.url', parseNatsServers);
+  const stream = reader.optional('nats.stream', parseJetStreamName);
+  const createStream = reader.boolean('nats.create-stream');
+  if (createStream && stream === undefined) {
+    throw reader.invalid('nats.create-stream', `requires ${describe('nats.stream')}`);
+  }
+  const jetstream = {
+    durable: reader.required('nats.durable', parseJetStreamName),
+    createStream,
+    streamMaxAgeMs: reader.required('nats.stream-max-age', (value) =>
+      parseDurationMs(value, { minMs: 1000, minText: '1s' }),
+    ),
+    maxInFlight: reader.required('nats.max-in-flight', (value) => parseInteger(value, 1)),
+  };
+  return {
+    servers,
+    name: reader.required('nats.name', text),
+    subjectPrefix: reader.required('nats.subject-prefix', parseSubjectPrefix),
+    nodes: reader.optional('nats.nodes', parseNodeNames) ?? [],
+    jetstream: stream === undefined ? undefined : { stream, ...jetstream },
+    bootstrapTimeoutMs: reader.required('nats.bootstrap-timeout', (value) =>
+      parseDurationMs(value, AT_LEAST_1MS),
+    ),
+    auth: readNatsAuth(reader),
+    tls: readNatsTls(reader, servers),
+  };
+}
+
+function readNatsAuth(reader: SettingsReader): NatsAuth {
+  const credsFile = reader.optional('nats.creds', checkReadableFile);
+  const user = reader.optional('nats.user', text);
+  const password = reader.optional('nats.password', text);
+  const token = reader.optional('nats.token', text);
+  const given = (names: readonly SettingName[], values: readonly (string | undefined)[]) =>
+    names.filter((_, index) => values[index] !== undefined);
+  const withCreds = given(['nats.user', 'nats.password', 'nats.token'], [user, password, token]);
+  if (credsFile !== undefined && withCreds[0] !== undefined) {
+    throw reader.invalid('nats.creds', `cannot be used with ${describe(withCreds[0])}`);
+  }
+  const withToken = given(['nats.user', 'nats.password'], [user, password]);
+  if (token !== undefined && withToken[0] !== undefined) {
+    throw reader.invalid('nats.token', `cannot be used with ${describe(withToken[0])}`);
+  }
+  if (user !== undefined && password === undefined) {
+    throw reader.invalid('nats.user', `requires ${describe('nats.password')}`);
+  }
+  if (password !== undefined && user === undefined) {
+    throw reader.invalid('nats.password', `requires ${describe('nats.user')}`);
+  }
+  if (credsFile !== undefined) return { kind: 'creds', credsFile };
+  if (token !== undefined) return { kind: 'token', token };
+  if (user !== undefined && password !== undefined) {
+    return { kind: 'user-password', user, password };
+  }
+  return { kind: 'none' };
+}
+
+function readNatsTls(reader: SettingsReader, servers: readonly string[]): NatsTls | undefined {
+  const required = reader.boolean('nats.tls');
+  const caFile = reader.optional('nats.tls-ca', checkReadableFile);
+  const pair = readFilePair(reader, 'nats.tls-cert', 'nats.tls-key');
+  const tlsServer = servers.some((server) => server.startsWith('tls://'));
+  return required || tlsServer || caFile !== undefined || pair !== undefined
+    ? { caFile, certFile: pair?.certFile, keyFile: pair?.keyFile }
+    : undefined;
+}
+
+function readStore(reader: SettingsReader): StoreSettings {
+  return {
+    ...reader.required('store.url', parseStoreUrl),
+    timeoutMs: reader.required('store.timeout', (value) => parseDurationMs(value, AT_LEAST_1MS)),
+  };
+}
+
+function readWeb(reader: SettingsReader): WebSettings {
+  return {
+    listen: reader.required('web.listen-address', parseListenAddress),
+    tls: readFilePair(reader, 'web.tls-cert', 'web.tls-key'),
+    auth: readWebAuth(reader),
+    corsOrigins: reader.optional('web.cors-origin', parseCorsOrigins),
+  };
+}
+
+function readWebAuth(reader: SettingsReader): WebAuth {
+  const user = reader.optional('web.basic-auth-user', text);
+  const password = reader.optional('web.basic-auth-password', text);
+  const token = reader.optional('web.bearer-token', text);
+  if (user !== undefined && password === undefined) {
+    throw reader.invalid('web.basic-auth-user', `requires ${describe('web.basic-auth-password')}`);
+  }
+  if (password !== undefined && user === undefined) {
+    throw reader.invalid('web.basic-auth-password', `requires ${describe('web.basic-auth-user')}`);
+  }
+  if (token !== undefined && user !== undefined) {
+    throw reader.invalid(
+      'web.bearer-token',
+      `cannot be used with basic authentication ${describe('web.basic-auth-user')}`,
+    );
+  }
+  if (token !== undefined) return { kind: 'bearer', token };
+  if (user !== undefined && password !== undefined) return { kind: 'basic', user, password };
+  return { kind: 'none' };
+}
+
+/** A certificate and its key: both or neither, each a readable file. */
+function readFilePair(
+  reader: SettingsReader,
+  certName: SettingName,
+  keyName: SettingName,
+): { readonly certFile: string; readonly keyFile: string } | undefined {
+  const certFile = reader.optional(certName, checkReadableFile);
+  const keyFile = reader.optional(keyName, checkReadableFile);
+  if (certFile !== undefined && keyFile === undefined) {
+    throw reader.invalid(certName, `requires ${describe(keyName)}`);
+  }
+  if (keyFile !== undefined && certFile === undefined) {
+    throw reader.invalid(keyName, `requires ${describe(certName)}`);
+  }
+  return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

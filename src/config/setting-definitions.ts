@@ -1,0 +1,276 @@
+/** Help section of a setting; the part of its name before the first dot. */
+export type SettingGroup = 'nats' | 'store' | 'flap' | 'web' | 'graphql' | 'log';
+
+export interface SettingDefinition {
+  /** The flag without its dashes, `<group>.<name>`. */
+  readonly name: string;
+  readonly group: SettingGroup;
+  /** Placeholder of the value in the help; absent for booleans (`--x`, `--x=false`, `--no-x`). */
+  readonly valueName?: string;
+  /** Text form, validated like any other value. */
+  readonly default?: string;
+  readonly description: string;
+  /** Its value never reaches a log line, and the help advises the environment variable. */
+  readonly secret?: boolean;
+}
+
+/** Every setting the service has; the flag is `--<name>`, the variable envVarOf(name). */
+export const SETTING_DEFINITIONS = [
+  {
+    name: 'nats.url',
+    group: 'nats',
+    valueName: 'urls',
+    default: 'nats://127.0.0.1:4222',
+    description: 'NATS servers, comma-separated: nats://host:port or tls://host:port',
+  },
+  {
+    name: 'nats.name',
+    group: 'nats',
+    valueName: 'name',
+    default: 'chanfitness-exporter',
+    description: 'connection name shown in the NATS server monitoring',
+  },
+  {
+    name: 'nats.subject-prefix',
+    group: 'nats',
+    valueName: 'prefix',
+    default: 'lnd',
+    description: 'subjects are <prefix>.<node>.channel_events, .peer_events, .rpc.list_*',
+  },
+  {
+    name: 'nats.nodes',
+    group: 'nats',
+    valueName: 'nodes',
+    description: 'lnd nodes (subject tokens, comma-separated) to bootstrap at start',
+  },
+  {
+    name: 'nats.stream',
+    group: 'nats',
+    valueName: 'stream',
+    description: 'consume this JetStream stream through a durable consumer (JetStream mode)',
+  },
+  {
+    name: 'nats.durable',
+    group: 'nats',
+    valueName: 'name',
+    default: 'chanfitness-exporter',
+    description: 'durable consumer name in JetStream mode',
+  },
+  {
+    name: 'nats.create-stream',
+    group: 'nats',
+    default: 'false',
+    description: 'create the stream named by --nats.stream when it does not exist',
+  },
+  {
+    name: 'nats.stream-max-age',
+    group: 'nats',
+    valueName: 'duration',
+    default: '7d',
+    description: 'max age of messages in a stream created by --nats.create-stream',
+  },
+  {
+    name: 'nats.max-in-flight',
+    group: 'nats',
+    valueName: 'count',
+    default: '1000',
+    description: 'JetStream messages delivered but not yet applied, at most',
+  },
+  {
+    name: 'nats.bootstrap-timeout',
+    group: 'nats',
+    valueName: 'duration',
+    default: '5s',
+    description: 'timeout of the list_channels and list_peers bootstrap requests',
+  },
+  {
+    name: 'nats.creds',
+    group: 'nats',
+    valueName: 'file',
+    description: 'NATS credentials file (.creds: user JWT and NKey seed)',
+  },
+  { name: 'nats.user', group: 'nats', valueName: 'user', description: 'NATS user name' },
+  {
+    name: 'nats.password',
+    group: 'nats',
+    valueName: 'password',
+    description: 'NATS password (with --nats.user)',
+    secret: true,
+  },
+  {
+    name: 'nats.token',
+    group: 'nats',
+    valueName: 'token',
+    description: 'NATS authentication token',
+    secret: true,
+  },
+  {
+    name: 'nats.tls',
+    group: 'nats',
+    default: 'false',
+    description: 'require TLS (implied by tls:// servers and the --nats.tls-* files)',
+  },
+  {
+    name: 'nats.tls-ca',
+    group: 'nats',
+    valueName: 'file',
+    description: 'CA certificates (PEM) to verify the NATS server with',
+  },
+  {
+    name: 'nats.tls-cert',
+    group: 'nats',
+    valueName: 'file',
+    description: 'client certificate (PEM), with --nats.tls-key',
+  },
+  {
+    name: 'nats.tls-key',
+    group: 'nats',
+    valueName: 'file',
+    description: 'client private key (PEM), with --nats.tls-cert',
+  },
+  {
+    name: 'store.url',
+    group: 'store',
+    valueName: 'url',
+    default: 'sqlite://./data/chanfitness.sqlite',
+    description: 'flap count store: sqlite://<path>, redis[s]://host[:port][/db], postgres[ql]://…',
+  },
+  {
+    name: 'store.timeout',
+    group: 'store',
+    valueName: 'duration',
+    default: '5s',
+    description: 'timeout of each store operation',
+  },
+  {
+    name: 'flap.flush-interval',
+    group: 'flap',
+    valueName: 'duration',
+    default: '1h',
+    description: 'how often flap counts are written to the store (at least 1s)',
+  },
+  {
+    name: 'web.listen-address',
+    group: 'web',
+    valueName: 'host:port',
+    default: '127.0.0.1:9766',
+    description:
+      'address of /metrics, /graphql, /healthz, /readyz ([::1]:port for IPv6, :port for all)',
+  },
+  {
+    name: 'web.tls-cert',
+    group: 'web',
+    valueName: 'file',
+    description: 'serve HTTPS with this certificate (PEM), with --web.tls-key',
+  },
+  {
+    name: 'web.tls-key',
+    group: 'web',
+    valueName: 'file',
+    description: 'private key (PEM) of --web.tls-cert',
+  },
+  {
+    name: 'web.basic-auth-user',
+    group: 'web',
+    valueName: 'user',
+    description: 'require HTTP basic authentication with this user',
+  },
+  {
+    name: 'web.basic-auth-password',
+    group: 'web',
+    valueName: 'password',
+    description: 'password of --web.basic-auth-user',
+    secret: true,
+  },
+  {
+    name: 'web.bearer-token',
+    group: 'web',
+    valueName: 'token',
+    description: 'require this bearer token (not with basic authentication)',
+    secret: true,
+  },
+  {
+    name: 'web.cors-origin',
+    group: 'web',
+    valueName: 'origins',
+    description: 'origins allowed by CORS, comma-separated, or *; CORS is off when unset',
+  },
+  {
+    name: 'graphql.max-depth',
+    group: 'graphql',
+    valueName: 'n',
+    default: '10',
+    description: 'maximum GraphQL query depth',
+  },
+  {
+    name: 'graphql.max-cost',
+    group: 'graphql',
+    valueName: 'n',
+    default: '5000',
+    description: 'maximum GraphQL query cost',
+  },
+  {
+    name: 'graphql.max-aliases',
+    group: 'graphql',
+    valueName: 'n',
+    default: '15',
+    description: 'maximum aliases in a GraphQL query',
+  },
+  {
+    name: 'graphql.introspection',
+    group: 'graphql',
+    default: 'true',
+    description: 'allow schema introspection',
+  },
+  {
+    name: 'graphql.graphiql',
+    group: 'graphql',
+    default: 'true',
+    description: 'serve GraphiQL on /graphql to browsers',
+  },
+  {
+    name: 'log.level',
+    group: 'log',
+    valueName: 'level',
+    default: 'info',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  {
+    name: 'log.format',
+    group: 'log',
+    valueName: 'format',
+    default: 'auto',
+    description: 'json, pretty, or auto (pretty on a terminal)',
+  },
+] as const satisfies readonly SettingDefinition[];
+
+export type SettingName = (typeof SETTING_DEFINITIONS)[number]['name'];
+
+/** A definition of the table, its name typed. */
+export type KnownSetting = SettingDefinition & { readonly name: SettingName };
+
+/** `nats.url` -> `NATS_URL`, `web.listen-address` -> `WEB_LISTEN_ADDRESS`. */
+export function envVarOf(name: string): string {
+  return name.toUpperCase().replace(/[.-]/g, '_');
+}
+
+export function flagOf(name: string): string {
+  return `--${name}`;
+}
+
+// Built from the table, so every name of the SettingName type is present.
+const BY_NAME = Object.fromEntries(
+  SETTING_DEFINITIONS.map((definition) => [definition.name, definition]),
+) as Readonly<Record<SettingName, KnownSetting>>;
+
+export function definitionOf(name: SettingName): KnownSetting {
+  return BY_NAME[name];
+}
+
+/** The definition of a flag as typed (`--nats.url`), if it is a setting. */
+export function definitionOfFlag(flag: string): KnownSetting | undefined {
+  const name = flag.slice(2);
+  return flag.startsWith('--') && Object.hasOwn(BY_NAME, name)
+    ? BY_NAME[name as SettingName]
+    : undefined;
+}
