@@ -1,0 +1,80 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { IngestStats } from '../ingest/ingest-stats.js';
+import type { ConnectionState } from '../nats/connection-state.js';
+import type { FlushStats } from '../persistence/flush-stats.js';
+import type { NodeStores } from '../store/node-stores.js';
+import { ChannelCollector } from './channel-collector.js';
+import { ChunkedTextWriter, DEFAULT_CHUNK_CHARS } from './chunked-text-writer.js';
+import { registerIngestCollector } from './ingest-collector.js';
+import { registerNatsCollector } from './nats-collector.js';
+import { PeerCollector } from './peer-collector.js';
+import { registerPersistenceCollector } from './persistence-collector.js';
+import { StringSink, type TextSink } from './text-sink.js';
+
+/** The live state the metrics are computed from at scrape time. */
+export interface ExpositionSources {
+  readonly stores: NodeStores;
+  readonly ingest: IngestStats;
+  readonly flush: FlushStats;
+  readonly connection: ConnectionState;
+  /** The stores' clock: "now" of a scrape, for channel lifetimes. */
+  readonly clock: Clock;
+}
+
+export interface ExpositionOptions {
+  /** Characters of text per chunk handed to the sink; about 64 KiB by default. */
+  readonly chunkChars?: number;
+}
+
+/**
+ * The whole /metrics exposition. The per-channel and per-peer families, which
+ * grow with the node, are streamed as text in chunks with yields to the event
+ * loop; the small families (ingest, persistence, NATS) and prom-client's
+ * default process and Node.js metrics come from a prom-client registry of our
+ * own, rendered at the start of each scrape.
+ */
+export class Exposition {
+  /** Holds the small families and the default metrics (never the global registry). */
+  readonly registry = new Registry();
+  private readonly channels: ChannelCollector;
+  private readonly peers: PeerCollector;
+  private readonly chunkChars: number;
+
+  constructor(
+    private readonly sources: ExpositionSources,
+    options: ExpositionOptions = {},
+  ) {
+    this.chunkChars = options.chunkChars ?? DEFAULT_CHUNK_CHARS;
+    this.channels = new ChannelCollector(sources.stores);
+    this.peers = new PeerCollector(sources.stores);
+    registerIngestCollector(this.registry, sources.ingest, sources.stores);
+    registerPersistenceCollector(this.registry, sources.flush);
+    registerNatsCollector(this.registry, sources.connection);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Writes the exposition to the sink. Nothing is written before the registry
+   * has rendered, so a failure there leaves the sink untouched (an HTTP
+   * handler can still answer 500). Rejects with SCRAPE_ABORTED when the sink
+   * closes midway.
+   */
+  async write(sink: TextSink): Promise<void> {
+    const now = this.sources.clock.now();
+    // prom-client spells NaN "Nan" (the event loop lag mean before any sample): use the format's spelling.
+    const registryText = (await this.registry.metrics()).replace(/ Nan$/gm, ' NaN');
+    const out = new ChunkedTextWriter(sink, this.chunkChars);
+    await this.channels.write(out, now);
+    await this.peers.write(out);
+    if (out.add(registryText)) await out.flush();
+    await out.end();
+  }
+
+  /** The whole exposition as one string (tests, benchmarks). */
+  async renderToString(): Promise<string> {
+    const sink = new StringSink();
+    await this.write(sink);
+    return sink.text();
+  }
+}

@@ -1,0 +1,177 @@
+/** The Prometheus metric types this exporter emits. */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** A metric family of SPEC 5: its name, type, HELP text and label names. */
+export interface MetricFamily {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+const CHANNEL_LABELS = ['node', 'channel_point', 'peer'] as const;
+const PEER_LABELS = ['node', 'peer'] as const;
+
+/** The exporter's own families (SPEC 5), by collector. */
+export const CHANNEL_FAMILIES = {
+  uptimeRatio: {
+    name: 'chanfitness_channel_uptime_ratio',
+    type: 'gauge',
+    help: "Time the channel's peer was online divided by the channel's lifetime (0..1); absent while the lifetime is 0.",
+    labels: CHANNEL_LABELS,
+  },
+  lifetimeSeconds: {
+    name: 'chanfitness_channel_lifetime_seconds',
+    type: 'gauge',
+    help: 'Time the channel has been monitored, in seconds.',
+    labels: CHANNEL_LABELS,
+  },
+  uptimeSeconds: {
+    name: 'chanfitness_channel_uptime_seconds',
+    type: 'gauge',
+    help: "Time the channel's peer was online during the channel's lifetime, in seconds.",
+    labels: CHANNEL_LABELS,
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+export const PEER_FAMILIES = {
+  flapCount: {
+    name: 'chanfitness_peer_flap_count',
+    type: 'gauge',
+    help: "lnd's flap count of the peer (goes down with the 8 h cooldown).",
+    labels: PEER_LABELS,
+  },
+  flapsTotal: {
+    name: 'chanfitness_peer_flaps_total',
+    type: 'counter',
+    help: 'Flaps of the peer recorded since this process started.',
+    labels: PEER_LABELS,
+  },
+  lastFlapTimestampSeconds: {
+    name: 'chanfitness_peer_last_flap_timestamp_seconds',
+    type: 'gauge',
+    help: "Unix time of the peer's last flap; absent when none was recorded.",
+    labels: PEER_LABELS,
+  },
+  online: {
+    name: 'chanfitness_peer_online',
+    type: 'gauge',
+    help: 'Whether the peer is online (1) or offline (0).',
+    labels: PEER_LABELS,
+  },
+  channels: {
+    name: 'chanfitness_peer_channels',
+    type: 'gauge',
+    help: 'Open channels tracked with the peer.',
+    labels: PEER_LABELS,
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+export const INGEST_FAMILIES = {
+  eventsTotal: {
+    name: 'chanfitness_events_total',
+    type: 'counter',
+    help: 'lnd events applied, by node, kind (channel/peer) and lnd event type.',
+    labels: ['node', 'kind', 'type'],
+  },
+  eventsRejectedTotal: {
+    name: 'chanfitness_events_rejected_total',
+    type: 'counter',
+    help: 'Messages that could not be applied, by reason.',
+    labels: ['reason'],
+  },
+  eventsReorderedTotal: {
+    name: 'chanfitness_events_reordered_total',
+    type: 'counter',
+    help: 'Events applied at a later time than their own because their peer had seen a later event.',
+    labels: ['node'],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+export const PERSISTENCE_FAMILIES = {
+  flapFlushesTotal: {
+    name: 'chanfitness_flap_flushes_total',
+    type: 'counter',
+    help: 'Flap count flushes to the persistent store, by result (success/error).',
+    labels: ['result'],
+  },
+  lastFlapFlushTimestampSeconds: {
+    name: 'chanfitness_last_flap_flush_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful flap count flush; absent before the first one.',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+export const NATS_FAMILIES = {
+  connected: {
+    name: 'chanfitness_nats_connected',
+    type: 'gauge',
+    help: 'Whether the exporter is connected to NATS (1) or not (0).',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
+/** Every family of SPEC 5, in exposition order. */
+export const CHANFITNESS_FAMILIES: readonly MetricFamily[] = [
+  ...Object.values(CHANNEL_FAMILIES),
+  ...Object.values(PEER_FAMILIES),
+  ...Object.values(INGEST_FAMILIES),
+  ...Object.values(PERSISTENCE_FAMILIES),
+  ...Object.values(NATS_FAMILIES),
+];
+
+/**
+ * prom-client 15's default process and Node.js families (collectDefaultMetrics).
+ * process_open_fds and process_max_fds exist on Linux only.
+ */
+export const DEFAULT_FAMILIES: readonly Pick<MetricFamily, 'name' | 'type'>[] = [
+  { name: 'process_cpu_user_seconds_total', type: 'counter' },
+  { name: 'process_cpu_system_seconds_total', type: 'counter' },
+  { name: 'process_cpu_seconds_total', type: 'counter' },
+  { name: 'process_start_time_seconds', type: 'gauge' },
+  { name: 'process_resident_memory_bytes', type: 'gauge' },
+  { name: 'process_virtual_memory_bytes', type: 'gauge' },
+  { name: 'process_heap_bytes', type: 'gauge' },
+  { name: 'process_open_fds', type: 'gauge' },
+  { name: 'process_max_fds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_min_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_max_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_mean_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_stddev_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_p50_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_p90_seconds', type: 'gauge' },
+  { name: 'nodejs_eventloop_lag_p99_seconds', type: 'gauge' },
+  { name: 'nodejs_active_resources', type: 'gauge' },
+  { name: 'nodejs_active_resources_total', type: 'gauge' },
+  { name: 'nodejs_active_handles', type: 'gauge' },
+  { name: 'nodejs_active_handles_total', type: 'gauge' },
+  { name: 'nodejs_active_requests', type: 'gauge' },
+  { name: 'nodejs_active_requests_total', type: 'gauge' },
+  { name: 'nodejs_heap_size_total_bytes', type: 'gauge' },
+  { name: 'nodejs_heap_size_used_bytes', type: 'gauge' },
+  { name: 'nodejs_external_memory_bytes', type: 'gauge' },
+  { name: 'nodejs_heap_space_size_total_bytes', type: 'gauge' },
+  { name: 'nodejs_heap_space_size_used_bytes', type: 'gauge' },
+  { name: 'nodejs_heap_space_size_available_bytes', type: 'gauge' },
+  { name: 'nodejs_version_info', type: 'gauge' },
+  { name: 'nodejs_gc_duration_seconds', type: 'histogram' },
+];
+
+/** Names of every family the exporter can emit (what dashboards and alerts may query). */
+export const METRIC_FAMILY_NAMES: readonly string[] = [
+  ...CHANFITNESS_FAMILIES.map((f) => f.name),
+  ...DEFAULT_FAMILIES.map((f) => f.name),
+];
+
+/**
+ * Names of every series the exporter can emit: a histogram family appears as
+ * its _bucket, _sum and _count series, the others under their own name.
+ */
+export const METRIC_SERIES_NAMES: readonly string[] = [
+  ...CHANFITNESS_FAMILIES,
+  ...DEFAULT_FAMILIES,
+].flatMap((f) =>
+  f.type === 'histogram' ? [`${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name],
+);

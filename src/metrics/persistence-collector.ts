@@ -1,0 +1,44 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { FlushStats } from '../persistence/flush-stats.js';
+import { PERSISTENCE_FAMILIES } from './metric-families.js';
+
+type GaugeSnapshot = Awaited<ReturnType<Gauge['get']>>;
+
+/**
+ * The time of the last successful flush. prom-client reports 0 for a gauge
+ * without labels that was never set; this one has no sample until the first
+ * success, so that "time() - last flush" alerts cannot mistake start-up for a
+ * flush 50 years ago.
+ */
+class LastFlushGauge extends Gauge {
+  constructor(
+    registry: Registry,
+    private readonly flush: FlushStats,
+  ) {
+    const family = PERSISTENCE_FAMILIES.lastFlapFlushTimestampSeconds;
+    super({ name: family.name, help: family.help, registers: [registry] });
+  }
+
+  override async get(): Promise<GaugeSnapshot> {
+    const metric = await super.get();
+    const at = this.flush.lastSuccessAt;
+    return { ...metric, values: at === undefined ? [] : [{ value: at / 1000, labels: {} }] };
+  }
+}
+
+/** Flap count flushes: successes, failures and the time of the last success. */
+export function registerPersistenceCollector(registry: Registry, flush: FlushStats): void {
+  const family = PERSISTENCE_FAMILIES.flapFlushesTotal;
+  new Counter({
+    name: family.name,
+    help: family.help,
+    labelNames: family.labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'success' }, flush.success);
+      this.inc({ result: 'error' }, flush.error);
+    },
+  });
+  new LastFlushGauge(registry, flush);
+}

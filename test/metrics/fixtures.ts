@@ -1,0 +1,67 @@
+import type { Clock } from '../../src/clock.js';
+import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { Exposition, type ExpositionOptions } from '../../src/metrics/exposition.js';
+import { ConnectionState } from '../../src/nats/connection-state.js';
+import { FlushStats } from '../../src/persistence/flush-stats.js';
+import { ChannelEventStore } from '../../src/store/channel-event-store.js';
+import { NodeStores } from '../../src/store/node-stores.js';
+
+export const HOUR = 3_600_000;
+/** 2024-01-01T00:00:00Z */
+export const T0 = Date.UTC(2024, 0, 1);
+
+export class TestClock implements Clock {
+  constructor(public time: number) {}
+  now(): number {
+    return this.time;
+  }
+}
+
+export interface TestSources {
+  readonly clock: TestClock;
+  readonly stores: NodeStores;
+  readonly ingest: IngestStats;
+  readonly flush: FlushStats;
+  readonly connection: ConnectionState;
+  readonly exposition: Exposition;
+}
+
+/** Real stores (no persisted records) behind a real Exposition, on a test clock. */
+export function makeSources(options: ExpositionOptions = {}): TestSources {
+  const clock = new TestClock(T0);
+  const stores = new NodeStores(
+    (node) =>
+      new ChannelEventStore({ node, clock, readFlapRecord: () => Promise.resolve(undefined) }),
+  );
+  const ingest = new IngestStats();
+  const flush = new FlushStats();
+  const connection = new ConnectionState();
+  const exposition = new Exposition({ stores, ingest, flush, connection, clock }, options);
+  return { clock, stores, ingest, flush, connection, exposition };
+}
+
+export function pubkey(i: number): string {
+  return `02${i.toString(16).padStart(64, '0')}`;
+}
+
+export function channelPoint(i: number): string {
+  return `${i.toString(16).padStart(64, '0')}:${i % 4}`;
+}
+
+/**
+ * Opens `channels` channels on `node`, spread over `peers` peers, every other
+ * peer online since the opening; the clock then moves on by an hour.
+ */
+export async function populate(
+  sources: TestSources,
+  node: string,
+  channels: number,
+  peers: number,
+): Promise<void> {
+  const store = sources.stores.getOrCreate(node);
+  const opened = sources.clock.time;
+  for (let i = 0; i < channels; i++) store.openChannel(pubkey(i % peers), channelPoint(i), opened);
+  await store.idle();
+  for (let p = 0; p < peers; p += 2) store.peerEvent(pubkey(p), true, opened);
+  sources.clock.time = opened + HOUR;
+}
