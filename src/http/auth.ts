@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { WebAuth } from '../config/settings.js';
 
 /** Access control of /metrics and /graphql: HTTP basic auth or a bearer token. */
-export type HttpAuth =
-  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
-  | { readonly kind: 'bearer'; readonly token: string };
+export type HttpAuth = Exclude<WebAuth, { readonly kind: 'none' }>;
 
 export type AuthResult =
   | { readonly ok: true }
@@ -22,7 +21,7 @@ const REALM = 'chanfitness-exporter';
  */
 export function createAuthenticator(auth: HttpAuth): Authenticator {
   if (auth.kind === 'basic') {
-    const username = digest(auth.username);
+    const username = digest(auth.user);
     const password = digest(auth.password);
     const challenge = `Basic realm="${REALM}", charset="UTF-8"`;
     return (authorization) => {

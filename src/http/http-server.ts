@@ -7,12 +7,13 @@ import {
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { ListenAddress, WebAuth, WebTls } from '../config/settings.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Exposition } from '../metrics/exposition.js';
-import { createAuthenticator, type Authenticator, type HttpAuth } from './auth.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
 import { HttpServerError } from './errors.js';
-import { formatListenAddress, isLoopback, type ListenAddress } from './listen-address.js';
+import { formatHostPort, isLoopback, type BoundAddress } from './listen-address.js';
 import { serveMetrics } from './metrics-route.js';
 
 /** Handles /graphql (graphql-yoga's instance is one); may return a promise. */
@@ -24,12 +25,6 @@ export interface Readiness {
   readonly reasons: readonly string[];
 }
 
-/** PEM files given by --web.tls-cert and --web.tls-key. */
-export interface TlsFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
 export interface HttpServerDeps {
   readonly listenAddress: ListenAddress;
   readonly exposition: Exposition;
@@ -38,16 +33,16 @@ export interface HttpServerDeps {
   readonly readiness: () => Readiness;
   readonly logger: Logger;
   /** Protects /metrics and /graphql; /healthz and /readyz stay open. */
-  readonly auth?: HttpAuth;
-  /** Serve HTTPS instead of HTTP. */
-  readonly tls?: TlsFiles;
+  readonly auth?: WebAuth;
+  /** Serve HTTPS instead of HTTP (--web.tls-cert, --web.tls-key). */
+  readonly tls?: WebTls | undefined;
   /** How long close() lets in-flight requests finish before cutting them; 10 s by default. */
   readonly closeTimeoutMs?: number;
 }
 
 export interface HttpServer {
   /** The address actually bound (the real port when 0 was asked for). */
-  readonly address: ListenAddress;
+  readonly address: BoundAddress;
   /** Base URL, e.g. http://127.0.0.1:9766. */
   readonly url: string;
   /**
@@ -67,7 +62,10 @@ const TEXT = 'text/plain; charset=utf-8';
  */
 export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer> {
   const { logger } = deps;
-  const authenticate = deps.auth === undefined ? undefined : createAuthenticator(deps.auth);
+  const authenticate =
+    deps.auth === undefined || deps.auth.kind === 'none'
+      ? undefined
+      : createAuthenticator(deps.auth);
   const inFlight = new Set<ServerResponse>();
   let closing = false;
 
@@ -130,14 +128,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
     logger.error({ err }, 'HTTP server error');
   });
 
+  const authKind = deps.auth?.kind ?? 'none';
   const bound = server.address() as AddressInfo;
-  const address: ListenAddress = { host: bound.address, port: bound.port };
-  const url = `${deps.tls === undefined ? 'http' : 'https'}://${formatListenAddress(address)}`;
-  logger.info(
-    { url, tls: deps.tls !== undefined, auth: deps.auth?.kind ?? 'none' },
-    'HTTP server listening',
-  );
-  if (deps.auth !== undefined && deps.tls === undefined && !isLoopback(address.host)) {
+  const address: BoundAddress = { host: bound.address, port: bound.port };
+  const url = `${deps.tls === undefined ? 'http' : 'https'}://${formatHostPort(address.host, address.port)}`;
+  logger.info({ url, tls: deps.tls !== undefined, auth: authKind }, 'HTTP server listening');
+  if (authKind !== 'none' && deps.tls === undefined && !isLoopback(address.host)) {
     logger.warn('HTTP credentials are sent in clear text: set --web.tls-cert and --web.tls-key');
   }
 
@@ -166,7 +162,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
 }
 
 async function tlsServer(
-  files: TlsFiles,
+  files: WebTls,
   handle: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Server> {
   const [cert, key] = await Promise.all([
@@ -202,7 +198,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
       reject(
         new HttpServerError(
           'LISTEN_FAILED',
-          `cannot listen on --web.listen-address ${formatListenAddress(address)}: ${err.message}`,
+          `cannot listen on --web.listen-address ${address.address}: ${err.message}`,
           { cause: err },
         ),
       );
@@ -210,7 +206,9 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
     server.once('error', onError);
     // An empty host listens on every interface (IPv6 and IPv4 where available).
     server.listen(
-      address.host === '' ? { port: address.port } : { host: address.host, port: address.port },
+      address.host === undefined
+        ? { port: address.port }
+        : { host: address.host, port: address.port },
       () => {
         server.off('error', onError);
         resolve();

@@ -14,7 +14,7 @@ import {
   type HttpServerDeps,
   type Readiness,
 } from '../../src/http/http-server.js';
-import { parseListenAddress } from '../../src/http/listen-address.js';
+import { parseListenAddress } from '../../src/config/listen-address.js';
 import { makeSources, populate, type TestSources } from '../metrics/fixtures.js';
 import { parseExposition } from '../metrics/text-format-parser.js';
 import { CapturedLog, deferred, fetchRaw } from './helpers.js';
@@ -190,7 +190,7 @@ describe('HTTP server', () => {
   describe('access control', () => {
     it('asks for basic auth on /metrics and /graphql, not on /healthz and /readyz', async () => {
       const { server, log } = await start({
-        auth: { kind: 'basic', username: 'prometheus', password: 's3cret-pass' },
+        auth: { kind: 'basic', user: 'prometheus', password: 's3cret-pass' },
       });
       const good = `Basic ${Buffer.from('prometheus:s3cret-pass').toString('base64')}`;
       const badPassword = `Basic ${Buffer.from('prometheus:wrong').toString('base64')}`;
@@ -319,7 +319,9 @@ describe('HTTP server', () => {
     it('names --web.listen-address when the address is taken', async () => {
       const { server } = await start();
       await assert.rejects(
-        start({ listenAddress: server.address }),
+        start({
+          listenAddress: parseListenAddress(`${server.address.host}:${server.address.port}`),
+        }),
         (err: unknown) =>
           err instanceof HttpServerError &&
           err.code === 'LISTEN_FAILED' &&
