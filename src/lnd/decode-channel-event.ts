@@ -1,0 +1,102 @@
+import { DecodeError } from './decode-error.js';
+import { readEventEnvelope } from './event-envelope.js';
+import { isJsonObject, jsonKind, quote, type JsonObject } from './json-payload.js';
+import {
+  CHANNEL_EVENT_TYPES,
+  type ChannelEventMessage,
+  type ChannelEventType,
+} from './messages.js';
+import { CHANNEL_EVENT_FIELD } from './channel-event-fields.js';
+import { parseChannelPoint } from './channel-point.js';
+import { parsePubkey } from './pubkey.js';
+
+const ONEOF_FIELDS: readonly (readonly [ChannelEventType, string])[] = CHANNEL_EVENT_TYPES.map(
+  (type) => [type, CHANNEL_EVENT_FIELD[type]] as const,
+);
+const CHANNEL_TYPES: ReadonlySet<string> = new Set(CHANNEL_EVENT_TYPES);
+
+function isChannelEventType(value: string): value is ChannelEventType {
+  return CHANNEL_TYPES.has(value);
+}
+
+/**
+ * Decodes lnd's ChannelEventUpdate JSON, bare or wrapped. The type comes from
+ * `type`, else from the one oneof field present. Opens and closes are checked
+ * down to their pubkey and channel point; the other types only need their
+ * payload to be an object, as they are counted and change nothing.
+ * Throws DecodeError.
+ */
+export function decodeChannelEvent(data: Uint8Array | string): ChannelEventMessage {
+  const { body, timestamp } = readEventEnvelope(data);
+
+  // The oneof allows one field; JSON null is an unset field.
+  let present: ChannelEventType | undefined;
+  let presentCount = 0;
+  for (const [fieldType, field] of ONEOF_FIELDS) {
+    const value = body[field];
+    if (value !== undefined && value !== null) {
+      present = fieldType;
+      presentCount++;
+    }
+  }
+  if (presentCount > 1) {
+    throw new DecodeError('invalid_shape', 'several channel fields present, lnd sends one');
+  }
+
+  const type = channelEventType(body.type, present);
+  const field = CHANNEL_EVENT_FIELD[type];
+  const payload = body[field];
+  if (payload === undefined || payload === null) {
+    if (type === 'CHANNEL_UPDATE') return { type, timestamp };
+    throw new DecodeError('invalid_shape', `${field}: missing for type ${type}`);
+  }
+  if (!isJsonObject(payload)) {
+    throw new DecodeError(
+      'invalid_shape',
+      `${field}: expected an object, got ${jsonKind(payload)}`,
+    );
+  }
+  if (type === 'OPEN_CHANNEL' || type === 'CLOSED_CHANNEL') {
+    return {
+      type,
+      pubkey: parsePubkey(required(payload, 'remote_pubkey', field), `${field}.remote_pubkey`),
+      channelPoint: parseChannelPoint(
+        required(payload, 'channel_point', field),
+        `${field}.channel_point`,
+      ),
+      timestamp,
+    };
+  }
+  return { type, timestamp };
+}
+
+/** The type from `type`, else the one present oneof field's. */
+function channelEventType(raw: unknown, present: ChannelEventType | undefined): ChannelEventType {
+  if (raw === undefined || raw === null) {
+    if (present === undefined) {
+      throw new DecodeError('invalid_shape', 'no type and no channel field to infer it from');
+    }
+    return present;
+  }
+  if (typeof raw !== 'string') {
+    throw new DecodeError('invalid_shape', `type: expected a string, got ${jsonKind(raw)}`);
+  }
+  if (!isChannelEventType(raw)) {
+    throw new DecodeError('unknown_type', `type: ${quote(raw)} is not a ChannelEventUpdate type`);
+  }
+  if (present !== undefined && present !== raw) {
+    throw new DecodeError(
+      'invalid_shape',
+      `type ${raw} carries ${CHANNEL_EVENT_FIELD[present]}, not ${CHANNEL_EVENT_FIELD[raw]}`,
+    );
+  }
+  return raw;
+}
+
+function required(payload: JsonObject, key: string, field: string): unknown {
+  const value = payload[key];
+  if (value === undefined || value === null) {
+    throw new DecodeError('invalid_shape', `${field}.${key}: missing`);
+  }
+  return value;
+}

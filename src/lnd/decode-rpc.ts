@@ -1,0 +1,81 @@
+import { DecodeError } from './decode-error.js';
+import { canonicalChannelPoint } from './channel-point.js';
+import { toLowerHex } from './hex.js';
+import {
+  MAX_RPC_REPLY_BYTES,
+  isJsonObject,
+  jsonKind,
+  parseJsonObject,
+  unwrapResult,
+} from './json-payload.js';
+import type { ListedChannel } from './messages.js';
+import { isPubkeyHex } from './pubkey.js';
+
+/** The open channels of a ListChannelsResponse. */
+export interface ListedChannels {
+  readonly channels: ListedChannel[];
+  /** Entries left out because their pubkey or channel point was not valid: for a log line. */
+  readonly skipped: number;
+}
+
+/** The connected peers of a ListPeersResponse. */
+export interface ListedPeers {
+  /** Pubkeys, lower-case hex. */
+  readonly peers: string[];
+  /** Entries left out because their pubkey was not valid: for a log line. */
+  readonly skipped: number;
+}
+
+/**
+ * Decodes lnd's ListChannelsResponse JSON `{"channels": [{"remote_pubkey",
+ * "channel_point", …}]}`, bare or wrapped. A bad entry is skipped and counted
+ * rather than failing the whole bootstrap. Throws DecodeError when the reply
+ * itself is unusable (over 64 MiB, not JSON, `channels` not a list).
+ */
+export function decodeListChannels(data: Uint8Array | string): ListedChannels {
+  const entries = listField(data, 'channels');
+  const channels: ListedChannel[] = [];
+  let skipped = 0;
+  for (const entry of entries) {
+    const pubkey = isJsonObject(entry) ? entry.remote_pubkey : undefined;
+    const point = isJsonObject(entry) ? entry.channel_point : undefined;
+    const channelPoint = typeof point === 'string' ? canonicalChannelPoint(point) : undefined;
+    if (typeof pubkey !== 'string' || !isPubkeyHex(pubkey) || channelPoint === undefined) {
+      skipped++;
+      continue;
+    }
+    channels.push({ pubkey: toLowerHex(pubkey), channelPoint });
+  }
+  return { channels, skipped };
+}
+
+/**
+ * Decodes lnd's ListPeersResponse JSON `{"peers": [{"pub_key", …}]}`, bare or
+ * wrapped; bad entries are skipped and counted. Throws DecodeError when the
+ * reply itself is unusable.
+ */
+export function decodeListPeers(data: Uint8Array | string): ListedPeers {
+  const entries = listField(data, 'peers');
+  const peers: string[] = [];
+  let skipped = 0;
+  for (const entry of entries) {
+    const pubkey = isJsonObject(entry) ? entry.pub_key : undefined;
+    if (typeof pubkey !== 'string' || !isPubkeyHex(pubkey)) {
+      skipped++;
+      continue;
+    }
+    peers.push(toLowerHex(pubkey));
+  }
+  return { peers, skipped };
+}
+
+/** The reply's repeated field; proto3 JSON leaves an empty one out. */
+function listField(data: Uint8Array | string, field: string): readonly unknown[] {
+  const reply = unwrapResult(parseJsonObject(data, MAX_RPC_REPLY_BYTES));
+  const list = reply[field];
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) {
+    throw new DecodeError('invalid_shape', `${field}: expected a list, got ${jsonKind(list)}`);
+  }
+  return list;
+}
