@@ -1,0 +1,57 @@
+import { badUserInput } from './errors.js';
+import { CHANNEL_ORDERS, type ChannelOrder, type OrderPosition } from './ordering.js';
+
+/** Where a page ended, in the order it was listed in. */
+export interface ChannelCursor extends OrderPosition {
+  readonly order: ChannelOrder;
+}
+
+type CursorJson = [order: ChannelOrder, rank: number | null, node: string, channelPoint: string];
+
+/**
+ * An opaque cursor: base64url of the order and the position (rank, node,
+ * channel point) of the last channel of a page. Keyset pagination: the next
+ * page starts after that position, whatever moved in between.
+ */
+export function encodeCursor(cursor: ChannelCursor): string {
+  // JSON has no Infinity: a missing ratio's rank travels as null.
+  const rank = Number.isFinite(cursor.rank) ? cursor.rank : null;
+  const json: CursorJson = [cursor.order, rank, cursor.node, cursor.channelPoint];
+  return Buffer.from(JSON.stringify(json)).toString('base64url');
+}
+
+function isCursorJson(value: unknown): value is CursorJson {
+  if (!Array.isArray(value) || value.length !== 4) return false;
+  const [order, rank, node, channelPoint] = value as unknown[];
+  return (
+    CHANNEL_ORDERS.includes(order as ChannelOrder) &&
+    (rank === null || typeof rank === 'number') &&
+    typeof node === 'string' &&
+    typeof channelPoint === 'string'
+  );
+}
+
+/** Decodes an `after` argument for the given order; BAD_USER_INPUT when it is not one of ours. */
+export function decodeCursor(text: string, order: ChannelOrder): ChannelCursor {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!isCursorJson(value)) throw badUserInput('after is not a cursor returned by channels');
+  const [cursorOrder, rank, node, channelPoint] = value;
+  const cursor: ChannelCursor = {
+    order: cursorOrder,
+    rank: rank ?? Number.POSITIVE_INFINITY,
+    node,
+    channelPoint,
+  };
+  // Base64 decoding skips stray characters: only the exact encoding is ours.
+  if (encodeCursor(cursor) !== text)
+    throw badUserInput('after is not a cursor returned by channels');
+  if (cursorOrder !== order) {
+    throw badUserInput(`after is a cursor of orderBy ${cursorOrder}, not ${order}`);
+  }
+  return cursor;
+}

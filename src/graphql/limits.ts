@@ -1,0 +1,60 @@
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/** Bounds on what one request may ask for. */
+export interface GraphQLLimits {
+  /** Deepest field nesting of an operation (introspection excluded). */
+  readonly maxDepth: number;
+  /**
+   * Largest cost of an operation, graphql-armor's static estimate: 1 per
+   * scalar, 2 per object, children weighted 1.5 per level, a selection
+   * multiplied by its literal `first` argument. An omitted `first` (100) or
+   * one given as a variable counts as 1: the page size cap and the depth and
+   * alias limits bound those.
+   */
+  readonly maxCost: number;
+  /** Most aliases in an operation. */
+  readonly maxAliases: number;
+  /** Largest page of `channels`; a larger `first` is capped to it. */
+  readonly maxPageSize: number;
+  /** Largest request body, in bytes. */
+  readonly maxRequestBytes: number;
+}
+
+/**
+ * Room for every legitimate query: the deepest useful one,
+ * channels { nodes { peer { channels { onlinePeriods { start } } } } }, has
+ * depth 6; a full page of 1000 channels with every scalar field of a channel
+ * and its peer costs about 50 000.
+ */
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
+  maxDepth: 8,
+  maxCost: 100_000,
+  maxAliases: 15,
+  maxPageSize: 1000,
+  maxRequestBytes: 64 * 1024,
+};
+
+/**
+ * Reports a limit's refusal as an ordinary validation error (HTTP 400,
+ * GRAPHQL_VALIDATION_FAILED, cached with the document) instead of letting
+ * graphql-armor throw it out of validation. Its messages start with
+ * "Syntax Error: ", which they are not.
+ */
+function reportRefusal(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));
+}
+
+const refusal = { propagateOnRejection: false, onReject: [reportRefusal] };
+
+/** graphql-armor's validation rules for depth, cost and aliases. */
+export function limitPlugins(limits: GraphQLLimits): Plugin[] {
+  return [
+    maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...refusal }),
+    costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...refusal }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...refusal }),
+  ];
+}

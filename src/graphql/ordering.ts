@@ -1,0 +1,71 @@
+import type { ChannelInfo } from '../store/channel-event-store.js';
+import type { ChannelView } from '../store/peer-monitor.js';
+
+/** The ChannelOrder enum of the schema. */
+export const CHANNEL_ORDERS = [
+  'UPTIME_RATIO_ASC',
+  'UPTIME_RATIO_DESC',
+  'LIFETIME_DESC',
+  'FLAP_COUNT_DESC',
+] as const;
+export type ChannelOrder = (typeof CHANNEL_ORDERS)[number];
+
+/**
+ * A channel's place in an order: rank ascending, then node, then channel
+ * point, so that no two channels tie and pages are stable.
+ */
+export interface OrderPosition {
+  readonly rank: number;
+  readonly node: string;
+  readonly channelPoint: string;
+}
+
+/** Orders whose rank needs the channel's lifetime and uptime. */
+export function rankNeedsInfo(order: ChannelOrder): boolean {
+  return order === 'UPTIME_RATIO_ASC' || order === 'UPTIME_RATIO_DESC';
+}
+
+/**
+ * The rank of a channel in an order, as one number sorted ascending:
+ * descending orders negate their value, a missing ratio (lifetime 0) is
+ * +Infinity so that it comes last both ways. LIFETIME_DESC ranks by opening
+ * time, which orders lifetimes the same way without changing as time passes,
+ * so that a cursor keeps its place.
+ */
+export function rankOf(
+  order: ChannelOrder,
+  channel: ChannelView,
+  info: ChannelInfo | undefined,
+): number {
+  switch (order) {
+    case 'UPTIME_RATIO_ASC':
+    case 'UPTIME_RATIO_DESC': {
+      if (info === undefined || !(info.lifetime > 0)) return Number.POSITIVE_INFINITY;
+      const ratio = info.uptime / info.lifetime;
+      return order === 'UPTIME_RATIO_ASC' ? ratio : -ratio;
+    }
+    case 'LIFETIME_DESC':
+      return channel.openedAt;
+    case 'FLAP_COUNT_DESC':
+      return -channel.peer.flapCount;
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Compares a channel's position, given by its parts, with another position. */
+export function compareToPosition(
+  rank: number,
+  node: string,
+  channelPoint: string,
+  other: OrderPosition,
+): number {
+  if (rank !== other.rank) return rank < other.rank ? -1 : 1;
+  return compareStrings(node, other.node) || compareStrings(channelPoint, other.channelPoint);
+}
+
+export function comparePositions(a: OrderPosition, b: OrderPosition): number {
+  return compareToPosition(a.rank, a.node, a.channelPoint, b);
+}

@@ -1,0 +1,153 @@
+import type { Clock } from '../../clock.js';
+import type { ChannelEventStore } from '../../store/channel-event-store.js';
+import type { NodeStores } from '../../store/node-stores.js';
+import type { FlapRecord } from '../../store/peer-monitor.js';
+import { chooseNode, pageSize, parseChannelPoint, parsePubkey } from '../arguments.js';
+import { selectChannelPage, type ChannelSource } from '../channel-page.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { ApiError, withClientErrors } from '../errors.js';
+import {
+  ChannelRef,
+  persistedPeer,
+  trackedPeer,
+  type ChannelConnectionResult,
+  type PeerRef,
+} from '../models.js';
+import type { ChannelOrder } from '../ordering.js';
+
+/** What the Query resolvers read. */
+export interface QueryDeps {
+  readonly stores: NodeStores;
+  readonly clock: Clock;
+  /** A peer's persisted flap record (undefined when none), for peers not in memory. */
+  readonly readPersistedFlapRecord: (
+    node: string,
+    pubkey: string,
+  ) => Promise<FlapRecord | undefined>;
+  /** The default page size of `channels`. */
+  readonly defaultPageSize: number;
+  /** The largest page size of `channels`; larger requests are capped to it. */
+  readonly maxPageSize: number;
+}
+
+interface ChannelArgs {
+  readonly channelPoint: string;
+  readonly node?: string | null;
+}
+
+interface ChannelsArgs {
+  readonly node?: string | null;
+  readonly peer?: string | null;
+  readonly orderBy?: ChannelOrder | null;
+  readonly first?: number | null;
+  readonly after?: string | null;
+}
+
+interface PeerArgs {
+  readonly pubkey: string;
+  readonly node?: string | null;
+}
+
+function byNodeId(a: ChannelEventStore, b: ChannelEventStore): number {
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+}
+
+/** The stores `channels` lists from: one node's, or every node's when none is named. */
+function storesToList(
+  stores: NodeStores,
+  node: string | null | undefined,
+): Iterable<ChannelEventStore> {
+  if (node === null || node === undefined) return stores.values();
+  const store = stores.get(node);
+  if (store === undefined) throw new ApiError('NODE_NOT_FOUND', `node ${node} is not tracked`);
+  return [store];
+}
+
+/** Each store's channels, or only those with one peer (read from the peer, not by scanning). */
+function* channelSources(
+  stores: Iterable<ChannelEventStore>,
+  pubkey: string | undefined,
+): Generator<ChannelSource> {
+  for (const store of stores) {
+    if (pubkey === undefined) {
+      yield { store, channels: store.channels() };
+      continue;
+    }
+    const peer = store.peer(pubkey);
+    if (peer !== undefined) yield { store, channels: peer.channels() };
+  }
+}
+
+export function queryResolvers(deps: QueryDeps) {
+  const { stores, clock } = deps;
+  return {
+    nodes: (): ChannelEventStore[] => [...stores.values()].sort(byNodeId),
+
+    channel: (_: unknown, args: ChannelArgs): ChannelRef =>
+      withClientErrors(() => {
+        const channelPoint = parseChannelPoint(args.channelPoint);
+        const { node, store } = chooseNode(stores, args.node);
+        if (store === undefined) {
+          throw new ApiError('NODE_NOT_FOUND', `node ${node} is not tracked`);
+        }
+        const view = store.channel(channelPoint);
+        if (view === undefined) {
+          throw new ApiError(
+            'CHANNEL_NOT_FOUND',
+            `channel ${channelPoint} not found in the event store of node ${node}`,
+          );
+        }
+        return new ChannelRef(store, view, clock.now());
+      }),
+
+    channels: (_: unknown, args: ChannelsArgs): ChannelConnectionResult =>
+      withClientErrors(() => {
+        const order = args.orderBy ?? 'UPTIME_RATIO_ASC';
+        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
+        const after =
+          args.after === null || args.after === undefined
+            ? undefined
+            : decodeCursor(args.after, order);
+        const pubkey =
+          args.peer === null || args.peer === undefined
+            ? undefined
+            : parsePubkey(args.peer, 'peer');
+        const now = clock.now();
+        const page = selectChannelPage(channelSources(storesToList(stores, args.node), pubkey), {
+          order,
+          first,
+          after,
+          now,
+        });
+        const last = page.entries.at(-1);
+        return {
+          nodes: page.entries.map(
+            (entry) => new ChannelRef(entry.store, entry.view, now, entry.info),
+          ),
+          totalCount: page.totalCount,
+          pageInfo: {
+            endCursor:
+              last === undefined
+                ? null
+                : encodeCursor({
+                    order,
+                    rank: last.rank,
+                    node: last.node,
+                    channelPoint: last.channelPoint,
+                  }),
+            hasNextPage: page.hasNextPage,
+          },
+        };
+      }),
+
+    peer: (_: unknown, args: PeerArgs): Promise<PeerRef | null> =>
+      withClientErrors(async () => {
+        const pubkey = parsePubkey(args.pubkey);
+        const { node, store } = chooseNode(stores, args.node);
+        const view = store?.peer(pubkey);
+        if (store !== undefined && view !== undefined) return trackedPeer(store, view);
+        const record = await deps.readPersistedFlapRecord(node, pubkey);
+        return record === undefined ? null : persistedPeer(node, pubkey, store, record);
+      }),
+  };
+}

@@ -1,0 +1,97 @@
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import type { NodeStores } from '../store/node-stores.js';
+import type { FlapRecord } from '../store/peer-monitor.js';
+import { useDisableIntrospection } from './introspection.js';
+import { DEFAULT_GRAPHQL_LIMITS, limitPlugins, type GraphQLLimits } from './limits.js';
+import { yogaLogger } from './logging.js';
+import { buildSchema } from './schema.js';
+
+/** Where the API is served; the HTTP server routes this path to the GraphQL server. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** The page size of `channels` when `first` is omitted (the schema's default). */
+const DEFAULT_PAGE_SIZE = 100;
+
+const GRAPHIQL_QUERY = `# Channels with the lowest uptime first
+{
+  channels(first: 20) {
+    totalCount
+    nodes {
+      node
+      channelPoint
+      lifetimeSeconds
+      uptimeRatio
+      peer { pubkey online flapCount lastFlap }
+    }
+    pageInfo { endCursor hasNextPage }
+  }
+}
+`;
+
+export interface GraphQLServerDeps {
+  readonly stores: NodeStores;
+  readonly clock: Clock;
+  /**
+   * A peer's persisted flap record (undefined when there is none), for peers
+   * not monitored in memory, including peers of nodes not seen since start.
+   * A rejection is an unexpected error: masked for the client, logged.
+   */
+  readonly readPersistedFlapRecord: (
+    node: string,
+    pubkey: string,
+  ) => Promise<FlapRecord | undefined>;
+  readonly logger: Logger;
+  /** Overrides of DEFAULT_GRAPHQL_LIMITS. */
+  readonly limits?: Partial<GraphQLLimits>;
+  /** Whether `__schema`/`__type` queries are answered (GraphiQL needs them). */
+  readonly introspection: boolean;
+  /** Whether a browser's GET on /graphql gets GraphiQL. */
+  readonly graphiql: boolean;
+  /** Origins allowed by CORS; none (the default) sends no CORS headers. */
+  readonly corsOrigins?: readonly string[];
+  /** Compile queries with graphql-jit (default true). */
+  readonly jit?: boolean;
+}
+
+type Context = Record<string, unknown>;
+
+export type GraphQLServer = YogaServerInstance<Context, Context>;
+
+type YogaPlugin = NonNullable<YogaServerOptions<Context, Context>['plugins']>[number];
+
+/**
+ * The GraphQL API as a graphql-yoga instance: a node:http request listener
+ * for /graphql (`server(req, res)`), also usable in process with
+ * `server.fetch(url, init)`.
+ */
+export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
+  const limits: GraphQLLimits = { ...DEFAULT_GRAPHQL_LIMITS, ...deps.limits };
+  const schema = buildSchema({
+    stores: deps.stores,
+    clock: deps.clock,
+    readPersistedFlapRecord: deps.readPersistedFlapRecord,
+    defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
+    maxPageSize: limits.maxPageSize,
+  });
+  const plugins: YogaPlugin[] = [...limitPlugins(limits)];
+  if (!deps.introspection) plugins.push(useDisableIntrospection());
+  if (deps.jit ?? true) plugins.push(useGraphQlJit());
+  const origins = deps.corsOrigins ?? [];
+  return createYoga<Context, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    plugins,
+    logging: yogaLogger(deps.logger.child({ component: 'graphql' })),
+    // Unexpected errors reach the client as "Unexpected error." and the log in full.
+    maskedErrors: { isDev: false },
+    graphiql: deps.graphiql
+      ? { title: 'chanfitness-exporter', defaultQuery: GRAPHIQL_QUERY }
+      : false,
+    landingPage: false,
+    cors: origins.length === 0 ? false : { origin: [...origins], methods: ['GET', 'POST'] },
+    maxRequestBodySize: limits.maxRequestBytes,
+  });
+}
