@@ -1,4 +1,5 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
@@ -90,6 +91,8 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     graphiql: deps.graphiql
       ? { title: 'chanfitness-exporter', defaultQuery: GRAPHIQL_QUERY }
       : false,
+    // GraphiQL served from the package, not a CDN: node operators often run offline.
+    renderGraphiQL,
     landingPage: false,
     cors: origins.length === 0 ? false : { origin: [...origins], methods: ['GET', 'POST'] },
     maxRequestBodySize: limits.maxRequestBytes,

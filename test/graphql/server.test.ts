@@ -121,6 +121,9 @@ describe('GraphQL server', () => {
       const html = await response.text();
       assert.match(html, /<title>chanfitness-exporter<\/title>/);
       assert.match(html, /graphiql/i);
+      // Self-contained: an operator's browser without internet access still renders it.
+      assert.doesNotMatch(html, /<script[^>]+src="https?:/);
+      assert.doesNotMatch(html, /<link[^>]+href="https?:/);
     });
 
     it('does not serve GraphiQL when disabled', async () => {
