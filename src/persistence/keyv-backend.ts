@@ -1,0 +1,47 @@
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { keyvDeserialize } from './flap-record-codec.js';
+import type { StoreKind } from './store-url.js';
+
+/** What every backend is opened with. */
+export interface KeyvBackendOptions {
+  /** Keyv namespace: `chanfitness` (tests use a private one). */
+  readonly namespace: string;
+  /** Bound on connecting and on each operation, ms. */
+  readonly timeoutMs: number;
+  /** PostgreSQL table (default `keyv`, @keyv/postgres's own). */
+  readonly postgresTable?: string;
+}
+
+/**
+ * A Keyv instance over one adapter, with what the adapters do differently
+ * hidden behind two hooks. Every failure of the backend reaches callers as a
+ * rejection (Keyv and the adapters are configured to throw, not to answer
+ * "no value"); the backend's own error events (a dropped connection, ...) are
+ * emitted as Keyv 'error' events, which never throw.
+ */
+export interface KeyvBackend {
+  readonly kind: StoreKind;
+  readonly keyv: Keyv<unknown>;
+  /** Resolves when the backend can take a command; rejects when it cannot now. */
+  ready(): Promise<void>;
+  /** Repairs what a failure revealed (a missing table); true when the operation is worth one more try. */
+  repair(err: unknown): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * A Keyv that throws instead of answering "no value" on errors, and whose
+ * deserializer never throws (see keyvDeserialize).
+ */
+export function newKeyv(
+  adapter: KeyvStoreAdapter,
+  namespace: string,
+  useKeyPrefix: boolean,
+): Keyv<unknown> {
+  return new Keyv<unknown>(adapter, {
+    namespace,
+    useKeyPrefix,
+    throwOnErrors: true,
+    deserialize: keyvDeserialize,
+  });
+}

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { FlapFlusher } from '../../src/persistence/flap-flusher.js';
+import { FlushStats } from '../../src/persistence/flush-stats.js';
+import {
+  openFlapRecordStore,
+  type KeyvFlapRecordStore,
+} from '../../src/persistence/keyv-flap-record-store.js';
+import { ChannelEventStore } from '../../src/store/channel-event-store.js';
+import { NodeStores } from '../../src/store/node-stores.js';
+import { RecordReader, channelPoint, pubkey } from '../support/store-fixture.js';
+import { HOUR, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
+import { ProcessFailures, silentLogger, waitUntil } from './support/backends.js';
+import { RedisServerProcess, freePort } from './support/redis-server.js';
+
+interface Harness {
+  clock: TestClock;
+  stores: NodeStores;
+  stats: FlushStats;
+  flusher: FlapFlusher;
+  readFailures: string[];
+}
+
+function harness(records: KeyvFlapRecordStore, retryDelayMs = 100): Harness {
+  const clock = new TestClock(TEST_NOW);
+  const readFailures: string[] = [];
+  const stores = new NodeStores(
+    (node) =>
+      new ChannelEventStore({
+        node,
+        clock,
+        readFlapRecord: (pk) => records.read(node, pk),
+        observer: { recordReadFailed: (pk) => readFailures.push(pk) },
+      }),
+  );
+  const stats = new FlushStats();
+  const flusher = new FlapFlusher({
+    stores,
+    records,
+    stats,
+    logger: silentLogger,
+    clock,
+    intervalMs: HOUR,
+    retryDelayMs,
+  });
+  return { clock, stores, stats, flusher, readFailures };
+}
+
+describe('flap persistence through a store outage', () => {
+  const failures = new ProcessFailures();
+  let server: RedisServerProcess | undefined;
+  let records: KeyvFlapRecordStore | undefined;
+  let flusher: FlapFlusher | undefined;
+
+  beforeEach(() => {
+    failures.install();
+  });
+
+  afterEach(async () => {
+    await flusher?.stop();
+    await records?.close();
+    server?.resume();
+    await server?.kill();
+    [server, records, flusher] = [undefined, undefined, undefined];
+    failures.uninstall();
+  });
+
+  it('a store down from the start: reads reject, flushes fail and are counted, nothing crashes', async () => {
+    const port = await freePort();
+    records = await openFlapRecordStore(`redis://127.0.0.1:${port}`, {
+      logger: silentLogger,
+      timeoutMs: 2_000,
+    });
+    const h = harness(records);
+    flusher = h.flusher;
+    const a = pubkey(1);
+    await assert.rejects(records.read('alice', a), /failed/);
+
+    // alice reads from the dead store; bob's records were read elsewhere (so merged) and are written to it.
+    const alice = h.stores.getOrCreate('alice');
+    alice.openChannel(a, channelPoint(1), h.clock.now());
+    const reader = new RecordReader();
+    const bob = new ChannelEventStore({ node: 'bob', clock: h.clock, readFlapRecord: reader.read });
+    bob.openChannel(pubkey(2), channelPoint(2), h.clock.now());
+    await Promise.all([alice.idle(), bob.idle()]);
+    assert.deepEqual(h.readFailures, [a]);
+    assert.equal(alice.peer(a)?.recordMerged, false);
+
+    const stats = new FlushStats();
+    const both = new FlapFlusher({
+      stores: { values: () => [alice, bob] },
+      records,
+      stats,
+      logger: silentLogger,
+      clock: h.clock,
+      intervalMs: HOUR,
+    });
+    const outcome = await both.flushNow();
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.unmerged, 1);
+    assert.deepEqual(outcome.failedNodes, ['bob']);
+    assert.deepEqual([stats.success, stats.error], [0, 1]);
+    assert.equal(await both.stop().then((o) => o?.ok), false);
+    assert.deepEqual(failures.failures, []);
+  });
+
+  it('a Redis killed during a flush and started again: the retry writes the right counts', async () => {
+    server = new RedisServerProcess(await freePort());
+    await server.start();
+    records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 5_000 });
+    const h = harness(records);
+    flusher = h.flusher;
+    flusher.start();
+    const alice = h.stores.getOrCreate('alice');
+    const [a, b] = [pubkey(1), pubkey(2)];
+
+    // a: created offline (1), online (2).
+    alice.openChannel(a, channelPoint(1), h.clock.now());
+    alice.peerEvent(a, true, h.clock.advance(SECOND));
+    await alice.idle();
+    assert.equal((await flusher.flushNow()).ok, true);
+    assert.deepEqual(await records.read('alice', a), { count: 2, lastFlap: TEST_NOW + SECOND });
+
+    // Frozen, so that the flush is in flight when Redis dies.
+    server.pause();
+    alice.peerEvent(a, false, h.clock.advance(SECOND));
+    const inFlight = flusher.flushNow();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.kill();
+    const failed = await inFlight;
+    assert.equal(failed.ok, false);
+    assert.deepEqual(failed.failedNodes, ['alice']);
+    assert.equal(h.stats.error, 1);
+
+    // Events go on while it is down: a online (4); b is new and its read fails.
+    alice.peerEvent(a, true, h.clock.advance(SECOND));
+    alice.openChannel(b, channelPoint(2), h.clock.now());
+    await alice.idle();
+    assert.ok(h.readFailures.includes(b));
+    await waitUntil(() => h.stats.error >= 2, 'a retry failing while Redis is down');
+    assert.equal(h.stats.success, 1);
+
+    // Back, empty (no persistence): the retry rewrites everything from memory.
+    await server.start();
+    await waitUntil(() => h.stats.success >= 2, 'the retry flush after Redis came back');
+    await flusher.idle();
+    assert.deepEqual(await records.read('alice', a), {
+      count: 4,
+      lastFlap: TEST_NOW + 3 * SECOND,
+    });
+    assert.deepEqual(await records.read('alice', b), { count: 1, lastFlap: TEST_NOW + 3 * SECOND });
+    assert.equal(flusher.consecutiveFailures, 0);
+    assert.ok(records.stats.backendErrors > 0);
+    assert.deepEqual(failures.failures, []);
+  });
+
+  it('a peer whose first read failed (Redis hung) gets persisted + new once it answers', async () => {
+    server = new RedisServerProcess(await freePort());
+    await server.start();
+    records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 300 });
+    const h = harness(records);
+    flusher = h.flusher;
+    const alice = h.stores.getOrCreate('alice');
+    const p = pubkey(3);
+    await records.write('alice', new Map([[p, { count: 10, lastFlap: TEST_NOW - HOUR }]]));
+
+    // Hung: the read times out, the monitor is created unmerged (1), then online (2).
+    server.pause();
+    alice.openChannel(p, channelPoint(3), h.clock.now());
+    alice.peerEvent(p, true, h.clock.advance(SECOND));
+    await alice.idle();
+    assert.deepEqual(h.readFailures, [p]);
+    assert.equal(alice.peer(p)?.flapCount, 2);
+    assert.ok(records.stats.timeouts >= 1);
+
+    // Still hung: the retried read fails, and the peer is not written (it would overwrite 10 with 2).
+    const stillDown = await flusher.flushNow();
+    assert.equal(stillDown.ok, false);
+    assert.equal(stillDown.unmerged, 1);
+    assert.equal(stillDown.records, 0);
+
+    server.resume();
+    const back = await flusher.flushNow();
+    assert.equal(back.ok, true);
+    assert.equal(back.records, 1);
+    assert.deepEqual(await records.read('alice', p), { count: 12, lastFlap: TEST_NOW + SECOND });
+    assert.deepEqual([h.stats.success, h.stats.error], [1, 1]);
+    assert.deepEqual(failures.failures, []);
+  });
+});
