@@ -1,0 +1,260 @@
+import type { Subscription } from 'nats';
+import { systemClock, type Clock } from './clock.js';
+import type { Settings } from './config/settings.js';
+import { errorMessage } from './errors.js';
+import { createGraphQLServer } from './graphql/server.js';
+import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
+import { BootstrapPeers } from './ingest/bootstrap-peers.js';
+import { EventIngest } from './ingest/event-ingest.js';
+import { IngestStats } from './ingest/ingest-stats.js';
+import type { Bootstrap } from './ingest/node-snapshot.js';
+import type { Logger } from './log/logger.js';
+import { RateLimitedLog } from './log/rate-limited-log.js';
+import { Exposition } from './metrics/exposition.js';
+import { bootstrapRequests } from './nats/bootstrap-requests.js';
+import { ConnectionState } from './nats/connection-state.js';
+import { connectionOptions } from './nats/connection-options.js';
+import { subscribeEvents } from './nats/event-subscription.js';
+import { JetStreamDelivery } from './nats/jetstream-delivery.js';
+import { NatsClient } from './nats/nats-client.js';
+import { FlapFlusher } from './persistence/flap-flusher.js';
+import { FlushStats } from './persistence/flush-stats.js';
+import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
+import { ChannelEventStore, type StoreObserver } from './store/channel-event-store.js';
+import { NodeStores } from './store/node-stores.js';
+
+/** Every step of stop() together stays well inside the 10 s an orchestrator allows. */
+const STOP_BUDGET_MS = {
+  drainReads: 2_000,
+  finalFlush: 4_000,
+  http: 2_000,
+};
+
+export interface AppOptions {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/** The running service. */
+export interface App {
+  readonly http: HttpServer;
+  readonly stores: NodeStores;
+  readiness(): Readiness;
+  /** Stops consuming, applies what is in flight, flushes flap counts, closes everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: the pure store wrapped by its adapters (NATS in,
+ * Keyv persistence, Prometheus and GraphQL out over HTTP). HTTP serves at
+ * once; NATS is connected in the background and retried for as long as it
+ * takes.
+ */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { settings, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const ingestStats = new IngestStats();
+  const flushStats = new FlushStats();
+  const connection = new ConnectionState();
+
+  const records = await openFlapRecordStore(settings.store.url, {
+    timeoutMs: settings.store.timeoutMs,
+    logger,
+    clock,
+  });
+
+  const bootstrapPeers = new BootstrapPeers();
+  const stores = new NodeStores(
+    (node) =>
+      new ChannelEventStore({
+        node,
+        clock,
+        readFlapRecord: (pubkey) => records.read(node, pubkey),
+        bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
+        observer: storeObserver(node, logger, clock),
+      }),
+  );
+
+  // Until NATS is connected there is nobody to ask (and no event to bootstrap for).
+  let bootstrap: Bootstrap = () => Promise.resolve(undefined);
+  const ingest = new EventIngest({
+    stores,
+    bootstrapPeers,
+    bootstrap: (node) => bootstrap(node),
+    clock,
+    stats: ingestStats,
+    logger,
+  });
+
+  const flusher = new FlapFlusher({
+    stores,
+    records,
+    stats: flushStats,
+    logger,
+    clock,
+    intervalMs: settings.flap.flushIntervalMs,
+    stopTimeoutMs: STOP_BUDGET_MS.finalFlush,
+  });
+  flusher.start();
+
+  let jetstream: JetStreamDelivery | undefined;
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (!connection.connected) reasons.push('NATS is not connected');
+    if (jetstream !== undefined && !jetstream.consuming) {
+      reasons.push('the JetStream consumer is not set up');
+    }
+    return { ready: reasons.length === 0, reasons };
+  };
+
+  const exposition = new Exposition({
+    stores,
+    ingest: ingestStats,
+    flush: flushStats,
+    connection,
+    clock,
+  });
+  const graphql = createGraphQLServer({
+    stores,
+    clock,
+    readPersistedFlapRecord: (node, pubkey) => records.read(node, pubkey),
+    logger,
+    limits: {
+      maxDepth: settings.graphql.maxDepth,
+      maxCost: settings.graphql.maxCost,
+      maxAliases: settings.graphql.maxAliases,
+    },
+    introspection: settings.graphql.introspection,
+    graphiql: settings.graphql.graphiql,
+    corsOrigins: settings.web.corsOrigins ?? [],
+  });
+
+  let http: HttpServer;
+  try {
+    http = await createHttpServer({
+      listenAddress: settings.web.listen,
+      exposition,
+      graphql,
+      readiness,
+      logger,
+      auth: settings.web.auth,
+      tls: settings.web.tls,
+      closeTimeoutMs: STOP_BUDGET_MS.http,
+    });
+  } catch (err) {
+    await flusher.stop();
+    await records.close();
+    throw err;
+  }
+
+  const natsSettings = settings.nats;
+  const nats = new NatsClient(await connectionOptions(natsSettings), connection, logger);
+  let subscriptions: Subscription[] = [];
+  let stopping = false;
+
+  const consume = async (): Promise<void> => {
+    const nc = await nats.start();
+    if (stopping) return;
+    bootstrap = bootstrapRequests(nc, {
+      prefix: natsSettings.subjectPrefix,
+      timeoutMs: natsSettings.bootstrapTimeoutMs,
+      logger,
+      state: connection,
+    });
+    for (const node of natsSettings.nodes) ingest.ensureNode(node);
+    if (natsSettings.jetstream !== undefined) {
+      jetstream = new JetStreamDelivery(nc, ingest, {
+        settings: natsSettings.jetstream,
+        prefix: natsSettings.subjectPrefix,
+        logger,
+      });
+      await jetstream.start();
+    } else {
+      subscriptions = subscribeEvents(nc, natsSettings.subjectPrefix, ingest, logger);
+      // Core NATS keeps nothing for a disconnected subscriber: ask the nodes again.
+      nats.onReconnect(() => {
+        ingest.bootstrapAgain();
+      });
+      logger.info({ prefix: natsSettings.subjectPrefix }, 'subscribed to channel and peer events');
+    }
+  };
+  const consuming = consume().catch((err: unknown) => {
+    logger.error({ err: errorMessage(err) }, 'cannot consume NATS events');
+  });
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      logger.info('stopping: no more events are consumed');
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      await jetstream?.stop(STOP_BUDGET_MS.drainReads);
+      await settleWithin(
+        Promise.all([...stores.values()].map((store) => store.idle())),
+        STOP_BUDGET_MS.drainReads,
+      );
+      await flusher.stop();
+      await records.close();
+      await nats.close();
+      await settleWithin(consuming, 100);
+      await http.close();
+      logger.info('stopped');
+    })();
+    return stopped;
+  };
+
+  return { http, stores, readiness, stop };
+}
+
+/** Logs what the stores report, without letting a flood of it flood the log. */
+function storeObserver(node: string, logger: Logger, clock: Clock): StoreObserver {
+  const limited = new RateLimitedLog(clock);
+  return {
+    rejected: (reason, pubkey, channelPoint, message) => {
+      limited.log(reason, (suppressed) => {
+        logger.warn(
+          { node, reason, peer: pubkey, channelPoint, ...(suppressed > 0 ? { suppressed } : {}) },
+          message,
+        );
+      });
+    },
+    reordered: (pubkey, eventTime, appliedTime) => {
+      limited.log('reordered', (suppressed) => {
+        logger.debug(
+          {
+            node,
+            peer: pubkey,
+            eventTime: new Date(eventTime).toISOString(),
+            appliedAt: new Date(appliedTime).toISOString(),
+            ...(suppressed > 0 ? { suppressed } : {}),
+          },
+          'event older than its peer latest: applied at the latest time',
+        );
+      });
+    },
+    recordReadFailed: (pubkey, err) => {
+      limited.log('record_read_failed', (suppressed) => {
+        logger.warn(
+          { node, peer: pubkey, err: errorMessage(err), ...(suppressed > 0 ? { suppressed } : {}) },
+          'cannot read the persisted flap record: counting from zero, merging it once it can be read',
+        );
+      });
+    },
+  };
+}
+
+/** Waits for the promise, but no longer than the limit. */
+async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
