@@ -169,6 +169,19 @@ export class ChannelEventStore {
     return this.reorderedCount;
   }
 
+  /**
+   * The peer of a channel whose open waits for that peer's record read (the
+   * peer is not monitored yet: lnd's "peer not found"), or undefined.
+   */
+  pendingChannelPeer(channelPoint: string): string | undefined {
+    for (const [pubkey, queue] of this.pending) {
+      for (const op of queue) {
+        if (op.kind === 'open' && op.channelPoint === channelPoint) return pubkey;
+      }
+    }
+    return undefined;
+  }
+
   /** Peers whose record read is still in flight. */
   get pendingReads(): number {
     return this.pending.size;

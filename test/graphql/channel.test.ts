@@ -219,11 +219,11 @@ describe('GraphQL channel', () => {
       assert.deepEqual(error.data, { channel: null });
     });
 
-    it('is CHANNEL_NOT_FOUND while the open waits for its peer record, found once it is read', async () => {
+    it('is PEER_NOT_FOUND while the open waits for its peer record, found once it is read', async () => {
       const h = new Harness();
       h.holdReads = true;
       h.store().openChannel(PEER, CP, T0);
-      assert.equal((await h.error(CHANNEL, { cp: CP })).code, 'CHANNEL_NOT_FOUND');
+      assert.equal((await h.error(CHANNEL, { cp: CP })).code, 'PEER_NOT_FOUND');
       h.releaseReads();
       await h.store().idle();
       const { channel } = await h.data<{ channel: ChannelJson }>(CHANNEL, { cp: CP });

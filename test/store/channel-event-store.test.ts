@@ -474,3 +474,15 @@ describe('ChannelEventStore settled callbacks', () => {
     ]);
   });
 });
+
+describe('ChannelEventStore pending opens', () => {
+  it('names the peer of an open that waits for its record read', async () => {
+    const f = storeFixture();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW);
+    assert.equal(f.store.pendingChannelPeer(CHAN1), PEER);
+    assert.equal(f.store.pendingChannelPeer(CHAN2), undefined);
+    await f.store.idle();
+    assert.equal(f.store.pendingChannelPeer(CHAN1), undefined);
+    assert.throws(() => f.store.getChanInfo(CHAN1, OTHER), isCode('PEER_NOT_FOUND'));
+  });
+});

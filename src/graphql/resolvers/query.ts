@@ -91,6 +91,13 @@ export function queryResolvers(deps: QueryDeps) {
           throw new ApiError('NODE_NOT_FOUND', `node ${node} is not tracked`);
         }
         const view = store.channel(channelPoint);
+        const waitingPeer = view === undefined ? store.pendingChannelPeer(channelPoint) : undefined;
+        if (waitingPeer !== undefined) {
+          throw new ApiError(
+            'PEER_NOT_FOUND',
+            `peer ${waitingPeer} of channel ${channelPoint} is not monitored yet (its flap record is being read)`,
+          );
+        }
         if (view === undefined) {
           throw new ApiError(
             'CHANNEL_NOT_FOUND',
