@@ -79,7 +79,15 @@ export class ExporterProcess {
       },
     );
     const exporter = new ExporterProcess(child, cwd, ownCwd);
-    if (options.noWait !== true) await exporter.waitForListening(options.startTimeoutMs ?? 15_000);
+    if (options.noWait !== true) {
+      try {
+        await exporter.waitForListening(options.startTimeoutMs ?? 15_000);
+      } catch (err) {
+        // A process that never listened is still running: the caller has no handle on it.
+        await exporter.dispose();
+        throw err;
+      }
+    }
     return exporter;
   }
 
