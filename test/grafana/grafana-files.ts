@@ -11,8 +11,15 @@ export const RULE_TESTS_DIR = join(ALERTS_DIR, 'tests');
 export const PROVISIONING_DIR = join(GRAFANA_DIR, 'provisioning');
 export const GRAFANA_README = join(GRAFANA_DIR, 'README.md');
 
-/** Where every alert's runbook_url points: the README section named after the alert. */
-export const RUNBOOK_BASE_URL = 'https://www.npmjs.com/package/chanfitness-exporter';
+/** The project's README, where grafana/README.md is folded into under the same headings. */
+export const PROJECT_README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+/**
+ * What every alert's `runbook` annotation names: `README.md#<anchor>`, the README section
+ * titled with the alert's name. A document and anchor rather than a URL, so that no host
+ * is assumed (operators add a runbook_url of their own where they host the README).
+ */
+export const RUNBOOK_DOCUMENT = 'README.md';
 
 export interface Rule {
   alert?: string;
