@@ -71,11 +71,29 @@ export function decodeListPeers(data: Uint8Array | string): ListedPeers {
 
 /** The reply's repeated field; proto3 JSON leaves an empty one out. */
 function listField(data: Uint8Array | string, field: string): readonly unknown[] {
-  const reply = unwrapResult(parseJsonObject(data, MAX_RPC_REPLY_BYTES));
+  const message = parseJsonObject(data, MAX_RPC_REPLY_BYTES);
+  // lnd answers a failed call with an error object: never read it as an empty node.
+  const error =
+    lndError(message) ?? (isJsonObject(message.result) ? lndError(message.result) : undefined);
+  if (error !== undefined) throw new DecodeError('invalid_shape', `lnd error reply: ${error}`);
+  const reply = unwrapResult(message);
   const list = reply[field];
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) {
     throw new DecodeError('invalid_shape', `${field}: expected a list, got ${jsonKind(list)}`);
   }
   return list;
+}
+
+/** The message of an lnd REST error (`{"error": {...}}` or `{"code", "message"}`), if it is one. */
+function lndError(reply: Record<string, unknown>): string | undefined {
+  const inner = isJsonObject(reply.error) ? reply.error : reply;
+  if (
+    typeof inner.message === 'string' &&
+    (typeof inner.code === 'number' || typeof inner.code === 'string')
+  ) {
+    return inner.message;
+  }
+  if (typeof reply.error === 'string') return reply.error;
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { decodeListChannels, decodeListPeers } from '../../src/lnd/decode-rpc.js';
+import { DecodeError } from '../../src/lnd/decode-error.js';
 import { MAX_EVENT_BYTES, MAX_RPC_REPLY_BYTES } from '../../src/lnd/json-payload.js';
 import {
   assertRejects,
@@ -97,6 +98,21 @@ describe('decodeListChannels', () => {
 
   it('rejects a reply over 64 MiB as too_large', () => {
     assertRejects(() => decodeListChannels(new Uint8Array(MAX_RPC_REPLY_BYTES + 1)), 'too_large');
+  });
+  it('rejects an lnd error reply instead of reading it as a node without channels', () => {
+    for (const reply of [
+      '{"code":2,"message":"permission denied","details":[]}',
+      '{"error":{"code":14,"message":"unavailable"}}',
+      '{"result":{"code":2,"message":"wallet locked"}}',
+    ]) {
+      assert.throws(
+        () => decodeListChannels(reply),
+        (e: unknown) =>
+          e instanceof DecodeError && e.code === 'invalid_shape' && e.message.includes('lnd error'),
+        reply,
+      );
+      assert.throws(() => decodeListPeers(reply), DecodeError, reply);
+    }
   });
 });
 
