@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { errorMessage } from '../../src/errors.js';
+import { ConnectionState } from '../../src/nats/connection-state.js';
+import { NatsClient } from '../../src/nats/nats-client.js';
+import { LndRestClient, readCredentials } from './lnd-rest.js';
+import type { BridgeSettings } from './options.js';
+import { CorePublisher, JetStreamPublisher, type Publisher } from './publisher.js';
+import { RpcResponder } from './rpc-responder.js';
+import { StreamRelay } from './stream-relay.js';
+
+/** How long the shutdown waits for published events to leave or be acknowledged. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+export interface RunningBridge {
+  readonly nc: NatsConnection;
+  readonly channelEvents: StreamRelay;
+  readonly peerEvents: StreamRelay;
+  readonly rpc: RpcResponder;
+  readonly publisher: Publisher;
+  /** Resolves once the bridge has stopped: stop(), or the NATS connection closed for good. */
+  readonly done: Promise<'stopped' | 'nats-closed'>;
+  /** Closes the lnd streams, stops answering, flushes and drains NATS. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The subjects the bridge publishes and answers. */
+export function bridgeSubjects(prefix: string, node: string) {
+  return {
+    channelEvents: `${prefix}.${node}.channel_events`,
+    peerEvents: `${prefix}.${node}.peer_events`,
+    rpcBase: `${prefix}.${node}.rpc`,
+  };
+}
+
+/**
+ * Starts the bridge: connects to NATS (waiting and retrying forever), then
+ * relays lnd's SubscribeChannelEvents and SubscribePeerEvents streams to
+ * `<prefix>.<node>.channel_events` / `.peer_events` and answers
+ * `<prefix>.<node>.rpc.list_channels` / `.list_peers` from lnd's ListChannels /
+ * ListPeers. Only read permissions are used (offchain:read, peers:read).
+ */
+export async function startBridge(
+  settings: BridgeSettings,
+  logger: Logger,
+): Promise<RunningBridge> {
+  const subjects = bridgeSubjects(settings.nats.subjectPrefix, settings.node);
+  const natsClient = new NatsClient(
+    await natsConnectionOptions(settings),
+    new ConnectionState(),
+    logger,
+  );
+  const nc = await natsClient.start();
+
+  const client = new LndRestClient({
+    baseUrl: settings.lnd.restUrl,
+    credentials: () => readCredentials(settings.lnd.macaroonFile, settings.lnd.tlsCertFile),
+  });
+  const publisher: Publisher = settings.nats.jetstream
+    ? new JetStreamPublisher(nc, logger)
+    : new CorePublisher(nc, logger);
+  const relay = (name: string, path: string, subject: string): StreamRelay =>
+    new StreamRelay({
+      name,
+      path,
+      subject,
+      client,
+      publisher,
+      logger,
+      retryMinMs: settings.lnd.retryMinMs,
+      retryMaxMs: settings.lnd.retryMaxMs,
+    });
+  const channelEvents = relay('channel events', 'v1/channels/subscribe', subjects.channelEvents);
+  const peerEvents = relay('peer events', 'v1/peers/subscribe', subjects.peerEvents);
+  const abort = new AbortController();
+  const rpc = new RpcResponder({
+    nc,
+    client,
+    subjectBase: subjects.rpcBase,
+    timeoutMs: settings.lnd.timeoutMs,
+    logger,
+    signal: abort.signal,
+  });
+  rpc.start();
+  channelEvents.start();
+  peerEvents.start();
+  logger.info(
+    {
+      lnd: settings.lnd.restUrl.origin,
+      node: settings.node,
+      publishes: [subjects.channelEvents, subjects.peerEvents],
+      answers: [`${subjects.rpcBase}.list_channels`, `${subjects.rpcBase}.list_peers`],
+      jetstream: settings.nats.jetstream,
+    },
+    'lnd bridge started',
+  );
+
+  let resolveDone: (how: 'stopped' | 'nats-closed') => void = () => undefined;
+  const done = new Promise<'stopped' | 'nats-closed'>((resolve) => {
+    resolveDone = resolve;
+  });
+  let natsClosed = false;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      abort.abort();
+      await Promise.all([channelEvents.stop(), peerEvents.stop(), rpc.stop()]);
+      try {
+        await publisher.close(CLOSE_TIMEOUT_MS);
+      } catch (err) {
+        logger.warn({ err: errorMessage(err) }, 'flushing NATS at shutdown');
+      }
+      await natsClient.close();
+      logger.info(
+        {
+          published: publisher.published,
+          dropped: publisher.dropped,
+          answered: rpc.answered,
+        },
+        'lnd bridge stopped',
+      );
+      resolveDone(natsClosed ? 'nats-closed' : 'stopped');
+    })();
+    return stopping;
+  };
+  // A connection closed for good (say, credentials refused on reconnect) ends the bridge.
+  void nc.closed().then(() => {
+    if (stopping === undefined) natsClosed = true;
+    return stop();
+  });
+
+  return { nc, channelEvents, peerEvents, rpc, publisher, done, stop };
+}
+
+async function natsConnectionOptions(settings: BridgeSettings): Promise<ConnectionOptions> {
+  const { nats } = settings;
+  const options: ConnectionOptions = {
+    servers: [...nats.servers],
+    name: `chanfitness-lnd-bridge-${settings.node}`,
+    // Never give up: a bridge that stops reconnecting silently stops relaying.
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    reconnectTimeWait: 2_000,
+    pingInterval: 20_000,
+  };
+  switch (nats.auth.kind) {
+    case 'user-password':
+      options.user = nats.auth.user;
+      options.pass = nats.auth.password;
+      break;
+    case 'token':
+      options.token = nats.auth.token;
+      break;
+    case 'creds':
+      options.authenticator = credsAuthenticator(await readFile(nats.auth.credsFile));
+      break;
+    case 'none':
+      break;
+  }
+  if (nats.tls !== undefined) {
+    options.tls = {
+      ...(nats.tls.caFile === undefined ? {} : { caFile: nats.tls.caFile }),
+      ...(nats.tls.certFile === undefined ? {} : { certFile: nats.tls.certFile }),
+      ...(nats.tls.keyFile === undefined ? {} : { keyFile: nats.tls.keyFile }),
+    };
+  }
+  return options;
+}

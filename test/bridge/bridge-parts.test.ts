@@ -1,0 +1,366 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { LineSplitter, LineTooLongError } from '../../scripts/lnd-bridge/line-splitter.js';
+import {
+  LndHttpError,
+  LndRestClient,
+  lndStatus,
+  readCredentials,
+} from '../../scripts/lnd-bridge/lnd-rest.js';
+import { createBridgeLogger } from '../../scripts/lnd-bridge/logger.js';
+import { JetStreamPublisher } from '../../scripts/lnd-bridge/publisher.js';
+import { RpcResponder, slim } from '../../scripts/lnd-bridge/rpc-responder.js';
+import { describeFailure, withTimestamp } from '../../scripts/lnd-bridge/stream-relay.js';
+import { decodeListChannels } from '../../src/lnd/decode-rpc.js';
+import { readEventEnvelope } from '../../src/lnd/event-envelope.js';
+import { PrivateNatsServer } from '../support/nats-server.js';
+import {
+  FakeLnd,
+  lndChannel,
+  lndPeer,
+  makeTlsCert,
+  peerEvent,
+  randomChannelPoint,
+  randomPubkey,
+  SUBSCRIBE_PEERS,
+} from './fake-lnd.js';
+
+async function eventually(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function captureLog(): { logger: ReturnType<typeof createBridgeLogger>; text: () => string } {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      raw.push(chunk.toString());
+      callback();
+    },
+  });
+  return {
+    logger: createBridgeLogger('debug', 'json', 'test', destination),
+    text: () => raw.join(''),
+  };
+}
+
+describe('lnd bridge parts', function () {
+  this.timeout(20_000);
+
+  describe('LineSplitter', () => {
+    it('splits lines across chunk boundaries, drops \\r and blank lines, returns a last unterminated line', () => {
+      const splitter = new LineSplitter(100);
+      assert.deepEqual(splitter.push('{"a":1}\n{"b"'), ['{"a":1}']);
+      assert.deepEqual(splitter.push(':2}\r\n\n  \n{"c":3}\n{"d"'), ['{"b":2}', '{"c":3}']);
+      assert.deepEqual(splitter.push(':4}'), []);
+      assert.equal(splitter.end(), '{"d":4}');
+      assert.equal(splitter.end(), undefined);
+    });
+
+    it('refuses a partial line over the limit', () => {
+      const splitter = new LineSplitter(10);
+      assert.deepEqual(splitter.push('0123456789'), []);
+      assert.throws(() => splitter.push('X'), LineTooLongError);
+    });
+  });
+
+  describe('withTimestamp', () => {
+    it("adds the receive time at the top level and keeps lnd's JSON byte for byte", () => {
+      const line = '{"result":{"pub_key":"02ab","type":"PEER_ONLINE"}}';
+      const out = withTimestamp(
+        line,
+        JSON.parse(line) as Record<string, unknown>,
+        Date.UTC(2024, 4, 1, 12),
+      );
+      assert.equal(
+        out,
+        '{"result":{"pub_key":"02ab","type":"PEER_ONLINE"},"timestamp":"2024-05-01T12:00:00.000Z"}',
+      );
+      // The exporter reads it: the body unwrapped, the timestamp beside the wrapper.
+      const envelope = readEventEnvelope(out);
+      assert.deepEqual(envelope.body, { pub_key: '02ab', type: 'PEER_ONLINE' });
+      assert.equal(envelope.timestamp, Date.UTC(2024, 4, 1, 12));
+    });
+
+    it('keeps a timestamp already there, and handles an empty object and trailing blanks', () => {
+      const stamped = '{"result":{},"timestamp":"2024-01-01T00:00:00Z"}';
+      assert.equal(
+        withTimestamp(stamped, JSON.parse(stamped) as Record<string, unknown>, 0),
+        stamped,
+      );
+      assert.equal(withTimestamp('{} ', {}, 0), '{"timestamp":"1970-01-01T00:00:00.000Z"}');
+    });
+  });
+
+  describe('lndStatus and describeFailure', () => {
+    it("reads lnd's unary, streaming and older gateway error JSON", () => {
+      assert.deepEqual(lndStatus('{"code":2,"message":"permission denied","details":[]}'), {
+        message: 'permission denied',
+        code: 2,
+      });
+      assert.deepEqual(lndStatus('{"error":{"code":14,"message":"transport is closing"}}'), {
+        message: 'transport is closing',
+        code: 14,
+      });
+      assert.deepEqual(
+        lndStatus('{"error":{"grpc_code":2,"http_code":500,"message":"wallet locked"}}'),
+        { message: 'wallet locked', code: 2 },
+      );
+      assert.deepEqual(lndStatus('Bad Gateway'), { message: 'Bad Gateway', code: undefined });
+      assert.equal(lndStatus('{"result":{}}'), undefined);
+    });
+
+    it('says what to fix', () => {
+      assert.match(
+        describeFailure(new LndHttpError(500, 'verification failed: signature mismatch', 2)),
+        /check --lnd\.macaroon/,
+      );
+      assert.match(
+        describeFailure(new LndHttpError(401, undefined, undefined)),
+        /check --lnd\.macaroon/,
+      );
+      assert.match(
+        describeFailure(
+          new LndHttpError(500, 'wallet locked, unlock it to enable full RPC access', 2),
+        ),
+        /not ready/,
+      );
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), {
+        code: 'ECONNREFUSED',
+      });
+      assert.match(describeFailure(refused), /is lnd running/);
+    });
+  });
+
+  describe('slim', () => {
+    it('keeps the fields the bootstrap reads, in the reply shape the exporter decodes', () => {
+      const pk = randomPubkey();
+      const channel = lndChannel(pk, randomChannelPoint(2), '1');
+      const body = Buffer.from(JSON.stringify({ channels: [channel] }));
+      const slimmed = slim(body, 'channels');
+      assert.deepEqual(JSON.parse(slimmed), {
+        channels: [
+          {
+            remote_pubkey: pk,
+            channel_point: channel.channel_point,
+            chan_id: '1',
+            active: true,
+            private: false,
+            initiator: false,
+          },
+        ],
+      });
+      assert.deepEqual(decodeListChannels(slimmed).channels, [
+        { pubkey: pk, channelPoint: channel.channel_point },
+      ]);
+      assert.deepEqual(
+        JSON.parse(slim(Buffer.from(JSON.stringify({ peers: [lndPeer(pk)] })), 'peers')),
+        {
+          peers: [{ pub_key: pk, address: '203.0.113.7:9735', inbound: false }],
+        },
+      );
+    });
+  });
+
+  describe('against a fake lnd', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chanfitness-bridge-parts-'));
+    const macaroon = Buffer.concat([Buffer.from([2, 1]), randomBytes(64)]);
+    const macaroonFile = join(dir, 'bridge.macaroon');
+    let tls: { certFile: string; keyFile: string };
+    let lnd: FakeLnd;
+
+    before(async () => {
+      writeFileSync(macaroonFile, macaroon);
+      tls = makeTlsCert(dir);
+      lnd = await FakeLnd.start(tls.certFile, tls.keyFile, macaroon.toString('hex'));
+    });
+
+    after(async () => {
+      await lnd.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('trusts lnd through its tls.cert only, and reads a hex macaroon file as well as a binary one', async () => {
+      const pk = randomPubkey();
+      lnd.peers = [lndPeer(pk)];
+      const hexFile = join(dir, 'hex.macaroon');
+      writeFileSync(hexFile, `${macaroon.toString('hex')}\n`);
+      for (const file of [macaroonFile, hexFile]) {
+        const client = new LndRestClient({
+          baseUrl: new URL(`${lnd.url}/`),
+          credentials: () => readCredentials(file, tls.certFile),
+        });
+        const body = await client.get('v1/peers', 5_000);
+        assert.deepEqual(JSON.parse(body.toString()), { peers: [lndPeer(pk)] });
+      }
+      const untrusting = new LndRestClient({
+        baseUrl: new URL(`${lnd.url}/`),
+        credentials: () => readCredentials(macaroonFile, undefined),
+      });
+      const err = await untrusting.get('v1/peers', 5_000).then(
+        () => assert.fail('an untrusted certificate was accepted'),
+        (e: unknown) => e,
+      );
+      assert.match(describeFailure(err), /pass lnd's tls\.cert as --lnd\.tls-cert/);
+    });
+
+    it("streams lnd's lines with their receive time, and ends when lnd ends the stream", async () => {
+      const client = new LndRestClient({
+        baseUrl: new URL(`${lnd.url}/`),
+        credentials: () => readCredentials(macaroonFile, tls.certFile),
+        now: () => 42,
+      });
+      const lines: [string, number][] = [];
+      let opened = 0;
+      const ended = client.stream(
+        'v1/peers/subscribe',
+        { onOpen: () => opened++, onLine: (line, at) => lines.push([line, at]) },
+        new AbortController().signal,
+      );
+      await eventually(() => lnd.openStreams(SUBSCRIBE_PEERS) === 1, 5_000, 'the subscription');
+      const pk = randomPubkey();
+      lnd.push(SUBSCRIBE_PEERS, peerEvent(pk, true));
+      lnd.push(SUBSCRIBE_PEERS, peerEvent(pk, false));
+      await eventually(() => lines.length === 2, 5_000, 'two lines');
+      lnd.end(SUBSCRIBE_PEERS);
+      await ended;
+      assert.equal(opened, 1);
+      assert.deepEqual(lines, [
+        [JSON.stringify({ result: peerEvent(pk, true) }), 42],
+        [JSON.stringify({ result: peerEvent(pk, false) }), 42],
+      ]);
+    });
+
+    it("answers with lnd's reply slimmed to NATS's max_payload, and not at all when lnd fails", async () => {
+      const nats = await PrivateNatsServer.start([], {
+        config: 'max_payload: 4096\n',
+        jetstream: false,
+      });
+      const nc = await connect({ servers: nats.url });
+      const abort = new AbortController();
+      const log = captureLog();
+      try {
+        lnd.channels = Array.from({ length: 8 }, (_, i) =>
+          lndChannel(randomPubkey(), randomChannelPoint(i), String(1000 + i)),
+        );
+        const client = new LndRestClient({
+          baseUrl: new URL(`${lnd.url}/`),
+          credentials: () => readCredentials(macaroonFile, tls.certFile),
+        });
+        const responder = new RpcResponder({
+          nc,
+          client,
+          subjectBase: 'lnd.small.rpc',
+          timeoutMs: 5_000,
+          logger: log.logger,
+          signal: abort.signal,
+        });
+        responder.start();
+        const reply = await nc.request('lnd.small.rpc.list_channels', '{}', { timeout: 5_000 });
+        assert.ok(reply.data.length <= 4096);
+        assert.deepEqual(
+          decodeListChannels(reply.data).channels.map((c) => c.channelPoint),
+          lnd.channels.map((c) => c.channel_point),
+        );
+        assert.match(log.text(), /over the NATS max_payload/);
+
+        const failing = new LndRestClient({
+          baseUrl: new URL(`${lnd.url}/`),
+          credentials: () => readCredentials(join(dir, 'missing.macaroon'), tls.certFile),
+        });
+        const failingResponder = new RpcResponder({
+          nc,
+          client: failing,
+          subjectBase: 'lnd.broken.rpc',
+          timeoutMs: 5_000,
+          logger: log.logger,
+          signal: abort.signal,
+        });
+        failingResponder.start();
+        await assert.rejects(
+          nc.request('lnd.broken.rpc.list_peers', '{}', { timeout: 500 }),
+          /timeout/i,
+        );
+        assert.equal(failingResponder.failed, 1);
+        abort.abort();
+        await responder.stop();
+        await failingResponder.stop();
+      } finally {
+        await nc.close();
+        await nats.dispose();
+      }
+    });
+  });
+
+  describe('JetStreamPublisher (real NATS)', () => {
+    let nc: NatsConnection;
+    const prefix = `chanfitness-test-bridge-js-${randomUUID().slice(0, 8)}`;
+    const stream = `bridge-test-${randomUUID().slice(0, 8)}`;
+
+    before(async () => {
+      nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    });
+
+    after(async () => {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.drain();
+    });
+
+    it('retries until a stream acknowledges, then keeps the order across subjects', async () => {
+      const log = captureLog();
+      const publisher = new JetStreamPublisher(nc, log.logger, {
+        retryMs: 50,
+        ackTimeoutMs: 1_000,
+      });
+      const subjects = [
+        `${prefix}.n.peer_events`,
+        `${prefix}.n.channel_events`,
+        `${prefix}.n.peer_events`,
+      ];
+      subjects.forEach((subject, i) => {
+        publisher.publish(subject, `{"n":${i}}`);
+      });
+      await eventually(
+        () => log.text().includes('no stream captures'),
+        5_000,
+        'the no-stream error',
+      );
+      assert.equal(publisher.published, 0);
+
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({
+        name: stream,
+        subjects: [`${prefix}.*.channel_events`, `${prefix}.*.peer_events`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.Memory,
+      });
+      await eventually(() => publisher.published === 3, 10_000, 'three acknowledgements');
+      const stored = await Promise.all(
+        [1, 2, 3].map(async (seq) => {
+          const m = await jsm.streams.getMessage(stream, { seq });
+          return [m.subject, new TextDecoder().decode(m.data)];
+        }),
+      );
+      assert.deepEqual(
+        stored,
+        subjects.map((subject, i) => [subject, `{"n":${i}}`]),
+      );
+      assert.equal((await jsm.streams.info(stream)).state.messages, 3);
+      await publisher.close(1_000);
+      assert.equal(publisher.dropped, 0);
+    });
+  });
+});
