@@ -16,7 +16,7 @@ import { ConnectionState } from './nats/connection-state.js';
 import { connectionOptions } from './nats/connection-options.js';
 import { subscribeEvents } from './nats/event-subscription.js';
 import { JetStreamDelivery } from './nats/jetstream-delivery.js';
-import { NatsClient } from './nats/nats-client.js';
+import { NatsClient, NatsClosedError } from './nats/nats-client.js';
 import { FlapFlusher } from './persistence/flap-flusher.js';
 import { FlushStats } from './persistence/flush-stats.js';
 import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
@@ -180,6 +180,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
   };
   const consuming = consume().catch((err: unknown) => {
+    if (err instanceof NatsClosedError) return;
     logger.error({ err: errorMessage(err) }, 'cannot consume NATS events');
   });
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { startApp, type App } from './app.js';
+import type { App } from './app.js';
 import { describeSettings } from './config/describe-settings.js';
 import { packageVersion } from './config/package-version.js';
 import { parseSettings } from './config/parse-settings.js';
@@ -51,6 +51,8 @@ async function main(): Promise<void> {
 
   let app: App;
   try {
+    // Loaded only now: --help, --version and bad settings answer without loading the service.
+    const { startApp } = await import('./app.js');
     app = await startApp({ settings, logger });
   } catch (err) {
     const code = err instanceof CodedError ? (err as CodedError).code : undefined;

@@ -1,10 +1,7 @@
+import { redactUrl } from '../log/redact-url.js';
 import type { NatsAuth, Settings, WebAuth } from './settings.js';
 
 export const REDACTED = '[redacted]';
-
-/** Query parameters that carry secrets in database URLs (password=, sslpassword=, …). */
-const SECRET_QUERY_PARAMETER = /([?&][^=&#]*(?:pass|secret|token)[^=&#]*=)[^&#]*/gi;
-const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i;
 
 /**
  * The settings for the start-up log line: the same shape, with every secret (NATS and
@@ -40,11 +37,4 @@ function redactWebAuth(auth: WebAuth): WebAuth {
     default:
       return auth;
   }
-}
-
-/** Works on the text: re-serializing through URL would re-encode the rest. */
-function redactUrl(url: string): string {
-  return url
-    .replace(URL_PASSWORD, `$1:${REDACTED}@`)
-    .replace(SECRET_QUERY_PARAMETER, `$1${REDACTED}`);
 }

@@ -1,3 +1,4 @@
+import { redactUrl } from '../log/redact-url.js';
 import { InvalidValueError } from './settings-error.js';
 import { splitList } from './scalar-values.js';
 
@@ -20,15 +21,15 @@ function parseNatsServer(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidValueError(`"${text}" is not a URL (e.g. nats://127.0.0.1:4222)`);
+    throw new InvalidValueError(`"${redactUrl(text)}" is not a URL (e.g. nats://127.0.0.1:4222)`);
   }
   if (url.protocol === 'ws:' || url.protocol === 'wss:') {
     throw new InvalidValueError(
-      `"${text}": WebSocket is not supported; use the server's client port with nats:// or tls://`,
+      `"${redactUrl(text)}": WebSocket is not supported; use the server's client port with nats:// or tls://`,
     );
   }
   if (url.protocol !== 'nats:' && url.protocol !== 'tls:') {
-    throw new InvalidValueError(`"${text}" must start with nats:// or tls://`);
+    throw new InvalidValueError(`"${redactUrl(text)}" must start with nats:// or tls://`);
   }
   if (url.username !== '' || url.password !== '') {
     throw new InvalidValueError(

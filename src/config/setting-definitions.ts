@@ -206,7 +206,7 @@ export const SETTING_DEFINITIONS = [
     name: 'graphql.max-cost',
     group: 'graphql',
     valueName: 'n',
-    default: '5000',
+    default: '100000',
     description: 'maximum GraphQL query cost',
   },
   {

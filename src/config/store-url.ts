@@ -1,3 +1,4 @@
+import { redactUrl } from '../log/redact-url.js';
 import type { StoreLocation } from './settings.js';
 import { InvalidValueError } from './settings-error.js';
 
@@ -18,7 +19,7 @@ export function parseStoreUrl(text: string): StoreLocation {
       checkPostgres(parseUrl(text));
       return { backend: 'postgres', url: text };
     default:
-      throw new InvalidValueError(`"${redactedUrlText(text)}" is not a store URL: use ${SCHEMES}`);
+      throw new InvalidValueError(`"${redactUrl(text)}" is not a store URL: use ${SCHEMES}`);
   }
 }
 
@@ -36,7 +37,7 @@ function parseUrl(text: string): URL {
   try {
     return new URL(text);
   } catch {
-    throw new InvalidValueError(`"${redactedUrlText(text)}" is not a valid URL`);
+    throw new InvalidValueError(`"${redactUrl(text)}" is not a valid URL`);
   }
 }
 
@@ -64,6 +65,3 @@ function checkPostgres(url: URL): void {
 }
 
 /** The URL without any user information, for an error message that may be logged. */
-function redactedUrlText(text: string): string {
-  return text.replace(/\/\/[^/@]*@/, '//…@');
-}

@@ -110,7 +110,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
         await serveMetrics(req, res, deps.exposition, logger);
         return;
       case '/graphql':
-        if (!authorized(req, res, authenticate)) return;
+        // Browsers send a CORS preflight without credentials: it carries no data and
+        // yoga answers it from the CORS settings, so it must not be refused with a 401.
+        if (!isPreflight(req) && !authorized(req, res, authenticate)) return;
         await deps.graphql(req, res);
         return;
       default:
@@ -266,4 +268,9 @@ function sendText(
     'Content-Length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** A CORS preflight: OPTIONS with Access-Control-Request-Method. */
+function isPreflight(req: IncomingMessage): boolean {
+  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }

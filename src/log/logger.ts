@@ -33,8 +33,7 @@ export interface LoggerOptions {
  * when standard output is a TTY.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty =
-    options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY);
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY);
   const base = {
     level: options.level,
     base: { service: 'chanfitness-exporter' },

@@ -12,8 +12,12 @@ export async function connectionOptions(settings: NatsSettings): Promise<Connect
     name: settings.name,
     // Never give up: a monitor that stops reconnecting silently stops monitoring.
     maxReconnectAttempts: -1,
-    waitOnFirstConnect: true,
+    // nats.js stops reconnecting after the same authentication error twice: a server
+    // whose credentials are being fixed must still be retried.
+    ignoreAuthErrorAbort: true,
     reconnectTimeWait: RECONNECT_WAIT_MS,
+    // An unanswered TLS handshake (a client certificate missing) fails in 5 s, not 20.
+    timeout: 5_000,
     pingInterval: 20_000,
   };
   const { auth, tls } = settings;

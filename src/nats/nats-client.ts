@@ -1,15 +1,18 @@
-import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
-import { errorMessage } from '../errors.js';
+import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { CodedError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ConnectionState } from './connection-state.js';
 
-/** When to tell the operator how to get a NATS server while there is none (ms). */
+/** How often the same reason for not connecting is logged again (ms). */
 export interface ConnectHints {
-  readonly firstAfterMs: number;
   readonly repeatEveryMs: number;
 }
 
-const DEFAULT_HINTS: ConnectHints = { firstAfterMs: 3_000, repeatEveryMs: 60_000 };
+const DEFAULT_HINTS: ConnectHints = { repeatEveryMs: 60_000 };
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 5_000;
+
+export class NatsClosedError extends CodedError<'CLOSED'> {}
 
 /**
  * Owns the NATS connection: connects (waiting, retrying forever, and saying
@@ -28,32 +31,53 @@ export class NatsClient {
     private readonly hints: ConnectHints = DEFAULT_HINTS,
   ) {}
 
-  /** Resolves with the connection once the first connection is made. */
+  /**
+   * Resolves with the connection once the first connection is made, trying
+   * again for as long as it takes and saying why each way of failing fails.
+   * Rejects only when close() is called first.
+   */
   async start(): Promise<NatsConnection> {
     const servers = serverList(this.options);
     this.logger.info({ servers }, 'connecting to NATS');
-    const hint = (): void => {
-      this.logger.warn(
-        { servers },
-        'cannot reach NATS yet, retrying; start a server with JetStream (`nats-server -js`) ' +
-          'or point --nats.url (NATS_URL) at one',
-      );
-    };
-    const first = setTimeout(hint, this.hints.firstAfterMs);
-    const repeat = setInterval(hint, this.hints.repeatEveryMs);
-    first.unref();
-    repeat.unref();
-    try {
-      const nc = await connect(this.options);
-      this.connection = nc;
-      this.state.connected = true;
-      this.logger.info({ server: nc.getServer() }, 'connected to NATS');
-      void this.watch(nc);
-      return nc;
-    } finally {
-      clearTimeout(first);
-      clearInterval(repeat);
+    let lastCause = '';
+    let lastLogged = -Infinity;
+    let delayMs = RETRY_MIN_MS;
+    for (;;) {
+      if (this.closing)
+        throw new NatsClosedError('CLOSED', 'the NATS client was closed before connecting');
+      try {
+        // The first attempt fails fast; reconnections after it are nats.js's own, forever.
+        const nc = await connect({ ...this.options, waitOnFirstConnect: false });
+        if (this.isClosing()) {
+          await nc.close();
+          throw new NatsClosedError('CLOSED', 'the NATS client was closed while connecting');
+        }
+        this.connection = nc;
+        this.state.connected = true;
+        this.logger.info({ server: nc.getServer() }, 'connected to NATS');
+        void this.watch(nc);
+        return nc;
+      } catch (err) {
+        if (err instanceof NatsClosedError) throw err;
+        const cause = connectFailure(err, this.options);
+        const now = Date.now();
+        // A new cause is said at once; the same one again only now and then.
+        if (cause !== lastCause || now - lastLogged >= this.hints.repeatEveryMs) {
+          this.logger.warn(
+            { servers, err: errorMessage(err) },
+            `cannot connect to NATS, retrying: ${cause}`,
+          );
+          lastCause = cause;
+          lastLogged = now;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
+      }
     }
+  }
+
+  private isClosing(): boolean {
+    return this.closing;
   }
 
   /** Called after each reconnection (not the first connection). */
@@ -111,4 +135,29 @@ function serverList(options: ConnectionOptions): string[] {
   const { servers } = options;
   if (servers === undefined) return [];
   return Array.isArray(servers) ? servers : [servers];
+}
+
+/** What an operator should do about a failed connection attempt. */
+function connectFailure(err: unknown, options: ConnectionOptions): string {
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case ErrorCode.ConnectionRefused:
+      return 'nothing listens there: start a server with JetStream (`nats-server -js`) or point --nats.url (NATS_URL) at one';
+    case ErrorCode.AuthorizationViolation:
+    case ErrorCode.AuthenticationExpired:
+    case ErrorCode.AccountExpired:
+      return 'the server refused the credentials: check --nats.user/--nats.password, --nats.token or --nats.creds';
+    case ErrorCode.BadCreds:
+    case ErrorCode.BadAuthentication:
+      return 'the credentials cannot be used: check the --nats.creds file';
+    case ErrorCode.Tls:
+      return 'TLS failed: check --nats.tls-ca, --nats.tls-cert and --nats.tls-key';
+    case ErrorCode.ConnectionTimeout:
+    case ErrorCode.Timeout:
+      return options.tls === undefined
+        ? 'no answer in time: is the address right, and is it a NATS server?'
+        : 'no answer in time: a TLS server that requires a client certificate drops clients without one (--nats.tls-cert, --nats.tls-key)';
+    default:
+      return 'see the error';
+  }
 }

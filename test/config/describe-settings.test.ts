@@ -64,7 +64,7 @@ describe('describeSettings', () => {
     assert.ok(!JSON.stringify(described).includes('SECRET-CREDS-CONTENT'));
   });
 
-  it('redacts the password of a store URL, keeping the user and the rest verbatim', () => {
+  it('masks the password of a store URL, keeping the user and the rest', () => {
     const { store } = describeSettings(
       settingsOf([], {
         STORE_URL: 'postgres://pg-user:p%40ss@db:5432/chanfitness?sslmode=require&password=x',
@@ -72,8 +72,16 @@ describe('describeSettings', () => {
     );
     assert.equal(
       store.url,
-      `postgres://pg-user:${REDACTED}@db:5432/chanfitness?sslmode=require&password=${REDACTED}`,
+      'postgres://pg-user:***@db:5432/chanfitness?sslmode=require&password=***',
     );
+  });
+
+  it('masks a password that holds an @ whole', () => {
+    const { store } = describeSettings(
+      settingsOf([], { STORE_URL: 'redis://:p@ss-SECRET@127.0.0.1:6379/' }),
+    );
+    assert.ok(!store.url.includes('SECRET'), store.url);
+    assert.ok(store.url.includes('127.0.0.1:6379'), store.url);
   });
 
   it('leaves settings without secrets as they are', () => {

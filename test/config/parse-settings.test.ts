@@ -35,7 +35,7 @@ const DEFAULTS: Settings = {
     auth: { kind: 'none' },
     corsOrigins: undefined,
   },
-  graphql: { maxDepth: 10, maxCost: 5000, maxAliases: 15, introspection: true, graphiql: true },
+  graphql: { maxDepth: 10, maxCost: 100000, maxAliases: 15, introspection: true, graphiql: true },
   log: { level: 'info', format: 'auto' },
 };
 

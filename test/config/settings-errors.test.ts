@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CodedError } from '../../src/errors.js';
+import { parseSettings } from '../../src/config/parse-settings.js';
+import { SettingsError } from '../../src/config/settings-error.js';
 import {
   envVarOf,
   SETTING_DEFINITIONS,
@@ -284,5 +286,17 @@ describe('settings errors', () => {
         keyFile: key,
       });
     });
+  });
+});
+
+describe('setting errors and URL credentials', () => {
+  it('never repeat a password given in a NATS URL', () => {
+    for (const url of ['nats://u:s3cret@127.0.0.1:99999', 'http://u:s3cret@127.0.0.1:4222']) {
+      assert.throws(
+        () => parseSettings([`--nats.url=${url}`], {}),
+        (e: unknown) => e instanceof SettingsError && !e.message.includes('s3cret'),
+        url,
+      );
+    }
   });
 });

@@ -243,6 +243,22 @@ describe('HTTP server', () => {
       assert.equal((await fetchRaw(`${server.url}/healthz`)).status, 200);
       assert.ok(!log.text.includes(token));
     });
+
+    it('lets a CORS preflight of /graphql through without credentials, nothing else', async () => {
+      const { server } = await start({ auth: { kind: 'bearer', token: 'tok-preflight' } });
+      const preflight = await fetchRaw(`${server.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://grafana.example', 'Access-Control-Request-Method': 'POST' },
+      });
+      assert.equal(preflight.status, 200);
+      const plainOptions = await fetchRaw(`${server.url}/graphql`, { method: 'OPTIONS' });
+      assert.equal(plainOptions.status, 401);
+      const metricsPreflight = await fetchRaw(`${server.url}/metrics`, {
+        method: 'OPTIONS',
+        headers: { 'Access-Control-Request-Method': 'GET' },
+      });
+      assert.equal(metricsPreflight.status, 401);
+    });
   });
 
   describe('TLS', () => {

@@ -174,15 +174,9 @@ describe('NatsClient against a server that goes away and comes back', function (
     const log = captureLogger();
     const state = new ConnectionState();
     const client = new NatsClient(
-      {
-        servers: `nats://127.0.0.1:${port}`,
-        maxReconnectAttempts: -1,
-        waitOnFirstConnect: true,
-        reconnectTimeWait: 100,
-      },
+      { servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 },
       state,
       log.logger,
-      { firstAfterMs: 100, repeatEveryMs: 60_000 },
     );
     const connected = client.start();
     await eventually(() => log.text().includes('nats-server -js'), 'the hint');
@@ -193,6 +187,36 @@ describe('NatsClient against a server that goes away and comes back', function (
     assert.equal(state.connected, true);
     await client.close();
     assert.equal(state.connected, false);
+  });
+
+  it('keeps retrying refused credentials, says so, and connects once the server accepts them', async () => {
+    const port = await freePort();
+    const users = (password: string) => `authorization { user: exporter, password: "${password}" }`;
+    server = await PrivateNatsServer.startOn(port, [], { config: users('old') });
+    const log = captureLogger();
+    const state = new ConnectionState();
+    const client = new NatsClient(
+      {
+        servers: `nats://127.0.0.1:${port}`,
+        user: 'exporter',
+        pass: 'new',
+        maxReconnectAttempts: -1,
+        ignoreAuthErrorAbort: true,
+        reconnectTimeWait: 100,
+      },
+      state,
+      log.logger,
+    );
+    const connected = client.start();
+    await eventually(() => log.text().includes('refused the credentials'), 'the reason');
+    assert.ok(!log.text().includes('"new"'), 'the password is not logged');
+
+    // The operator fixes the server side: the same client gets in.
+    await server.dispose();
+    server = await PrivateNatsServer.startOn(port, [], { config: users('new') });
+    await connected;
+    assert.equal(state.connected, true);
+    await client.close();
   });
 
   it('reports the disconnection, reconnects to the restarted server, and tells its listeners', async () => {
