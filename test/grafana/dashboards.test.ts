@@ -14,7 +14,7 @@ import {
   substituteVariables,
 } from './dashboards.js';
 import {
-  GRAFANA_README,
+  PROJECT_README,
   PROVISIONING_DIR,
   filesEndingWith,
   loadRuleFiles,
@@ -215,8 +215,8 @@ describe('Grafana dashboards', () => {
     }
   });
 
-  it('are each documented panel by panel in grafana/README.md', () => {
-    const readme = readFileSync(GRAFANA_README, 'utf8');
+  it('are each documented panel by panel in the README', () => {
+    const readme = readFileSync(PROJECT_README, 'utf8');
     for (const { dashboard } of dashboards) {
       assert.ok(readme.includes(dashboard.title), dashboard.title);
       for (const p of allPanels(dashboard)) {

@@ -9,9 +9,8 @@ export const DASHBOARDS_DIR = join(GRAFANA_DIR, 'dashboards');
 export const ALERTS_DIR = join(GRAFANA_DIR, 'alerts');
 export const RULE_TESTS_DIR = join(ALERTS_DIR, 'tests');
 export const PROVISIONING_DIR = join(GRAFANA_DIR, 'provisioning');
-export const GRAFANA_README = join(GRAFANA_DIR, 'README.md');
 
-/** The project's README, where grafana/README.md is folded into under the same headings. */
+/** The project's README: it documents every panel and holds the runbook of every alert. */
 export const PROJECT_README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 /**

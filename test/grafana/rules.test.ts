@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
-  GRAFANA_README,
   PROJECT_README,
   RUNBOOK_DOCUMENT,
   allRules,
@@ -155,12 +153,7 @@ describe('Prometheus rules', function () {
   });
 
   it('have a runbook section in the README for every alert', async () => {
-    // grafana/README.md is being folded into README.md under the same headings: the
-    // sections may be in either while both exist.
-    const anchors = new Set<string>();
-    for (const file of [PROJECT_README, GRAFANA_README].filter((f) => existsSync(f))) {
-      for (const a of headingAnchors(await readFile(file, 'utf8'))) anchors.add(a);
-    }
+    const anchors = new Set(headingAnchors(await readFile(PROJECT_README, 'utf8')));
     for (const r of alerts) {
       const anchor = (r.annotations?.runbook ?? '').split('#')[1] ?? '';
       assert.ok(anchors.has(anchor), `README has no heading for #${anchor}`);

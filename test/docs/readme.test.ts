@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { envVarOf, SETTING_DEFINITIONS } from '../../src/config/setting-definitions.js';
+import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { CHANFITNESS_FAMILIES } from '../../src/metrics/metric-families.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The README is the operator's manual: it must not drift from the code. */
+describe('README', () => {
+  it('gives the two commands of a newcomer: run on the defaults, and test', () => {
+    assert.ok(readme.includes('npm ci && npm start'));
+    assert.ok(readme.includes('npm ci && npm test'));
+    const scripts = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    assert.ok(scripts.start !== undefined && scripts.test !== undefined);
+  });
+
+  it('lists every setting with its flag and environment variable', () => {
+    for (const d of SETTING_DEFINITIONS) {
+      assert.ok(readme.includes(`\`--${d.name}`), `--${d.name}`);
+      assert.ok(readme.includes(`\`${envVarOf(d.name)}\``), envVarOf(d.name));
+    }
+  });
+
+  it('lists every metric family and every rejection reason', () => {
+    for (const family of CHANFITNESS_FAMILIES)
+      assert.ok(readme.includes(`\`${family.name}\``), family.name);
+    for (const reason of REJECT_REASONS) assert.ok(readme.includes(`\`${reason}\``), reason);
+  });
+
+  it('names no chanfitness metric the exporter does not have', () => {
+    const known = new Set(CHANFITNESS_FAMILIES.map((f) => f.name));
+    // Recording rules (chanfitness:…) use colons and are not exporter metrics.
+    for (const [name] of readme.matchAll(/\bchanfitness_[a-z_]+[a-z]\b/g)) {
+      assert.ok(known.has(name), `README names ${name}`);
+    }
+  });
+
+  it('has no section left to write', () => {
+    assert.doesNotMatch(readme, /<!--\s*[A-Z]+\s*-->/);
+  });
+});
