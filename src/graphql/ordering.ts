@@ -37,11 +37,21 @@ export function rankOf(
   channel: ChannelView,
   info: ChannelInfo | undefined,
 ): number {
+  return rankFrom(order, channel, info?.uptime ?? 0, info?.lifetime ?? 0);
+}
+
+/** rankOf, from the channel's uptime and lifetime as channelInfo computes them. */
+export function rankFrom(
+  order: ChannelOrder,
+  channel: ChannelView,
+  uptime: number,
+  lifetime: number,
+): number {
   switch (order) {
     case 'UPTIME_RATIO_ASC':
     case 'UPTIME_RATIO_DESC': {
-      if (info === undefined || !(info.lifetime > 0)) return Number.POSITIVE_INFINITY;
-      const ratio = info.uptime / info.lifetime;
+      if (!(lifetime > 0)) return Number.POSITIVE_INFINITY;
+      const ratio = uptime / lifetime;
       return order === 'UPTIME_RATIO_ASC' ? ratio : -ratio;
     }
     case 'LIFETIME_DESC':

@@ -5,6 +5,8 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { NodeStores } from '../store/node-stores.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
+import { useRequestBodyLimit } from './body-limit.js';
+import { CompiledQueryCache, useCompiledOperations } from './compiled-operations.js';
 import { useDisableIntrospection } from './introspection.js';
 import { DEFAULT_GRAPHQL_LIMITS, limitPlugins, type GraphQLLimits } from './limits.js';
 import { yogaLogger } from './logging.js';
@@ -15,6 +17,9 @@ export const GRAPHQL_PATH = '/graphql';
 
 /** The page size of `channels` when `first` is omitted (the schema's default). */
 const DEFAULT_PAGE_SIZE = 100;
+
+/** Distinct documents whose compiled queries are kept (as yoga's parse cache, 1000). */
+const COMPILED_DOCUMENTS = 1000;
 
 const GRAPHIQL_QUERY = `# Channels with the lowest uptime first
 {
@@ -77,9 +82,18 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
     maxPageSize: limits.maxPageSize,
   });
-  const plugins: YogaPlugin[] = [...limitPlugins(limits)];
+  const plugins: YogaPlugin[] = [
+    useRequestBodyLimit(limits.maxRequestBytes),
+    ...limitPlugins(limits),
+  ];
   if (!deps.introspection) plugins.push(useDisableIntrospection());
-  if (deps.jit ?? true) plugins.push(useGraphQlJit());
+  if (deps.jit ?? true) {
+    const compiled = new CompiledQueryCache(COMPILED_DOCUMENTS);
+    plugins.push(
+      useGraphQlJit({}, { cache: compiled }),
+      useCompiledOperations(compiled, COMPILED_DOCUMENTS),
+    );
+  }
   const origins = deps.corsOrigins ?? [];
   return createYoga<Context, Context>({
     schema,
@@ -95,6 +109,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     renderGraphiQL,
     landingPage: false,
     cors: origins.length === 0 ? false : { origin: [...origins], methods: ['GET', 'POST'] },
-    maxRequestBodySize: limits.maxRequestBytes,
+    // Enforced by useRequestBodyLimit, cheaper on requests with a Content-Length.
+    maxRequestBodySize: false,
   });
 }

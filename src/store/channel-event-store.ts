@@ -1,7 +1,15 @@
 import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
-import { channelInfo, type ChannelInfo } from './channel-info.js';
+import {
+  channelInfo,
+  channelUptimeAt,
+  channelUptimeWith,
+  peerOnlineUntil,
+  type ChannelInfo,
+} from './channel-info.js';
 export type { ChannelInfo } from './channel-info.js';
+import { ChannelUptimeIndex, type ChannelUptimes } from './channel-uptimes.js';
+export type { ChannelUptimes } from './channel-uptimes.js';
 import type { OnlinePeriod } from './online-log.js';
 import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
 
@@ -81,6 +89,8 @@ interface PeerState {
   online: boolean | undefined;
   /** Time of the latest applied event concerning the peer: time never runs backwards. */
   latest: number;
+  /** The peer's monitor once it has one (also in `monitors`): one lookup per peer event. */
+  monitor: PeerMonitor | undefined;
 }
 
 interface LoadedRecord {
@@ -109,6 +119,9 @@ export class ChannelEventStore {
   private readonly pending = new Map<string, Operation[]>();
   private readonly settled = new Set<() => void>();
   private reorderedCount = 0;
+  /** Bumped whenever a channel is added or removed (ChannelUptimeIndex rebuilds then). */
+  private channelVersion = 0;
+  private uptimeIndex: ChannelUptimeIndex | undefined;
 
   constructor(private readonly config: ChannelEventStoreConfig) {
     this.node = config.node;
@@ -124,15 +137,36 @@ export class ChannelEventStore {
     source: ChannelSource = 'event',
     settled?: Settled,
   ): void {
-    this.submit({ kind: 'open', pubkey, channelPoint, time, source, settled });
+    const queue = this.queueOf(pubkey);
+    if (queue !== undefined) {
+      queue.push({ kind: 'open', pubkey, channelPoint, time, source, settled });
+    } else if (!this.monitors.has(pubkey)) {
+      this.readThenApply({ kind: 'open', pubkey, channelPoint, time, source, settled });
+    } else {
+      const outcome = this.applyOpen(pubkey, channelPoint, time, source, undefined);
+      settled?.(outcome);
+    }
   }
 
   closeChannel(pubkey: string, channelPoint: string, time: number, settled?: Settled): void {
-    this.submit({ kind: 'close', pubkey, channelPoint, time, settled });
+    const queue = this.queueOf(pubkey);
+    if (queue !== undefined) {
+      queue.push({ kind: 'close', pubkey, channelPoint, time, settled });
+      return;
+    }
+    const outcome = this.applyClose(pubkey, channelPoint, time);
+    settled?.(outcome);
   }
 
+  /** A peer went online or offline: the hot path, which allocates nothing for a known peer. */
   peerEvent(pubkey: string, online: boolean, time: number, settled?: Settled): void {
-    this.submit({ kind: 'peer', pubkey, online, time, settled });
+    const queue = this.queueOf(pubkey);
+    if (queue !== undefined) {
+      queue.push({ kind: 'peer', pubkey, online, time, settled });
+      return;
+    }
+    this.applyPeer(pubkey, online, time);
+    settled?.('applied');
   }
 
   // ---- queries ---------------------------------------------------------------
@@ -213,6 +247,37 @@ export class ChannelEventStore {
    */
   channelInfo(channel: ChannelView, now: number = this.config.clock.now()): ChannelInfo {
     return channelInfo(channel, now);
+  }
+
+  /**
+   * channelInfo's uptime alone, allocating nothing (for ranking many channels):
+   * uptime(openedAt, now), 0 while the lifetime is not positive.
+   */
+  channelUptimeAt(channel: ChannelView, now: number): number {
+    return channelUptimeAt(channel, now);
+  }
+
+  /**
+   * For ranking many channels at one instant, peer by peer: the peer's online
+   * time up to now, for channelUptimeWith on each of its channels.
+   */
+  peerOnlineUntil(peer: PeerView, now: number): number {
+    return peerOnlineUntil(peer, now);
+  }
+
+  /**
+   * Every channel's lifetime and uptime at now, as channelInfo computes them,
+   * in arrays reused by the next call: for ranking or exporting all channels
+   * in O(peers + channels) without chasing each channel's objects.
+   */
+  channelUptimes(now: number = this.config.clock.now()): ChannelUptimes {
+    this.uptimeIndex ??= new ChannelUptimeIndex();
+    return this.uptimeIndex.compute(this.channelVersion, () => this.monitors.values(), now);
+  }
+
+  /** channelUptimeAt, given peerOnlineUntil(channel.peer, now) of the same instant. */
+  channelUptimeWith(channel: ChannelView, now: number, peerUntilNow: number): number {
+    return channelUptimeWith(channel, now, peerUntilNow);
   }
 
   /**
@@ -313,17 +378,9 @@ export class ChannelEventStore {
 
   // ---- applying ------------------------------------------------------------
 
-  private submit(op: Operation): void {
-    const queue = this.pending.get(op.pubkey);
-    if (queue !== undefined) {
-      queue.push(op);
-      return;
-    }
-    if (op.kind === 'open' && !this.monitors.has(op.pubkey)) {
-      this.readThenApply(op);
-      return;
-    }
-    this.apply(op, undefined);
+  /** The queue of a peer whose record read is in flight (usually none: one size check). */
+  private queueOf(pubkey: string): Operation[] | undefined {
+    return this.pending.size === 0 ? undefined : this.pending.get(pubkey);
   }
 
   /** Reads the record a new monitor needs, holding the peer's events meanwhile. */
@@ -396,10 +453,13 @@ export class ChannelEventStore {
     if (monitor === undefined) {
       monitor = new PeerMonitor(pubkey, loaded?.record, time, loaded?.merged ?? true);
       this.monitors.set(pubkey, monitor);
+      const state = this.peerStates.get(pubkey);
+      if (state !== undefined) state.monitor = monitor;
       // Creation records the peer's current state; it counts as a flap.
       monitor.onlineEvent(this.connectivity(pubkey), time);
     }
     this.channelIndex.set(channelPoint, monitor.addChannel(channelPoint, time));
+    this.channelVersion += 1;
     return 'applied';
   }
 
@@ -420,23 +480,33 @@ export class ChannelEventStore {
     this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
     this.channelIndex.delete(channelPoint);
+    this.channelVersion += 1;
     return 'applied';
   }
 
   private applyPeer(pubkey: string, online: boolean, eventTime: number): void {
-    const time = this.advance(pubkey, eventTime);
     const state = this.peerStates.get(pubkey);
-    if (state !== undefined) state.online = online;
-    this.monitors.get(pubkey)?.onlineEvent(online, time);
+    if (state === undefined) {
+      // First sight of the peer: no monitor yet (an open creates the state first).
+      this.peerStates.set(pubkey, { online, latest: eventTime, monitor: undefined });
+      return;
+    }
+    const time = this.advanceState(state, pubkey, eventTime);
+    state.online = online;
+    state.monitor?.onlineEvent(online, time);
   }
 
   /** The time to apply a peer's event at: never before its latest applied event. */
   private advance(pubkey: string, eventTime: number): number {
     const state = this.peerStates.get(pubkey);
     if (state === undefined) {
-      this.peerStates.set(pubkey, { online: undefined, latest: eventTime });
+      this.peerStates.set(pubkey, { online: undefined, latest: eventTime, monitor: undefined });
       return eventTime;
     }
+    return this.advanceState(state, pubkey, eventTime);
+  }
+
+  private advanceState(state: PeerState, pubkey: string, eventTime: number): number {
     if (eventTime >= state.latest) {
       state.latest = eventTime;
       return eventTime;

@@ -1,9 +1,20 @@
 import { StoreError } from './errors.js';
+import { TimeDirectory } from './time-directory.js';
 
 /** One peer online/offline observation. */
 export interface OnlineEvent {
   readonly time: number;
   readonly online: boolean;
+}
+
+/**
+ * Where a caller keeps the online time up to one instant of a log (a channel's
+ * opening), once later events make it final: channel info then costs O(1).
+ */
+export interface OnlineMemo {
+  /** The log generation the value belongs to; -1 while there is none. */
+  memoGeneration: number;
+  memoValue: number;
 }
 
 /** A span during which the peer was online; `ongoing` when it runs until now. */
@@ -13,12 +24,31 @@ export interface OnlinePeriod {
   readonly ongoing: boolean;
 }
 
+/** Capacity of the arrays at the first commit; they start empty (most peers log little). */
 const INITIAL_CAPACITY = 4;
+
+/** A time and a cumulative online time (float64 each) and a kind (one byte). */
+const BYTES_PER_EVENT = 17;
+
+/**
+ * Logs shorter than this are searched by plain binary search (ten steps at
+ * most): a directory's fixed cost (a few hundred bytes) is not worth it there.
+ */
+const DIRECTORY_MIN_EVENTS = 1024;
+
+/** `stagedKind` values: offline and online as in `kinds`, and nothing staged. */
+const OFFLINE = 0;
+const ONLINE = 1;
+const NONE = 2;
+
+/** Shared by every log with nothing committed: never written (grow() replaces them first). */
+const EMPTY_TIMES = new Float64Array(0);
+const EMPTY_KINDS = new Uint8Array(0);
 
 /**
  * A peer's event log: committed events plus at most one staged event, exactly
  * as lnd's peerLog keeps them, stored so that uptime over any window costs
- * O(log n) instead of a rescan.
+ * O(log n) at most instead of a rescan.
  *
  * For every committed event i we keep its time, its kind and the total online
  * time from the first event up to it (`cum`). The online state at any instant is
@@ -28,32 +58,55 @@ const INITIAL_CAPACITY = 4;
  * binary search. The online run the sequence ends with (the staged event
  * included) is one period that runs until now, as in lnd.
  *
- * Memory: 17 bytes per committed event (two float64 and one byte), in typed
- * arrays that grow by doubling.
+ * For long logs, a time directory (TimeDirectory) replaces the binary search
+ * by a lookup in the bucket of the instant: O(1) on average.
+ *
+ * Memory: 17 bytes per committed event (two float64 and one byte), in one
+ * buffer that doubles when full, plus about half a byte per event for the
+ * directory of a long log once it is searched. The staged event is two
+ * fields, not an object, so that a flapping peer's events allocate nothing.
  */
 export class OnlineLog {
-  private times = new Float64Array(INITIAL_CAPACITY);
-  private cum = new Float64Array(INITIAL_CAPACITY);
-  private kinds = new Uint8Array(INITIAL_CAPACITY);
+  private times: Float64Array = EMPTY_TIMES;
+  private cum: Float64Array = EMPTY_TIMES;
+  private kinds: Uint8Array = EMPTY_KINDS;
   private n = 0;
   /** First index of the online run the committed events end with; -1 when they end offline. */
   private committedRunStart = -1;
-  private stagedEvent: OnlineEvent | undefined;
+  private stagedTime = 0;
+  /** OFFLINE, ONLINE, or NONE when nothing is staged. */
+  private stagedKind = NONE;
+  /** Bumped by clear(), so that memos of the dropped events are not used again. */
+  private generation = 0;
+  /** Built on the first search of a long log, then kept up to date by the searches. */
+  private directory: TimeDirectory | undefined;
+  /** Events when a directory could last not be built: retried once they have doubled. */
+  private directoryFailedAt = 0;
 
   /** Number of committed events (the staged event is not counted). */
   get committedCount(): number {
     return this.n;
   }
 
+  /** The staged event (a copy), or undefined. */
   get staged(): OnlineEvent | undefined {
-    return this.stagedEvent;
+    return this.stagedKind === NONE
+      ? undefined
+      : { time: this.stagedTime, online: this.stagedKind === ONLINE };
   }
 
   /** Committed events, oldest first (a copy; for tests and diagnostics). */
   committed(): OnlineEvent[] {
     const out: OnlineEvent[] = [];
-    for (let i = 0; i < this.n; i++) out.push(this.eventAt(i));
+    for (let i = 0; i < this.n; i++) {
+      out.push({ time: this.times[i] as number, online: this.kinds[i] === ONLINE });
+    }
     return out;
+  }
+
+  /** add(time, online) for an event object. */
+  add(event: OnlineEvent, limitMs: number): void {
+    this.addEvent(event.time, event.online, limitMs);
   }
 
   /**
@@ -61,25 +114,31 @@ export class OnlineLog {
    * otherwise the staged event is committed only when the new one is strictly
    * later than staged.time + limit, and the new event replaces it.
    */
-  add(event: OnlineEvent, limitMs: number): void {
-    const staged = this.stagedEvent;
-    if (staged !== undefined && event.time > staged.time + limitMs) this.commit(staged);
-    this.stagedEvent = event;
+  addEvent(time: number, online: boolean, limitMs: number): void {
+    if (this.stagedKind !== NONE && time > this.stagedTime + limitMs) {
+      this.commit(this.stagedTime, this.stagedKind);
+    }
+    this.stagedTime = time;
+    this.stagedKind = online ? ONLINE : OFFLINE;
   }
 
   /** Drops every event (the peer's last channel closed). */
   clear(): void {
-    this.times = new Float64Array(INITIAL_CAPACITY);
-    this.cum = new Float64Array(INITIAL_CAPACITY);
-    this.kinds = new Uint8Array(INITIAL_CAPACITY);
+    this.times = EMPTY_TIMES;
+    this.cum = EMPTY_TIMES;
+    this.kinds = EMPTY_KINDS;
     this.n = 0;
     this.committedRunStart = -1;
-    this.stagedEvent = undefined;
+    this.stagedTime = 0;
+    this.stagedKind = NONE;
+    this.generation += 1;
+    this.directory = undefined;
+    this.directoryFailedAt = 0;
   }
 
-  /** Bytes held by the committed log's arrays. */
+  /** Bytes held by the committed log's arrays (and its time directory, once built). */
   get byteSize(): number {
-    return this.times.byteLength + this.cum.byteLength + this.kinds.byteLength;
+    return this.times.buffer.byteLength + (this.directory?.byteSize ?? 0);
   }
 
   /**
@@ -98,6 +157,51 @@ export class OnlineLog {
   }
 
   /**
+   * uptime(start, end, now) for a start that is asked for again and again (a
+   * channel's opening): the online time up to start is kept in the memo once
+   * it is final, that is once start is not after now and an event later than
+   * start is committed (later events are appended after it and change neither
+   * which event holds at start nor the totals up to it).
+   */
+  uptimeFrom(start: number, end: number, now: number, memo: OnlineMemo): number {
+    if (end < start || end === 0) return this.uptime(start, end, now);
+    let before: number;
+    if (memo.memoGeneration === this.generation) {
+      before = memo.memoValue;
+    } else {
+      before = this.onlineUntil(start, now);
+      const n = this.n;
+      if (start <= now && n > 0 && (this.times[n - 1] as number) > start) {
+        memo.memoGeneration = this.generation;
+        memo.memoValue = before;
+      }
+    }
+    return this.onlineUntil(end, now) - before;
+  }
+
+  /** Whether the memo holds this log's final online time at its instant. */
+  memoIsFinal(memo: OnlineMemo): boolean {
+    return memo.memoGeneration === this.generation;
+  }
+
+  /** Online time from the first event up to now: what uptimeFromUntil takes. */
+  onlineUntilNow(now: number): number {
+    return this.onlineUntil(now, now);
+  }
+
+  /**
+   * uptimeFrom(start, now, now, memo), given untilNow = onlineUntilNow(now) of
+   * this log as it is: ranking many channels of one peer at one instant then
+   * computes the peer's part once.
+   */
+  uptimeFromUntil(start: number, now: number, untilNow: number, memo: OnlineMemo): number {
+    if (memo.memoGeneration === this.generation && now >= start && now !== 0) {
+      return untilNow - memo.memoValue;
+    }
+    return this.uptimeFrom(start, now, now, memo);
+  }
+
+  /**
    * The online periods overlapping [from, to], clipped to it, oldest first. Costs
    * O(log n) plus the number of events inside the window.
    */
@@ -107,22 +211,25 @@ export class OnlineLog {
     if (m === 0 || to < from) return out;
     // Start from the latest event at or before `from` (its state holds at `from`).
     let i = Math.max(0, this.lastAtOrBefore(from));
-    let openSince: number | undefined;
+    let openSince = 0;
+    let open = false;
     for (; i < m; i++) {
       const t = this.timeAt(i);
       if (t > to) break;
       const online = this.kindAt(i);
-      if (online && openSince === undefined) openSince = t;
-      else if (!online && openSince !== undefined) {
+      if (online && !open) {
+        openSince = t;
+        open = true;
+      } else if (!online && open) {
         pushClipped(out, openSince, t, from, to, false);
-        openSince = undefined;
+        open = false;
       }
     }
-    if (openSince !== undefined) {
+    if (open) {
       // Open at the window's end: it closes at the next offline event, else runs until now.
-      let end: number | undefined;
-      for (let j = i; j < m && end === undefined; j++) if (!this.kindAt(j)) end = this.timeAt(j);
-      if (end !== undefined) pushClipped(out, openSince, end, from, to, false);
+      let j = i;
+      while (j < m && this.kindAt(j)) j++;
+      if (j < m) pushClipped(out, openSince, this.timeAt(j), from, to, false);
       else {
         const until = Math.max(now, openSince);
         pushClipped(out, openSince, until, from, to, until <= to);
@@ -133,90 +240,128 @@ export class OnlineLog {
 
   /** Total online time from the first event up to t (the trailing period stops at now). */
   private onlineUntil(t: number, now: number): number {
+    const n = this.n;
+    const stagedKind = this.stagedKind;
     // In lnd the sequence's final online run is one period, from its first event to now.
-    const r = this.trailingRunStart();
-    if (r >= 0 && t >= this.timeAt(r)) {
-      return this.cumAt(r) + Math.max(0, Math.min(t, now) - this.timeAt(r));
+    const r =
+      stagedKind === NONE
+        ? this.committedRunStart
+        : stagedKind === OFFLINE
+          ? -1
+          : this.committedRunStart >= 0
+            ? this.committedRunStart
+            : n;
+    if (r >= 0) {
+      const runTime = r < n ? (this.times[r] as number) : this.stagedTime;
+      if (t >= runTime) {
+        const runCum = r < n ? (this.cum[r] as number) : this.stagedCum();
+        return runCum + Math.max(0, Math.min(t, now) - runTime);
+      }
     }
-    const k = this.lastAtOrBefore(t);
+    if (stagedKind !== NONE && this.stagedTime <= t) {
+      const base = this.stagedCum();
+      return stagedKind === ONLINE ? base + (t - this.stagedTime) : base;
+    }
+    const k = this.committedAtOrBefore(t);
     if (k < 0) return 0;
-    const base = this.cumAt(k);
-    return this.kindAt(k) ? base + (t - this.timeAt(k)) : base;
+    const base = this.cum[k] as number;
+    return this.kinds[k] === ONLINE ? base + (t - (this.times[k] as number)) : base;
   }
 
-  /** First index of the online run the whole sequence ends with; -1 when it ends offline. */
-  private trailingRunStart(): number {
-    const staged = this.stagedEvent;
-    if (staged === undefined) return this.committedRunStart;
-    if (!staged.online) return -1;
-    return this.committedRunStart >= 0 ? this.committedRunStart : this.n;
+  /** The staged event's total: the last committed event's, extended to its time when online. */
+  private stagedCum(): number {
+    const last = this.n - 1;
+    if (last < 0) return 0;
+    const lastCum = this.cum[last] as number;
+    return this.kinds[last] === ONLINE
+      ? lastCum + (this.stagedTime - (this.times[last] as number))
+      : lastCum;
   }
 
   /** Events in the sequence: committed plus staged. */
   private get length(): number {
-    return this.n + (this.stagedEvent === undefined ? 0 : 1);
+    return this.n + (this.stagedKind === NONE ? 0 : 1);
   }
 
   private timeAt(i: number): number {
-    return i < this.n ? (this.times[i] ?? 0) : (this.stagedEvent?.time ?? 0);
+    return i < this.n ? (this.times[i] as number) : this.stagedTime;
   }
 
   private kindAt(i: number): boolean {
-    return i < this.n ? this.kinds[i] === 1 : (this.stagedEvent?.online ?? false);
+    return (i < this.n ? this.kinds[i] : this.stagedKind) === ONLINE;
   }
 
-  private cumAt(i: number): number {
-    if (i < this.n) return this.cum[i] ?? 0;
-    // The staged event: extend the last committed event's total to its time.
-    if (this.n === 0) return 0;
-    const last = this.n - 1;
-    const lastCum = this.cum[last] ?? 0;
-    return this.kinds[last] === 1
-      ? lastCum + (this.timeAt(this.n) - (this.times[last] ?? 0))
-      : lastCum;
-  }
-
-  private eventAt(i: number): OnlineEvent {
-    return { time: this.timeAt(i), online: this.kindAt(i) };
-  }
-
-  /** Index of the latest event with time <= t, or -1. Ties resolve to the last of them. */
+  /** Index in the sequence of the latest event with time <= t, or -1. Ties resolve to the last. */
   private lastAtOrBefore(t: number): number {
-    const m = this.length;
-    if (m === 0 || this.timeAt(0) > t) return -1;
-    if (this.timeAt(m - 1) <= t) return m - 1;
-    let lo = 0;
-    let hi = m - 1; // timeAt(lo) <= t < timeAt(hi)
+    if (this.stagedKind !== NONE && this.stagedTime <= t) return this.n;
+    return this.committedAtOrBefore(t);
+  }
+
+  /**
+   * Index of the latest committed event with time <= t, or -1: through the
+   * time directory for a long log, by binary search on the times otherwise.
+   */
+  private committedAtOrBefore(t: number): number {
+    const times = this.times;
+    const n = this.n;
+    if (n === 0 || (times[0] as number) > t) return -1;
+    let hi = n - 1;
+    if ((times[hi] as number) <= t) return hi;
+    if (n >= DIRECTORY_MIN_EVENTS) {
+      const current = this.directory;
+      const directory = current !== undefined && current.size === n ? current : this.directoryOf(n);
+      if (directory !== undefined) return directory.find(times, n, t);
+    }
+    let lo = 0; // times[lo] <= t < times[hi]
     while (hi - lo > 1) {
       const mid = (lo + hi) >>> 1;
-      if (this.timeAt(mid) <= t) lo = mid;
+      if ((times[mid] as number) <= t) lo = mid;
       else hi = mid;
     }
     return lo;
   }
 
-  private commit(event: OnlineEvent): void {
+  /** The time directory brought up to n events, built or rebuilt when needed. */
+  private directoryOf(n: number): TimeDirectory | undefined {
+    const current = this.directory;
+    if (current !== undefined && current.extend(this.times, n)) return current;
+    this.directory = undefined;
+    if (n < 2 * this.directoryFailedAt) return undefined;
+    this.directory = TimeDirectory.build(this.times, n);
+    if (this.directory === undefined) this.directoryFailedAt = n;
+    return this.directory;
+  }
+
+  private commit(time: number, kind: number): void {
     if (this.n === this.times.length) this.grow();
     const i = this.n;
     let total = 0;
     if (i > 0) {
       const prev = i - 1;
-      total = this.cum[prev] ?? 0;
-      if (this.kinds[prev] === 1) total += event.time - (this.times[prev] ?? 0);
+      total = this.cum[prev] as number;
+      if (this.kinds[prev] === ONLINE) total += time - (this.times[prev] as number);
     }
-    this.times[i] = event.time;
+    this.times[i] = time;
     this.cum[i] = total;
-    this.kinds[i] = event.online ? 1 : 0;
-    if (!event.online) this.committedRunStart = -1;
+    this.kinds[i] = kind;
+    if (kind !== ONLINE) this.committedRunStart = -1;
     else if (this.committedRunStart < 0) this.committedRunStart = i;
     this.n = i + 1;
   }
 
+  /**
+   * Doubles the capacity (from 4). Finer steps (1.5x, 1.25x) leave less unused
+   * tail but were measured to cost more RSS than they save: every step frees
+   * the old buffer, and malloc keeps most of those chunks. The three arrays
+   * are views of one buffer, so that a log is one allocation outside the V8
+   * heap, not three.
+   */
   private grow(): void {
-    const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    const cum = new Float64Array(capacity);
-    const kinds = new Uint8Array(capacity);
+    const capacity = Math.max(INITIAL_CAPACITY, this.times.length * 2);
+    const buffer = new ArrayBuffer(capacity * BYTES_PER_EVENT);
+    const times = new Float64Array(buffer, 0, capacity);
+    const cum = new Float64Array(buffer, capacity * 8, capacity);
+    const kinds = new Uint8Array(buffer, capacity * 16, capacity);
     times.set(this.times);
     cum.set(this.cum);
     kinds.set(this.kinds);

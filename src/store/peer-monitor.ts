@@ -1,5 +1,5 @@
 import { StoreError } from './errors.js';
-import { OnlineLog } from './online-log.js';
+import { OnlineLog, type OnlineMemo } from './online-log.js';
 import { cooldownFlapCount, rateLimitMs } from './rate-limit.js';
 
 /** A channel the store tracks. */
@@ -8,6 +8,18 @@ export interface ChannelView {
   readonly peer: PeerView;
   /** When the channel was added to the store (its event time). */
   readonly openedAt: number;
+}
+
+/** A channel of a monitored peer; it memoizes the peer's online time at its opening. */
+export class TrackedChannel implements ChannelView, OnlineMemo {
+  memoGeneration = -1;
+  memoValue = 0;
+
+  constructor(
+    readonly channelPoint: string,
+    readonly peer: PeerView,
+    readonly openedAt: number,
+  ) {}
 }
 
 /** What the adapters may read of a monitored peer, without copying it. */
@@ -86,7 +98,7 @@ export class PeerMonitor implements PeerView {
     this.lastFlap = time;
     this.online = online;
     if (this.channelMap.size === 0) return;
-    this.log.add({ time, online }, rateLimitMs(this.flapCount));
+    this.log.addEvent(time, online, rateLimitMs(this.flapCount));
   }
 
   /**
@@ -97,10 +109,10 @@ export class PeerMonitor implements PeerView {
     if (this.channelMap.has(channelPoint)) {
       throw new StoreError('DUPLICATE_CHANNEL', `channel ${channelPoint} already present`);
     }
-    const channel: ChannelView = { channelPoint, peer: this, openedAt };
+    const channel = new TrackedChannel(channelPoint, this, openedAt);
     this.channelMap.set(channelPoint, channel);
     if (this.log.committedCount === 0) {
-      this.log.add({ time: openedAt, online: this.online }, rateLimitMs(this.flapCount));
+      this.log.addEvent(openedAt, this.online, rateLimitMs(this.flapCount));
     }
     return channel;
   }

@@ -70,11 +70,11 @@ function* channelSources(
 ): Generator<ChannelSource> {
   for (const store of stores) {
     if (pubkey === undefined) {
-      yield { store, channels: store.channels() };
+      yield { store, allChannels: true };
       continue;
     }
     const peer = store.peer(pubkey);
-    if (peer !== undefined) yield { store, channels: peer.channels() };
+    if (peer !== undefined) yield { store, peers: [peer] };
   }
 }
 

@@ -1,0 +1,347 @@
+/**
+ * GraphQL benchmark (issue 6, item 4): a one-channel query and a 100-channel
+ * page at 50 connections over HTTP, our server against a default graphql-yoga
+ * serving the same schema with naive resolvers over a plain Map of the same
+ * channels, with graphql-js `execute` on bare node:http and bare node:http as
+ * reference points.
+ *
+ * Placement on the 2-core machine: each server runs in its own process pinned
+ * to CPU 0 (taskset), autocannon in another process pinned to CPU 1, so that
+ * they never share an event loop or a core; this orchestrator only waits.
+ * The servers are all started, then loaded one at a time (the others idle),
+ * alternating over two rounds. Ours is the real createHttpServer
+ * (src/http/http-server.ts) routing /graphql to createGraphQLServer.
+ *
+ * GRAPHQL_BENCH_PROFILE=<dir> writes V8 CPU profiles of every server's
+ * measured runs there (<server>-<query>.cpuprofile).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { report, type BenchRow } from './result.js';
+import { CHANNELS, CHANNEL_BODY, PAGE_BODY, PEERS } from './graphql/fixture.js';
+import type { ServerKind } from './graphql/server.js';
+
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 2;
+const SECONDS = Number(process.env.GRAPHQL_BENCH_SECONDS ?? 5);
+/** Measured runs per server and query; the best one is reported. */
+const ROUNDS = 2;
+const SERVER_CPU = '0';
+const LOAD_CPU = '1';
+const PROFILE_DIR = process.env.GRAPHQL_BENCH_PROFILE;
+
+const require = createRequire(import.meta.url);
+const AUTOCANNON = join(require.resolve('autocannon/package.json'), '..', 'autocannon.js');
+const pinning = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+/** Runs argv pinned to one CPU when taskset works here. */
+function pinned(cpu: string, argv: string[]): [string, string[]] {
+  return pinning ? ['taskset', ['-c', cpu, ...argv]] : [argv[0] ?? '', argv.slice(1)];
+}
+
+interface Server {
+  readonly url: string;
+  /** CPU time the server process has used so far, in microseconds. */
+  cpuMicros(): Promise<number>;
+  /** Runs fn with the server's CPU profiler on, writing the profile to path. */
+  profiled<T>(path: string, fn: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function startServer(kind: ServerKind): Promise<Server> {
+  const [command, args] = pinned(SERVER_CPU, [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(import.meta.dirname, 'graphql', 'server.ts'),
+    kind,
+  ]);
+  const child: ChildProcess = spawn(command, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      reject(new Error(`${kind} server exited with ${code} before listening`));
+    });
+    child.once('message', (message: { port: number }) => {
+      child.removeAllListeners('exit');
+      const reply = (): Promise<void> =>
+        new Promise((done) => {
+          child.once('message', () => {
+            done();
+          });
+        });
+      resolve({
+        url: `http://127.0.0.1:${message.port}/graphql`,
+        cpuMicros: () =>
+          new Promise((done) => {
+            child.once('message', (m: { cpuMicros: number }) => {
+              done(m.cpuMicros);
+            });
+            child.send('cpu');
+          }),
+        profiled: async (path, fn) => {
+          const started = reply();
+          child.send({ profile: 'start' });
+          await started;
+          try {
+            return await fn();
+          } finally {
+            const written = reply();
+            child.send({ profile: 'stop', path });
+            await written;
+          }
+        },
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => {
+              done();
+            });
+            child.send('stop');
+          }),
+      });
+    });
+  });
+}
+
+interface Load {
+  readonly rps: number;
+  /** Server CPU time (user + system) per request answered, in microseconds. */
+  cpuPerRequest: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  /** Connection errors, timeouts and non-2xx answers (over every round, once kept). */
+  failures: number;
+}
+
+interface AutocannonJson {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+function autocannon(url: string, body: string, seconds: number): Promise<Load> {
+  const [command, args] = pinned(LOAD_CPU, [
+    process.execPath,
+    AUTOCANNON,
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    body,
+    '-j',
+    url,
+  ]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) {
+        reject(new Error(`autocannon exited with ${code}`));
+        return;
+      }
+      const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as AutocannonJson;
+      resolve({
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        requests: r.requests.total,
+        cpuPerRequest: Number.NaN,
+        failures: r.errors + r.timeouts + r.non2xx,
+      });
+    });
+  });
+}
+
+/** The `data` a server answers, to check that every server does the same work. */
+async function answer(url: string, body: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+  });
+  const json = (await res.json()) as { data?: unknown; errors?: unknown };
+  if (json.errors !== undefined) throw new Error(`${url}: ${JSON.stringify(json.errors)}`);
+  return JSON.stringify(json.data);
+}
+
+type QueryName = 'channel' | 'page';
+const BODIES: Record<QueryName, string> = { channel: CHANNEL_BODY, page: PAGE_BODY };
+const PLAN: [ServerKind, QueryName[]][] = [
+  ['bare', ['channel']],
+  ['graphql-js', ['channel', 'page']],
+  ['yoga', ['channel', 'page']],
+  ['yoga-presorted', ['page']],
+  ['ours', ['channel', 'page']],
+];
+
+// GRAPHQL_BENCH_SERVERS=yoga,ours runs only those (for profiling; the report needs all).
+const only = process.env.GRAPHQL_BENCH_SERVERS?.split(',');
+const plan = PLAN.filter(([kind]) => only === undefined || only.includes(kind));
+const started = performance.now();
+const loads = new Map<string, Load>();
+const answers = new Map<string, string>();
+// Every server up at once (idle ones take no CPU), so that the measurements
+// can alternate between them: ROUNDS rounds, each server's best round kept,
+// so that a burst of other load on the machine does not decide a ratio.
+const servers = new Map<ServerKind, Server>();
+try {
+  for (const [kind] of plan) servers.set(kind, await startServer(kind));
+  for (const query of ['channel', 'page'] as const) {
+    const body = BODIES[query];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [kind, queries] of plan) {
+        const server = servers.get(kind);
+        if (server === undefined || !queries.includes(query)) continue;
+        const key = `${kind} ${query}`;
+        if (round === 0) {
+          answers.set(key, await answer(server.url, body));
+          await autocannon(server.url, body, WARMUP_SECONDS);
+        }
+        const measure = async (): Promise<Load> => {
+          const cpu0 = await server.cpuMicros();
+          const result = await autocannon(server.url, body, SECONDS);
+          result.cpuPerRequest = ((await server.cpuMicros()) - cpu0) / result.requests;
+          return result;
+        };
+        const load =
+          PROFILE_DIR === undefined
+            ? await measure()
+            : await server.profiled(
+                join(PROFILE_DIR, `${kind}-${query}-${round}.cpuprofile`),
+                measure,
+              );
+        process.stderr.write(
+          `graphql: ${key} (round ${round + 1}): ${Math.round(load.rps)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, server CPU ${Math.round(load.cpuPerRequest)} µs/request, ${load.failures} failures\n`,
+        );
+        const best = loads.get(key);
+        if (best === undefined || load.rps > best.rps) {
+          loads.set(key, { ...load, failures: load.failures + (best?.failures ?? 0) });
+        } else {
+          best.failures += load.failures;
+        }
+      }
+    }
+  }
+} finally {
+  for (const server of servers.values()) await server.stop();
+}
+
+const mismatches: string[] = [];
+for (const query of ['channel', 'page'] as const) {
+  const ours = answers.get(`ours ${query}`);
+  for (const kind of ['yoga', 'yoga-presorted', 'graphql-js', 'bare'] as const) {
+    const theirs = answers.get(`${kind} ${query}`);
+    if (theirs !== undefined && theirs !== ours) mismatches.push(`${kind} ${query}`);
+  }
+}
+
+function get(key: string): Load {
+  const load = loads.get(key);
+  if (load === undefined) throw new Error(`no figures for ${key}`);
+  return load;
+}
+
+const rows: BenchRow[] = [];
+const labels: Record<QueryName, string> = {
+  channel: 'one-channel query',
+  page: '100-channel page',
+};
+for (const query of ['channel', 'page'] as const) {
+  const ours = get(`ours ${query}`);
+  const yoga = get(`yoga ${query}`);
+  const js = get(`graphql-js ${query}`);
+  rows.push(
+    {
+      metric: `${labels[query]}: req/s at ${CONNECTIONS} connections`,
+      value: ours.rps,
+      unit: 'req/s',
+      baselineName: 'default graphql-yoga over a Map',
+      baseline: yoga.rps,
+      ratio: ours.rps / yoga.rps,
+      target: '>= 2x',
+      pass: ours.rps >= 2 * yoga.rps && ours.failures === 0,
+    },
+    {
+      metric: `${labels[query]}: p99 latency`,
+      value: ours.p99,
+      unit: 'ms',
+      baselineName: 'default graphql-yoga over a Map',
+      baseline: yoga.p99,
+      ratio: ours.p99 / yoga.p99,
+      target: '< 20 ms',
+      pass: ours.p99 < 20,
+    },
+    {
+      metric: `${labels[query]}: p50 latency`,
+      value: ours.p50,
+      unit: 'ms',
+      baselineName: 'default graphql-yoga over a Map',
+      baseline: yoga.p50,
+    },
+    {
+      metric: `${labels[query]}: server CPU per request (main thread)`,
+      value: ours.cpuPerRequest,
+      unit: 'µs',
+      baselineName: 'default graphql-yoga over a Map',
+      baseline: yoga.cpuPerRequest,
+      ratio: yoga.cpuPerRequest / ours.cpuPerRequest,
+    },
+    {
+      metric: `${labels[query]}: reference, graphql-js execute on bare node:http (each query parsed and validated once)`,
+      value: js.rps,
+      unit: 'req/s',
+      baselineName: 'ours',
+      baseline: ours.rps,
+      ratio: ours.rps / js.rps,
+    },
+  );
+}
+const presorted = get('yoga-presorted page');
+rows.push({
+  metric: `100-channel page: reference, default graphql-yoga over a Map already in page order (no ordering work per request)`,
+  value: presorted.rps,
+  unit: 'req/s',
+  baselineName: 'ours',
+  baseline: get('ours page').rps,
+  ratio: get('ours page').rps / presorted.rps,
+});
+const bare = get('bare channel');
+rows.push(
+  {
+    metric: 'one-channel query: reference, bare node:http answering a precomputed body',
+    value: bare.rps,
+    unit: 'req/s',
+  },
+  { metric: 'bare node:http: p99 latency', value: bare.p99, unit: 'ms' },
+);
+const failures = [...loads.entries()]
+  .filter(([, l]) => l.failures > 0)
+  .map(([k, l]) => `${k}: ${l.failures}`);
+
+report({
+  name: 'GraphQL: req/s and latency at 50 connections',
+  rows,
+  notes: [
+    `One node, ${CHANNELS.toLocaleString('en-US')} channels over ${PEERS.toLocaleString('en-US')} peers with two weeks of peer history built through the store. Ours: createGraphQLServer (graphql-yoga with its plugins) behind the real createHttpServer (src/http/http-server.ts), computing every figure from the store at query time (a page ranks all ${CHANNELS.toLocaleString('en-US')} channels by uptime ratio). Baseline: createYoga with default options (its own parse and validation caches, graphql-js executor) serving graphql/schema.graphql with naive resolvers over a Map of the same channels as plain objects with their figures precomputed: a channel is a Map lookup, a page sorts the Map's values by uptime ratio and takes 100. The pre-sorted reference takes the first 100 entries of a Map already in page order.`,
+    'Server CPU per request is the main thread\u2019s CPU time (from /proc) over the measured run divided by the requests answered: less disturbed by other load on the machine than req/s. Latency percentiles are the most disturbed: bare node:http\u2019s p99 in the same run is the floor this machine gives at that moment.',
+    `At ${CONNECTIONS} connections a single-threaded server's mean latency is about ${CONNECTIONS} / (req/s) (Little's law): a p99 under 20 ms needs a mean well under that, so well over 2,500 req/s, that is well under 400 \u00b5s of CPU per request; a 100-channel page ranked over all ${CHANNELS.toLocaleString('en-US')} channels at query time took ${Math.round(get('ours page').cpuPerRequest)} \u00b5s in this run.`,
+    `Queries: channel(channelPoint: $channelPoint) and channels(first: 100), each with channelPoint uptimeRatio lifetimeSeconds uptimeSeconds peer { pubkey flapCount online }, POSTed as JSON. Every server's answer was checked equal to ours before the load${mismatches.length > 0 ? ` (MISMATCH: ${mismatches.join(', ')})` : ''}.`,
+    `autocannon ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and query, alternating between the servers; each figure is from the server's best round (by req/s). ${pinning ? `Every server process pinned to CPU ${SERVER_CPU} (only the one under load is busy), autocannon in its own process pinned to CPU ${LOAD_CPU}` : 'taskset unavailable: processes not pinned'}.`,
+    failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.',
+    `Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  ],
+});
