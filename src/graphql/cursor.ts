@@ -1,33 +1,47 @@
 import { badUserInput } from './errors.js';
 import { CHANNEL_ORDERS, type ChannelOrder, type OrderPosition } from './ordering.js';
 
-/** Where a page ended, in the order it was listed in. */
+/** Where a page ended, in the order it was listed in, and the instant it was ranked at. */
 export interface ChannelCursor extends OrderPosition {
   readonly order: ChannelOrder;
+  /**
+   * The instant (ms) the listing's first page ranked channels at. Ratios move
+   * with time (lifetimes grow), so every later page ranks at the same instant:
+   * a channel cannot drift past the cursor and be listed twice or never.
+   */
+  readonly at: number;
 }
 
-type CursorJson = [order: ChannelOrder, rank: number | null, node: string, channelPoint: string];
+type CursorJson = [
+  order: ChannelOrder,
+  rank: number | null,
+  node: string,
+  channelPoint: string,
+  at: number,
+];
 
 /**
- * An opaque cursor: base64url of the order and the position (rank, node,
- * channel point) of the last channel of a page. Keyset pagination: the next
- * page starts after that position, whatever moved in between.
+ * An opaque cursor: base64url of the order, the position (rank, node,
+ * channel point) of the last channel of a page and the listing's instant.
+ * Keyset pagination: the next page starts after that position.
  */
 export function encodeCursor(cursor: ChannelCursor): string {
   // JSON has no Infinity: a missing ratio's rank travels as null.
   const rank = Number.isFinite(cursor.rank) ? cursor.rank : null;
-  const json: CursorJson = [cursor.order, rank, cursor.node, cursor.channelPoint];
+  const json: CursorJson = [cursor.order, rank, cursor.node, cursor.channelPoint, cursor.at];
   return Buffer.from(JSON.stringify(json)).toString('base64url');
 }
 
 function isCursorJson(value: unknown): value is CursorJson {
-  if (!Array.isArray(value) || value.length !== 4) return false;
-  const [order, rank, node, channelPoint] = value as unknown[];
+  if (!Array.isArray(value) || value.length !== 5) return false;
+  const [order, rank, node, channelPoint, at] = value as unknown[];
   return (
     CHANNEL_ORDERS.includes(order as ChannelOrder) &&
     (rank === null || typeof rank === 'number') &&
     typeof node === 'string' &&
-    typeof channelPoint === 'string'
+    typeof channelPoint === 'string' &&
+    typeof at === 'number' &&
+    Number.isFinite(at)
   );
 }
 
@@ -40,12 +54,13 @@ export function decodeCursor(text: string, order: ChannelOrder): ChannelCursor {
     value = undefined;
   }
   if (!isCursorJson(value)) throw badUserInput('after is not a cursor returned by channels');
-  const [cursorOrder, rank, node, channelPoint] = value;
+  const [cursorOrder, rank, node, channelPoint, at] = value;
   const cursor: ChannelCursor = {
     order: cursorOrder,
     rank: rank ?? Number.POSITIVE_INFINITY,
     node,
     channelPoint,
+    at,
   };
   // Base64 decoding skips stray characters: only the exact encoding is ours.
   if (encodeCursor(cursor) !== text)

@@ -31,7 +31,7 @@ export interface GraphQLLimits {
  * and its peer costs about 50 000.
  */
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
-  maxDepth: 8,
+  maxDepth: 10,
   maxCost: 100_000,
   maxAliases: 15,
   maxPageSize: 1000,
@@ -39,9 +39,9 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
 };
 
 /**
- * Reports a limit's refusal as an ordinary validation error (HTTP 400,
- * GRAPHQL_VALIDATION_FAILED, cached with the document) instead of letting
- * graphql-armor throw it out of validation. Its messages start with
+ * Reports a limit's refusal as an ordinary validation error (GRAPHQL_VALIDATION_FAILED,
+ * cached with the document; HTTP 400 for application/graphql-response+json clients, 200
+ * for application/json ones) instead of letting graphql-armor throw it out of validation. Its messages start with
  * "Syntax Error: ", which they are not.
  */
 function reportRefusal(context: ValidationContext | null, error: GraphQLError): void {

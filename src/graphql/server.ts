@@ -108,7 +108,12 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     // GraphiQL served from the package, not a CDN: node operators often run offline.
     renderGraphiQL,
     landingPage: false,
-    cors: origins.length === 0 ? false : { origin: [...origins], methods: ['GET', 'POST'] },
+    // Never credentials cross-origin: a page elsewhere must not read the API with a
+    // browser's saved basic-auth credentials.
+    cors:
+      origins.length === 0
+        ? false
+        : { origin: [...origins], methods: ['GET', 'POST'], credentials: false },
     // Enforced by useRequestBodyLimit, cheaper on requests with a Content-Length.
     maxRequestBodySize: false,
   });

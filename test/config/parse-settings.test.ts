@@ -559,3 +559,20 @@ describe('parseSettings', () => {
     });
   });
 });
+
+describe('GraphQL limit defaults', () => {
+  it('are the GraphQL server defaults: one set of numbers', async () => {
+    const { DEFAULT_GRAPHQL_LIMITS } = await import('../../src/graphql/limits.js');
+    const result = parseSettings([], {});
+    assert.ok(result.kind === 'settings');
+    const { maxDepth, maxCost, maxAliases } = result.settings.graphql;
+    assert.deepEqual(
+      { maxDepth, maxCost, maxAliases },
+      {
+        maxDepth: DEFAULT_GRAPHQL_LIMITS.maxDepth,
+        maxCost: DEFAULT_GRAPHQL_LIMITS.maxCost,
+        maxAliases: DEFAULT_GRAPHQL_LIMITS.maxAliases,
+      },
+    );
+  });
+});

@@ -114,6 +114,7 @@ describe('GraphQL channel pages', () => {
               rank: last.rank,
               node: last.node,
               channelPoint: last.channelPoint,
+              at: now,
             });
           }
           assert.deepEqual(listed, sortedByBruteForce(stores, order, now));
@@ -130,6 +131,7 @@ describe('GraphQL channel pages', () => {
         rank,
         node: 'n',
         channelPoint: channelPoint(1),
+        at: T0,
       };
       assert.deepEqual(decodeCursor(encodeCursor(cursor), 'UPTIME_RATIO_DESC'), cursor);
     }

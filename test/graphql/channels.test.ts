@@ -148,6 +148,8 @@ describe('GraphQL channels', () => {
       const pages: Page[] = [];
       let after: string | null = null;
       for (;;) {
+        // A listing that never ends is the bug these tests look for: fail, do not hang.
+        assert.ok(pages.length < 100, 'more than 100 pages');
         const p = await page(h, { ...vars, after });
         pages.push(p);
         if (!p.pageInfo.hasNextPage) return pages;
@@ -209,6 +211,24 @@ describe('GraphQL channels', () => {
         listed.filter((n) => n !== 1),
         [2, 3, 4, 5, 6, 7, 8],
       );
+    });
+
+    it('lists every channel exactly once while time moves every ratio between pages', async () => {
+      // Ratios drift with time alone: a channel whose peer went offline sinks a little at
+      // each instant, and would slip past its own cursor if later pages ranked at their own now.
+      const h = new Harness();
+      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (let i = 1; i <= 6; i++) await h.open(pubkey(i), channelPoint(i), T0 + i * MINUTE);
+      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), false, T0 + HOUR + i * MINUTE);
+      h.clock.set(T0 + 2 * HOUR);
+      for (const orderBy of ['UPTIME_RATIO_DESC', 'UPTIME_RATIO_ASC']) {
+        const pages = await allPages(h, { orderBy, first: 1 }, () => {
+          h.clock.advance(5 * MINUTE);
+        });
+        const listed = pages.flatMap(numbers);
+        assert.equal(listed.length, 6, `${orderBy}: ${listed.join(',')}`);
+        assert.equal(new Set(listed).size, 6, `${orderBy}: ${listed.join(',')}`);
+      }
     });
 
     it('gives an empty page and no cursor with first: 0', async () => {
@@ -276,6 +296,7 @@ describe('GraphQL channels', () => {
         rank: T0 + 30 * MINUTE,
         node: 'alice',
         channelPoint: channelPoint(4),
+        at: T0 + 4 * HOUR,
       });
       h.store().closeChannel(pubkey(4), channelPoint(4), T0 + 4 * HOUR);
       assert.deepEqual(

@@ -23,7 +23,8 @@ describe('GraphQL server', () => {
       const h = new Harness();
       await h.open(pubkey(1), channelPoint(1), T0);
       await h.data('{ channels { nodes { peer { channels { onlinePeriods { start } } } } } }');
-      assert.equal((await h.query(DEEP)).status, 400);
+      const deeper = `{ channels { nodes { peer { channels { peer { channels { peer { channels { peer { channels { node } } } } } } } } } } }`;
+      assert.equal((await h.query(deeper)).status, 400);
     });
 
     it('refuses a query costlier than the cost limit', async () => {
@@ -159,6 +160,16 @@ describe('GraphQL server', () => {
       const allowed = await open.server.fetch('http://localhost/graphql', preflight);
       assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://grafana.example');
       await allowed.body?.cancel();
+    });
+
+    it('never allows credentials cross-origin, even for any origin', async () => {
+      const any = new Harness({ deps: { corsOrigins: ['*'] } });
+      const response = await any.server.fetch(
+        `http://localhost/graphql?query=${encodeURIComponent('{ nodes { id } }')}`,
+        { headers: { origin: 'https://evil.example', accept: 'application/json' } },
+      );
+      assert.notEqual(response.headers.get('access-control-allow-credentials'), 'true');
+      await response.body?.cancel();
     });
 
     it('refuses a request body over the size limit', async () => {

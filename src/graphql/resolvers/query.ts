@@ -119,7 +119,8 @@ export function queryResolvers(deps: QueryDeps) {
           args.peer === null || args.peer === undefined
             ? undefined
             : parsePubkey(args.peer, 'peer');
-        const now = clock.now();
+        // A listing is a snapshot at its first page's instant (see ChannelCursor.at).
+        const now = after?.at ?? clock.now();
         const page = selectChannelPage(channelSources(storesToList(stores, args.node), pubkey), {
           order,
           first,
@@ -141,6 +142,7 @@ export function queryResolvers(deps: QueryDeps) {
                     rank: last.rank,
                     node: last.node,
                     channelPoint: last.channelPoint,
+                    at: now,
                   }),
             hasNextPage: page.hasNextPage,
           },
