@@ -2,28 +2,67 @@ import { REJECT_REASONS, type RejectReason } from './reject-reason.js';
 
 export type EventKind = 'channel' | 'peer';
 
+/** A count of one node, kind and type. */
+interface Cell {
+  count: number;
+}
+
+/**
+ * The applied counts of one node, which the ingest keeps at hand: counting an
+ * event costs two small map lookups and no allocation.
+ */
+export class NodeAppliedCounts {
+  private readonly byKind = new Map<EventKind, Map<string, Cell>>();
+
+  count(kind: EventKind, type: string): void {
+    let byType = this.byKind.get(kind);
+    if (byType === undefined) {
+      byType = new Map();
+      this.byKind.set(kind, byType);
+    }
+    const cell = byType.get(type);
+    if (cell === undefined) byType.set(type, { count: 1 });
+    else cell.count += 1;
+  }
+
+  /** kind -> type -> count, in the order they were first counted. */
+  snapshot(): Map<EventKind, Map<string, number>> {
+    const out = new Map<EventKind, Map<string, number>>();
+    for (const [kind, byType] of this.byKind) {
+      out.set(kind, new Map([...byType].map(([type, cell]) => [type, cell.count] as const)));
+    }
+    return out;
+  }
+}
+
 /**
  * Counts of ingested messages, kept as plain numbers and read by the metrics
  * collector at scrape time.
  */
 export class IngestStats {
-  /** node -> kind -> lnd event type -> messages applied. */
-  readonly applied = new Map<string, Map<EventKind, Map<string, number>>>();
+  private readonly nodes = new Map<string, NodeAppliedCounts>();
   /** reason -> messages rejected; every reason present from the start. */
   readonly rejected = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
 
+  /** node -> kind -> lnd event type -> messages applied (a copy, made when read). */
+  get applied(): Map<string, Map<EventKind, Map<string, number>>> {
+    const out = new Map<string, Map<EventKind, Map<string, number>>>();
+    for (const [node, counts] of this.nodes) out.set(node, counts.snapshot());
+    return out;
+  }
+
+  /** The counts of one node, to keep at hand while counting its events. */
+  nodeCounts(node: string): NodeAppliedCounts {
+    let counts = this.nodes.get(node);
+    if (counts === undefined) {
+      counts = new NodeAppliedCounts();
+      this.nodes.set(node, counts);
+    }
+    return counts;
+  }
+
   countApplied(node: string, kind: EventKind, type: string): void {
-    let byKind = this.applied.get(node);
-    if (byKind === undefined) {
-      byKind = new Map();
-      this.applied.set(node, byKind);
-    }
-    let byType = byKind.get(kind);
-    if (byType === undefined) {
-      byType = new Map();
-      byKind.set(kind, byType);
-    }
-    byType.set(type, (byType.get(type) ?? 0) + 1);
+    this.nodeCounts(node).count(kind, type);
   }
 
   countRejected(reason: RejectReason): void {

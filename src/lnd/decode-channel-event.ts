@@ -1,6 +1,15 @@
 import { DecodeError } from './decode-error.js';
-import { readEventEnvelope } from './event-envelope.js';
-import { isJsonObject, jsonKind, quote, type JsonObject } from './json-payload.js';
+import { scanChannelEvent } from './channel-event-scan.js';
+import { envelopeOf } from './event-envelope.js';
+import {
+  MAX_EVENT_BYTES,
+  isJsonObject,
+  jsonKind,
+  messageText,
+  parseJsonText,
+  quote,
+  type JsonObject,
+} from './json-payload.js';
 import {
   CHANNEL_EVENT_TYPES,
   type ChannelEventMessage,
@@ -10,14 +19,14 @@ import { CHANNEL_EVENT_FIELD } from './channel-event-fields.js';
 import { parseChannelPoint } from './channel-point.js';
 import { parsePubkey } from './pubkey.js';
 
-const ONEOF_FIELDS: readonly (readonly [ChannelEventType, string])[] = CHANNEL_EVENT_TYPES.map(
-  (type) => [type, CHANNEL_EVENT_FIELD[type]] as const,
+/** The type each oneof field carries, by field name. */
+const FIELD_TYPES: ReadonlyMap<string, ChannelEventType> = new Map(
+  CHANNEL_EVENT_TYPES.map((type) => [CHANNEL_EVENT_FIELD[type], type] as const),
 );
-const CHANNEL_TYPES: ReadonlySet<string> = new Set(CHANNEL_EVENT_TYPES);
-
-function isChannelEventType(value: string): value is ChannelEventType {
-  return CHANNEL_TYPES.has(value);
-}
+/** Each type by its name: the constant is returned, not the message's copy of it. */
+const CHANNEL_TYPES: ReadonlyMap<string, ChannelEventType> = new Map(
+  CHANNEL_EVENT_TYPES.map((type) => [type, type] as const),
+);
 
 /**
  * Decodes lnd's ChannelEventUpdate JSON, bare or wrapped. The type comes from
@@ -27,13 +36,27 @@ function isChannelEventType(value: string): value is ChannelEventType {
  * Throws DecodeError.
  */
 export function decodeChannelEvent(data: Uint8Array | string): ChannelEventMessage {
-  const { body, timestamp } = readEventEnvelope(data);
+  const text = messageText(data, MAX_EVENT_BYTES);
+  return scanChannelEvent(text) ?? decodeChannelEventJson(text);
+}
 
-  // The oneof allows one field; JSON null is an unset field.
+/**
+ * The general path of decodeChannelEvent: JSON.parse, then the checks. The
+ * fast path (scanChannelEvent) answers as this does wherever it answers.
+ */
+export function decodeChannelEventJson(text: string): ChannelEventMessage {
+  const { body, timestamp } = envelopeOf(parseJsonText(text));
+
+  // The oneof allows one field; JSON null is an unset field. The message's own
+  // keys are walked (a handful) rather than every field looked up: messages
+  // come in many shapes, and lookups by a varying name on them (or a for-in
+  // over them) kept the function from staying optimized.
   let present: ChannelEventType | undefined;
   let presentCount = 0;
-  for (const [fieldType, field] of ONEOF_FIELDS) {
-    const value = body[field];
+  for (const key of Object.keys(body)) {
+    const fieldType = FIELD_TYPES.get(key);
+    if (fieldType === undefined) continue;
+    const value = body[key];
     if (value !== undefined && value !== null) {
       present = fieldType;
       presentCount++;
@@ -81,16 +104,17 @@ function channelEventType(raw: unknown, present: ChannelEventType | undefined): 
   if (typeof raw !== 'string') {
     throw new DecodeError('invalid_shape', `type: expected a string, got ${jsonKind(raw)}`);
   }
-  if (!isChannelEventType(raw)) {
+  const type = CHANNEL_TYPES.get(raw);
+  if (type === undefined) {
     throw new DecodeError('unknown_type', `type: ${quote(raw)} is not a ChannelEventUpdate type`);
   }
-  if (present !== undefined && present !== raw) {
+  if (present !== undefined && present !== type) {
     throw new DecodeError(
       'invalid_shape',
-      `type ${raw} carries ${CHANNEL_EVENT_FIELD[present]}, not ${CHANNEL_EVENT_FIELD[raw]}`,
+      `type ${type} carries ${CHANNEL_EVENT_FIELD[present]}, not ${CHANNEL_EVENT_FIELD[type]}`,
     );
   }
-  return raw;
+  return type;
 }
 
 function required(payload: JsonObject, key: string, field: string): unknown {

@@ -1,14 +1,14 @@
 import { DecodeError } from './decode-error.js';
-import { readEventEnvelope } from './event-envelope.js';
+import { envelopeOf } from './event-envelope.js';
 import { PEER_EVENT_TYPES, type PeerEventMessage, type PeerEventType } from './messages.js';
-import { jsonKind, quote } from './json-payload.js';
+import { MAX_EVENT_BYTES, jsonKind, messageText, parseJsonText, quote } from './json-payload.js';
+import { scanPeerEvent } from './peer-event-scan.js';
 import { parsePubkey } from './pubkey.js';
 
-const PEER_TYPES: ReadonlySet<string> = new Set(PEER_EVENT_TYPES);
-
-function isPeerEventType(value: string): value is PeerEventType {
-  return PEER_TYPES.has(value);
-}
+/** Each type by its name: the constant is returned, not the message's copy of it. */
+const PEER_TYPES: ReadonlyMap<string, PeerEventType> = new Map(
+  PEER_EVENT_TYPES.map((type) => [type, type] as const),
+);
 
 /**
  * Decodes lnd's PeerEvent JSON, `{"pub_key": "02…", "type": "PEER_ONLINE"}`,
@@ -16,7 +16,16 @@ function isPeerEventType(value: string): value is PeerEventType {
  * lnd's JSON leaves out. Throws DecodeError.
  */
 export function decodePeerEvent(data: Uint8Array | string): PeerEventMessage {
-  const { body, timestamp } = readEventEnvelope(data);
+  const text = messageText(data, MAX_EVENT_BYTES);
+  return scanPeerEvent(text) ?? decodePeerEventJson(text);
+}
+
+/**
+ * The general path of decodePeerEvent: JSON.parse, then the checks. The fast
+ * path (scanPeerEvent) answers as this does wherever it answers at all.
+ */
+export function decodePeerEventJson(text: string): PeerEventMessage {
+  const { body, timestamp } = envelopeOf(parseJsonText(text));
   const rawPubkey = body.pub_key;
   if (rawPubkey === undefined || rawPubkey === null) {
     throw new DecodeError('invalid_shape', 'pub_key: missing');
@@ -30,8 +39,9 @@ function peerEventType(raw: unknown): PeerEventType {
   if (typeof raw !== 'string') {
     throw new DecodeError('invalid_shape', `type: expected a string, got ${jsonKind(raw)}`);
   }
-  if (!isPeerEventType(raw)) {
+  const type = PEER_TYPES.get(raw);
+  if (type === undefined) {
     throw new DecodeError('unknown_type', `type: ${quote(raw)} is not a PeerEvent type`);
   }
-  return raw;
+  return type;
 }

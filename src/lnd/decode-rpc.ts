@@ -1,6 +1,5 @@
 import { DecodeError } from './decode-error.js';
 import { canonicalChannelPoint } from './channel-point.js';
-import { toLowerHex } from './hex.js';
 import {
   MAX_RPC_REPLY_BYTES,
   isJsonObject,
@@ -9,7 +8,7 @@ import {
   unwrapResult,
 } from './json-payload.js';
 import type { ListedChannel } from './messages.js';
-import { isPubkeyHex } from './pubkey.js';
+import { canonicalPubkey } from './pubkey.js';
 
 /** The open channels of a ListChannelsResponse. */
 export interface ListedChannels {
@@ -40,11 +39,12 @@ export function decodeListChannels(data: Uint8Array | string): ListedChannels {
     const pubkey = isJsonObject(entry) ? entry.remote_pubkey : undefined;
     const point = isJsonObject(entry) ? entry.channel_point : undefined;
     const channelPoint = typeof point === 'string' ? canonicalChannelPoint(point) : undefined;
-    if (typeof pubkey !== 'string' || !isPubkeyHex(pubkey) || channelPoint === undefined) {
+    const canonical = typeof pubkey === 'string' ? canonicalPubkey(pubkey) : undefined;
+    if (canonical === undefined || channelPoint === undefined) {
       skipped++;
       continue;
     }
-    channels.push({ pubkey: toLowerHex(pubkey), channelPoint });
+    channels.push({ pubkey: canonical, channelPoint });
   }
   return { channels, skipped };
 }
@@ -60,11 +60,12 @@ export function decodeListPeers(data: Uint8Array | string): ListedPeers {
   let skipped = 0;
   for (const entry of entries) {
     const pubkey = isJsonObject(entry) ? entry.pub_key : undefined;
-    if (typeof pubkey !== 'string' || !isPubkeyHex(pubkey)) {
+    const canonical = typeof pubkey === 'string' ? canonicalPubkey(pubkey) : undefined;
+    if (canonical === undefined) {
       skipped++;
       continue;
     }
-    peers.push(toLowerHex(pubkey));
+    peers.push(canonical);
   }
   return { peers, skipped };
 }

@@ -16,7 +16,11 @@ export interface EventEnvelope {
  * JSON reads it.
  */
 export function readEventEnvelope(data: Uint8Array | string): EventEnvelope {
-  const message = parseJsonObject(data, MAX_EVENT_BYTES);
+  return envelopeOf(parseJsonObject(data, MAX_EVENT_BYTES));
+}
+
+/** The envelope of a parsed event message. */
+export function envelopeOf(message: JsonObject): EventEnvelope {
   const body = unwrapResult(message);
   const raw = body.timestamp ?? (body === message ? undefined : message.timestamp);
   const timestamp = raw === undefined || raw === null ? undefined : parseTimestamp(raw);

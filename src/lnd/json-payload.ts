@@ -17,12 +17,30 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * bytes that are not UTF-8), or invalid_shape when the JSON is not an object.
  */
 export function parseJsonObject(data: Uint8Array | string, maxBytes: number): JsonObject {
+  return parseJsonText(messageText(data, maxBytes));
+}
+
+/**
+ * A message as text: too_large over maxBytes (checked before decoding),
+ * invalid_json for bytes that are not UTF-8.
+ */
+export function messageText(data: Uint8Array | string, maxBytes: number): string {
   if (exceedsBytes(data, maxBytes)) {
     throw new DecodeError('too_large', `message over ${maxBytes} bytes`);
   }
+  if (typeof data === 'string') return data;
+  try {
+    return utf8.decode(data);
+  } catch (err) {
+    throw new DecodeError('invalid_json', 'message is not JSON', { cause: err });
+  }
+}
+
+/** Parses text that must be a JSON object: invalid_json, or invalid_shape when not an object. */
+export function parseJsonText(text: string): JsonObject {
   let value: unknown;
   try {
-    value = JSON.parse(typeof data === 'string' ? data : utf8.decode(data));
+    value = JSON.parse(text);
   } catch (err) {
     throw new DecodeError('invalid_json', 'message is not JSON', { cause: err });
   }

@@ -17,6 +17,13 @@ const DEFAULT_ACK_WAIT_MS = 30_000;
 const DEFAULT_RETRY_MS = 5_000;
 const JETSTREAM_NOT_FOUND = 10059; // stream not found
 const CONSUMER_NOT_FOUND = 10014;
+/** Subjects whose route is remembered, at most. */
+const MAX_ROUTES = 10_000;
+
+interface Route {
+  readonly node: string;
+  readonly subject: EventSubject;
+}
 
 export class JetStreamSetupError extends CodedError<'STREAM_NOT_FOUND' | 'JETSTREAM_SETUP'> {}
 
@@ -52,6 +59,8 @@ export class JetStreamDelivery {
   /** Sequences handed but not yet applied (waiting for a record read). */
   private readonly inFlight = new Set<number>();
   private inFlightDrained: (() => void) | undefined;
+  /** Routes of the subjects seen; null for a subject that is not ours. */
+  private readonly routes = new Map<string, Route | null>();
   /** Redeliveries skipped because the message had already been handed over. */
   duplicatesSkipped = 0;
   /** True once the consumer is set up and messages flow. */
@@ -171,30 +180,34 @@ export class JetStreamDelivery {
       return;
     }
     this.inFlight.add(seq);
-    this.ingest.handle({
-      node: route.node,
-      subject: route.subject,
-      data: msg.data,
-      streamTime: msg.info.timestampNanos / 1e6,
-      done: () => {
-        msg.ack();
-        this.inFlight.delete(seq);
-        if (this.inFlight.size === 0) this.inFlightDrained?.();
-      },
-    });
+    this.ingest.handleParts(
+      route.node,
+      route.subject,
+      msg.data,
+      msg.info.timestampNanos / 1e6,
+      this.acknowledger(msg, seq),
+    );
   }
 
-  private route(subject: string): { node: string; subject: EventSubject } | undefined {
-    const { prefix } = this.options;
-    if (!subject.startsWith(prefix) || subject.charCodeAt(prefix.length) !== 46 /* . */) {
-      return undefined;
+  /** What acknowledges a message once applied (made here: a closure per message stays cheap). */
+  private acknowledger(msg: JsMsg, seq: number): () => void {
+    return () => {
+      msg.ack();
+      this.inFlight.delete(seq);
+      if (this.inFlight.size === 0) this.inFlightDrained?.();
+    };
+  }
+
+  /** The node and kind of a subject; a stream has a few subjects, each parsed once. */
+  private route(subject: string): Route | undefined {
+    let route = this.routes.get(subject);
+    if (route === undefined) {
+      route = parseRoute(this.options.prefix, subject);
+      // Bounded: a stream wider than ours could carry any number of subjects.
+      if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+      this.routes.set(subject, route);
     }
-    const rest = subject.slice(prefix.length + 1);
-    const dot = rest.indexOf('.');
-    if (dot <= 0) return undefined;
-    const kind = rest.slice(dot + 1);
-    if (kind !== 'channel_events' && kind !== 'peer_events') return undefined;
-    return { node: rest.slice(0, dot), subject: kind };
+    return route ?? undefined;
   }
 
   private async watch(messages: ConsumerMessages): Promise<void> {
@@ -205,6 +218,19 @@ export class JetStreamDelivery {
       );
     }
   }
+}
+
+/** `<prefix>.<node>.channel_events|peer_events`, or null for any other subject. */
+function parseRoute(prefix: string, subject: string): Route | null {
+  if (!subject.startsWith(prefix) || subject.charCodeAt(prefix.length) !== 46 /* . */) {
+    return null;
+  }
+  const rest = subject.slice(prefix.length + 1);
+  const dot = rest.indexOf('.');
+  if (dot <= 0) return null;
+  const kind = rest.slice(dot + 1);
+  if (kind !== 'channel_events' && kind !== 'peer_events') return null;
+  return { node: rest.slice(0, dot), subject: kind };
 }
 
 function apiErrorCode(err: unknown): number | undefined {

@@ -19,6 +19,16 @@ import { withTimeout } from './timeout.js';
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_BATCH_SIZE = 1_000;
 export const STORE_NAMESPACE = 'chanfitness';
+/**
+ * How many turns of the event loop a read waits for others to share its batch.
+ * A query costs far more than a key in it (a single-key SQLite read costs as
+ * much CPU as a hundred keys of a batch): peers first seen one by one, as
+ * channels open in a busy stream, are read together instead of one query
+ * each. Counted in turns, not time: a busy loop (a turn per chunk of
+ * messages) collects more, an idle one dispatches within microseconds, and
+ * no timer is involved.
+ */
+export const DEFAULT_READ_BATCH_TURNS = 8;
 
 export interface KeyvFlapRecordStoreOptions {
   /** Bound on each operation (--store.timeout), ms. */
@@ -28,7 +38,7 @@ export interface KeyvFlapRecordStoreOptions {
   readonly logger?: Logger;
   /** For rate-limiting log lines. */
   readonly clock?: Clock;
-  /** When collected reads go out; setImmediate by default. */
+  /** When collected reads go out; DEFAULT_READ_BATCH_TURNS turns after the first by default. */
   readonly schedule?: (dispatch: () => void) => void;
 }
 
@@ -57,6 +67,19 @@ export class FlapRecordStoreStats {
   unwritableRecords = 0;
   /** Error events of the backend (dropped connections, ...). */
   backendErrors = 0;
+}
+
+/** Runs a dispatch once the event loop has turned `turns` times. */
+function afterTurns(turns: number): (dispatch: () => void) => void {
+  return (dispatch) => {
+    let left = turns;
+    const turn = (): void => {
+      left -= 1;
+      if (left <= 0) dispatch();
+      else setImmediate(turn);
+    };
+    setImmediate(turn);
+  };
 }
 
 /**
@@ -103,7 +126,7 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
     this.logLimiter = new RateLimitedLog(options.clock ?? systemClock);
     this.loader = new BatchLoader((keys) => this.readBatch(keys), {
       maxBatchSize: this.maxBatchSize,
-      schedule: options.schedule,
+      schedule: options.schedule ?? afterTurns(DEFAULT_READ_BATCH_TURNS),
     });
     // Keyv's error events never throw, but say why operations fail.
     backend.keyv.on('error', (err: unknown) => {

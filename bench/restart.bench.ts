@@ -1,0 +1,372 @@
+/**
+ * Issue 6, benchmark 7 — restart: time from start to ready (/readyz 200) of
+ * the real process (`node dist/main.js`) with 100,000 persisted flap records,
+ * in SQLite and in Redis; and the time until the start-up bootstrap of a node
+ * with 100,000 channels over 20,000 peers is applied (its 20,000 peers'
+ * records are read then). Reported, no target.
+ *
+ * Set-up: the records are written with the persistence layer's own write API
+ * (KeyvFlapRecordStore.write) into a fresh SQLite file and a private, empty
+ * redis-server; the node's ListPeers and ListChannels replies are served by a
+ * responder here, on a private nats-server whose max_payload allows a reply of
+ * that size (the default 1 MB does not: see the notes). The build is run first
+ * when dist/ is older than src/.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect } from 'nats';
+import { openFlapRecordStore } from '../src/persistence/keyv-flap-record-store.js';
+import type { FlapRecord } from '../src/store/peer-monitor.js';
+import { Rng } from '../scripts/demo/rng.js';
+import { report, type BenchRow } from './result.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MAIN = join(ROOT, 'dist', 'main.js');
+const RECORDS = 100_000;
+const NODES = 5;
+const PEERS = 20_000;
+const CHANNELS = 100_000;
+const CONNECTED_SHARE = 0.8;
+const RUNS = 2;
+const NODE = 'node1';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile())
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when any source file is newer than dist/main.js. */
+function ensureBuilt(): string {
+  let built: number;
+  try {
+    built = statSync(MAIN).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built >= newestMtime(join(ROOT, 'src'))) return 'dist/ was up to date';
+  const started = Date.now();
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return `built dist/ first (${((Date.now() - started) / 1000).toFixed(0)} s)`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolvePort(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  limitMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A private server process, killed at the end. */
+function daemon(command: string, args: string[]): ChildProcess {
+  return spawn(command, args, { stdio: 'ignore' });
+}
+
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    child.once('exit', () => {
+      r();
+    });
+    child.kill('SIGKILL');
+  });
+}
+
+interface Timings {
+  /** From spawn to the HTTP server listening (log line). */
+  readonly listening: number;
+  /** From spawn to /readyz 200. */
+  readonly ready: number;
+  /** From spawn to the node's channels all applied (GraphQL channelCount), when asked. */
+  readonly bootstrapped: number | undefined;
+}
+
+async function runExporter(args: string[], expectChannels: number | undefined): Promise<Timings> {
+  const cwd = mkdtempSync(join(tmpdir(), 'chanfitness-restart-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info', ...args],
+    {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  let listening: { url: string; at: number } | undefined;
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stdout.setEncoding('utf8');
+  let partial = '';
+  child.stdout.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (listening === undefined && line.includes('HTTP server listening')) {
+        const url = (JSON.parse(line) as { url: string }).url;
+        listening = { url, at: performance.now() - started };
+      }
+      if (line.includes('"level":50') || line.includes('"level":60')) output += `${line}\n`;
+    }
+  });
+  try {
+    await waitFor('the HTTP server', () => Promise.resolve(listening !== undefined));
+    const url = listening?.url ?? '';
+    let ready = 0;
+    for (const deadline = Date.now() + 15_000; ;) {
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      if (res?.status === 200) {
+        ready = performance.now() - started;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`not ready within 15 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    let bootstrapped: number | undefined;
+    if (expectChannels !== undefined) {
+      await waitFor(
+        'the bootstrap',
+        async () => {
+          const res = await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ query: '{ nodes { id channelCount } }' }),
+          });
+          const body = (await res.json()) as {
+            data?: { nodes: { id: string; channelCount: number }[] };
+          };
+          const count = body.data?.nodes.find((n) => n.id === NODE)?.channelCount ?? 0;
+          if (count >= expectChannels) bootstrapped = performance.now() - started;
+          return count >= expectChannels;
+        },
+        60_000,
+      );
+    }
+    return { listening: listening?.at ?? NaN, ready, bootstrapped };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise<void>((r) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        r();
+      });
+    });
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** The persisted records: the bootstrapped node's 20,000 peers and 80,000 of other nodes. */
+function records(rng: Rng, pubkeys: string[]): Map<string, Map<string, FlapRecord>> {
+  const now = Date.now();
+  const byNode = new Map<string, Map<string, FlapRecord>>();
+  for (let n = 0; n < NODES; n++) {
+    const node = `node${n + 1}`;
+    const recs = new Map<string, FlapRecord>();
+    for (let i = 0; i < RECORDS / NODES; i++) {
+      const pubkey = n === 0 ? (pubkeys[i] ?? '') : `0${rng.int(2, 3)}${rng.hex(32)}`;
+      recs.set(pubkey, {
+        count: rng.int(1, 2_000),
+        lastFlap: now - rng.between(0, 30 * 86_400_000),
+      });
+    }
+    byNode.set(node, recs);
+  }
+  return byNode;
+}
+
+async function fill(url: string, byNode: Map<string, Map<string, FlapRecord>>): Promise<number> {
+  const started = performance.now();
+  const store = await openFlapRecordStore(url, { timeoutMs: 30_000 });
+  for (const [node, recs] of byNode) await store.write(node, recs);
+  await store.close();
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const build = ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'chanfitness-restart-bench-'));
+  const natsPort = await freePort();
+  const redisPort = await freePort();
+  writeFileSync(join(dir, 'nats.conf'), `listen: 127.0.0.1:${natsPort}\nmax_payload: 67108864\n`);
+  const nats = daemon('nats-server', ['-c', join(dir, 'nats.conf')]);
+  const redis = daemon('redis-server', [
+    '--port',
+    String(redisPort),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ]);
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  try {
+    const rng = new Rng(6);
+    const pubkeys = Array.from({ length: PEERS }, () => `0${rng.int(2, 3)}${rng.hex(32)}`);
+    const byNode = records(rng, pubkeys);
+    const sqliteUrl = `sqlite://${join(dir, 'flaps.sqlite')}`;
+    await waitFor('redis-server', async () => {
+      const probe = await openFlapRecordStore(redisUrl, { timeoutMs: 500 });
+      try {
+        await probe.read(NODE, pubkeys[0] ?? '');
+        return true;
+      } finally {
+        await probe.close();
+      }
+    });
+    const sqliteFill = await fill(sqliteUrl, byNode);
+    const redisFill = await fill(redisUrl, byNode);
+    process.stdout.write(
+      `${build}; wrote ${RECORDS} records: SQLite ${sqliteFill.toFixed(1)} s, Redis ${redisFill.toFixed(1)} s\n`,
+    );
+
+    // The node's replies, as its NATS bridge would send them (trimmed entries: see the notes).
+    const peersReply = Buffer.from(
+      JSON.stringify({
+        peers: pubkeys
+          .filter((_, i) => i < PEERS * CONNECTED_SHARE)
+          .map((pub_key) => ({
+            pub_key,
+            address: '203.0.113.7:9735',
+            inbound: false,
+            ping_time: '1000',
+          })),
+      }),
+    );
+    const channelsReply = Buffer.from(
+      JSON.stringify({
+        channels: Array.from({ length: CHANNELS }, (_, i) => ({
+          active: i % 5 !== 0,
+          remote_pubkey: pubkeys[i % PEERS],
+          channel_point: `${rng.hex(32)}:${i % 2}`,
+          chan_id: String(900_000_000_000_000n + BigInt(i)),
+          capacity: '1000000',
+          local_balance: '500000',
+          remote_balance: '496530',
+        })),
+      }),
+    );
+    await waitFor('nats-server', async () => {
+      const probe = await connect({ servers: natsUrl });
+      await probe.close();
+      return true;
+    });
+    const nc = await connect({ servers: natsUrl, name: 'chanfitness-bench-responder' });
+    const prefix = `restart${Math.random().toString(36).slice(2, 8)}`;
+    nc.subscribe(`${prefix}.${NODE}.rpc.list_peers`, {
+      callback: (_e, m) => m.respond(peersReply),
+    });
+    nc.subscribe(`${prefix}.${NODE}.rpc.list_channels`, {
+      callback: (_e, m) => m.respond(channelsReply),
+    });
+    await nc.flush();
+
+    const base = [`--nats.url=${natsUrl}`, `--nats.subject-prefix=${prefix}`];
+    const measure = async (
+      what: string,
+      storeUrl: string,
+      bootstrap: boolean,
+    ): Promise<Timings> => {
+      let best: Timings | undefined;
+      for (let run = 0; run < RUNS; run++) {
+        const t = await runExporter(
+          [...base, `--store.url=${storeUrl}`, ...(bootstrap ? [`--nats.nodes=${NODE}`] : [])],
+          bootstrap ? CHANNELS : undefined,
+        );
+        process.stdout.write(
+          `${what} run ${run + 1}: listening ${t.listening.toFixed(0)} ms, ready ${t.ready.toFixed(0)} ms` +
+            `${t.bootstrapped === undefined ? '' : `, bootstrap applied ${t.bootstrapped.toFixed(0)} ms`}\n`,
+        );
+        if (
+          best === undefined ||
+          t.ready + (t.bootstrapped ?? 0) < best.ready + (best.bootstrapped ?? 0)
+        ) {
+          best = t;
+        }
+      }
+      if (best === undefined) throw new Error('no run');
+      return best;
+    };
+    const empty = await measure('empty SQLite', `sqlite://${join(dir, 'empty.sqlite')}`, false);
+    const sqlite = await measure('SQLite, 100k records', sqliteUrl, false);
+    const redisReady = await measure('Redis, 100k records', redisUrl, false);
+    const sqliteBoot = await measure('SQLite, 100k records, bootstrap', sqliteUrl, true);
+    const redisBoot = await measure('Redis, 100k records, bootstrap', redisUrl, true);
+    await nc.drain();
+
+    const rows: BenchRow[] = [
+      {
+        metric: 'restart: start to ready, 100k flap records in SQLite',
+        value: sqlite.ready,
+        unit: 'ms',
+        baseline: empty.ready,
+        baselineName: 'empty SQLite store',
+        ratio: sqlite.ready / empty.ready,
+      },
+      {
+        metric: 'restart: start to ready, 100k flap records in Redis',
+        value: redisReady.ready,
+        unit: 'ms',
+        baseline: empty.ready,
+        baselineName: 'empty SQLite store',
+        ratio: redisReady.ready / empty.ready,
+      },
+      {
+        metric: 'restart: start to bootstrap applied (100k channels, 20k peers), SQLite',
+        value: sqliteBoot.bootstrapped ?? NaN,
+        unit: 'ms',
+      },
+      {
+        metric: 'restart: start to bootstrap applied (100k channels, 20k peers), Redis',
+        value: redisBoot.bootstrapped ?? NaN,
+        unit: 'ms',
+      },
+    ];
+    report({
+      name: 'Restart',
+      rows,
+      notes: [
+        `node dist/main.js (${build}) with --store.url of a SQLite file or a private, empty redis-server holding ${RECORDS.toLocaleString('en-US')} flap records (${NODES} nodes × ${(RECORDS / NODES).toLocaleString('en-US')} peers), written beforehand with KeyvFlapRecordStore.write (SQLite ${sqliteFill.toFixed(1)} s, Redis ${redisFill.toFixed(1)} s); times from spawn, best of ${RUNS}; "ready" is the first /readyz 200 (polled every 5 ms). Records are read when a peer is first monitored, not at start: the start does not grow with them.`,
+        `Bootstrap: --nats.nodes=${NODE} on start; a responder answers ListPeers (${(PEERS * CONNECTED_SHARE).toLocaleString('en-US')} connected peers, ${(peersReply.length / 1e6).toFixed(1)} MB) and ListChannels (${CHANNELS.toLocaleString('en-US')} channels over ${PEERS.toLocaleString('en-US')} peers, ${(channelsReply.length / 1e6).toFixed(1)} MB); "applied" is when GraphQL's nodes { channelCount } shows every channel (polled every 20 ms), after the ${PEERS.toLocaleString('en-US')} record reads. Ready at ${sqliteBoot.ready.toFixed(0)} ms (SQLite) and ${redisBoot.ready.toFixed(0)} ms (Redis) in those runs.`,
+        'The replies need a NATS server with a larger max_payload (here 64 MB): with the default 1 MB, a ListChannels reply of more than a few thousand channels (lnd prints ~1 KB per channel; these entries are trimmed to ~230 B) cannot be sent, and such a node is not bootstrapped.',
+      ],
+    });
+  } finally {
+    await stopDaemon(nats);
+    await stopDaemon(redis);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
