@@ -164,12 +164,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
     for (const node of natsSettings.nodes) ingest.ensureNode(node);
     if (natsSettings.jetstream !== undefined) {
-      jetstream = new JetStreamDelivery(nc, ingest, {
+      const delivery = new JetStreamDelivery(nc, ingest, {
         settings: natsSettings.jetstream,
         prefix: natsSettings.subjectPrefix,
         logger,
       });
-      await jetstream.start();
+      jetstream = delivery;
+      // Deliveries lost during the outage: take them again now, in order.
+      nats.onReconnect(() => {
+        delivery.reconnected();
+      });
+      await delivery.start();
     } else {
       subscriptions = subscribeEvents(nc, natsSettings.subjectPrefix, ingest, logger);
       // Core NATS keeps nothing for a disconnected subscriber: ask the nodes again.

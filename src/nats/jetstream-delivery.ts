@@ -4,7 +4,10 @@ import {
   nanos,
   RetentionPolicy,
   StorageType,
+  type ConsumerConfig,
+  type ConsumerInfo,
   type ConsumerMessages,
+  type JetStreamManager,
   type JsMsg,
   type NatsConnection,
 } from 'nats';
@@ -44,25 +47,52 @@ export interface JetStreamDeliveryOptions {
   readonly retryMs?: number;
 }
 
+interface PendingMessage {
+  /** The latest delivery of the message: the one whose acknowledgement counts. */
+  msg: JsMsg;
+  /** Applied or rejected by the store. */
+  settled: boolean;
+}
+
 /**
  * Durable JetStream delivery (SPEC 3.5): a durable pull consumer on the stream;
  * a message is acknowledged only once the store has applied (or rejected) it,
  * so nothing published while the exporter was down or disconnected is lost;
- * unacknowledged messages are bounded by max_ack_pending. A redelivered message
- * is never applied twice: stream sequences handed to the store are remembered.
+ * unacknowledged messages are bounded by max_ack_pending.
+ *
+ * Order and exactly-once matter (a late open would make the peer events
+ * after it count nothing), so:
+ * - messages are acknowledged in stream order only: everything above the
+ *   consumer's acknowledgement floor is unapplied or in this process's hands;
+ * - a delivery lost in transit (a network blip, a NATS restart) shows as a gap
+ *   in the consumer's delivery sequence: its message would come back only after
+ *   the acknowledgement wait, behind later ones, so the consumer is recreated
+ *   from the first unacknowledged message instead (also at start and after a
+ *   reconnection, when messages wait unacknowledged on the server);
+ * - a message already handed to the store in this process is never handed
+ *   again: its redelivery only replaces the delivery that will be acknowledged.
  */
 export class JetStreamDelivery {
   private messages: ConsumerMessages | undefined;
   private stopped = false;
-  /** Highest stream sequence handed to the ingest in this process. */
-  private handedSeq = 0;
-  /** Sequences handed but not yet applied (waiting for a record read). */
-  private readonly inFlight = new Set<number>();
-  private inFlightDrained: (() => void) | undefined;
+  /** Handed to the store and not yet acknowledged, by stream sequence, ascending. */
+  private pending = new Map<number, PendingMessage>();
+  /** Every stream sequence up to this one is acknowledged (or was, before this process). */
+  private ackedThrough = 0;
+  /** Highest stream sequence in `pending`; 0 when it is empty. */
+  private highestPending = 0;
+  /** Delivery sequence of the last message of the current consumer; 0 for a new one. */
+  private lastDelivery = 0;
+  /** Bumped for each consumer: messages of a replaced one are ignored. */
+  private generation = 0;
+  private restarting: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
   /** Routes of the subjects seen; null for a subject that is not ours. */
   private readonly routes = new Map<string, Route | null>();
-  /** Redeliveries skipped because the message had already been handed over. */
+  /** Deliveries of messages already handed over (redeliveries), not applied again. */
   duplicatesSkipped = 0;
+  /** Times the consumer was recreated from the first unacknowledged message. */
+  restarts = 0;
   /** True once the consumer is set up and messages flow. */
   consuming = false;
 
@@ -90,6 +120,14 @@ export class JetStreamDelivery {
     }
   }
 
+  /**
+   * After a reconnection: deliveries may have been lost on the way, and would
+   * come back only after the acknowledgement wait; take them again at once.
+   */
+  reconnected(): void {
+    if (this.consuming) this.restartFromFirstUnacknowledged('reconnected');
+  }
+
   private isStopped(): boolean {
     return this.stopped;
   }
@@ -99,10 +137,10 @@ export class JetStreamDelivery {
     this.stopped = true;
     this.consuming = false;
     this.messages?.stop();
-    if (this.inFlight.size === 0) return;
+    if (this.pending.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
-      this.inFlightDrained = () => {
+      this.drained = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -133,69 +171,169 @@ export class JetStreamDelivery {
       logger.info({ stream: settings.stream, subjects: streamSubjects(prefix) }, 'created stream');
     }
 
-    const config = {
-      durable_name: settings.durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
-      max_ack_pending: settings.maxInFlight,
-    };
+    let info: ConsumerInfo | undefined;
     try {
-      await jsm.consumers.info(settings.stream, settings.durable);
-      await jsm.consumers.update(settings.stream, settings.durable, {
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-      });
+      info = await jsm.consumers.info(settings.stream, settings.durable);
     } catch (err) {
       if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
-      await jsm.consumers.add(settings.stream, config);
     }
+    if (info === undefined) {
+      await jsm.consumers.add(settings.stream, this.consumerConfig(DeliverPolicy.All));
+    } else {
+      // In this process our own count is right: an acknowledgement may still be on its way.
+      this.ackedThrough = Math.max(this.ackedThrough, info.ack_floor.stream_seq);
+      // Messages a stopped (or killed) process left unacknowledged would come back
+      // only after the acknowledgement wait, behind newer ones: start from them.
+      if (info.num_ack_pending > 0) await this.recreateConsumer(jsm, this.ackedThrough + 1);
+      else {
+        await jsm.consumers.update(settings.stream, settings.durable, {
+          ack_wait: nanos(this.ackWaitMs),
+          max_ack_pending: settings.maxInFlight,
+        });
+      }
+    }
+    await this.consume();
+    logger.info(
+      { stream: settings.stream, durable: settings.durable, from: this.ackedThrough + 1 },
+      'consuming JetStream',
+    );
+  }
 
+  private get ackWaitMs(): number {
+    return this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  }
+
+  private consumerConfig(deliver: DeliverPolicy, startSeq?: number): Partial<ConsumerConfig> {
+    return {
+      durable_name: this.options.settings.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: deliver,
+      ...(startSeq === undefined ? {} : { opt_start_seq: startSeq }),
+      ack_wait: nanos(this.ackWaitMs),
+      max_ack_pending: this.options.settings.maxInFlight,
+    };
+  }
+
+  /** Replaces the durable consumer by one that starts at this stream sequence. */
+  private async recreateConsumer(jsm: JetStreamManager, startSeq: number): Promise<void> {
+    const { stream, durable } = this.options.settings;
+    try {
+      await jsm.consumers.delete(stream, durable);
+    } catch (err) {
+      if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
+    }
+    await jsm.consumers.add(stream, this.consumerConfig(DeliverPolicy.StartSequence, startSeq));
+    this.restarts += 1;
+  }
+
+  private async consume(): Promise<void> {
+    const { settings } = this.options;
     const consumer = await this.nc.jetstream().consumers.get(settings.stream, settings.durable);
+    this.lastDelivery = 0;
+    const generation = ++this.generation;
     this.messages = await consumer.consume({
       max_messages: Math.min(settings.maxInFlight, 1_000),
       // A callback runs in delivery order, synchronously: the order of the stream.
       callback: (msg) => {
-        this.receive(msg);
+        if (generation === this.generation) this.receive(msg);
       },
     });
     this.consuming = true;
-    logger.info({ stream: settings.stream, durable: settings.durable }, 'consuming JetStream');
     void this.watch(this.messages);
   }
 
+  private restartFromFirstUnacknowledged(why: string): void {
+    if (this.restarting !== undefined || this.isStopped()) return;
+    const from = this.ackedThrough + 1;
+    this.options.logger.info(
+      { from, why },
+      'JetStream: consuming again from the first unacknowledged message',
+    );
+    this.messages?.stop();
+    this.generation += 1;
+    this.restarting = (async () => {
+      try {
+        await this.recreateConsumer(await this.nc.jetstreamManager(), from);
+        if (!this.isStopped()) await this.consume();
+      } catch (err) {
+        this.options.logger.error(
+          { err: errorMessage(err) },
+          'JetStream: cannot recreate the consumer, retrying',
+        );
+        this.consuming = false;
+        await this.start();
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+  }
+
   private receive(msg: JsMsg): void {
-    const seq = msg.seq;
-    if (seq <= this.handedSeq) {
-      this.duplicatesSkipped += 1;
-      // Still being applied: its first delivery will be acknowledged then.
-      if (!this.inFlight.has(seq)) msg.ack();
+    const delivery = msg.info.deliverySequence;
+    if (this.lastDelivery !== 0 && delivery > this.lastDelivery + 1) {
+      this.restartFromFirstUnacknowledged(
+        `deliveries ${this.lastDelivery + 1}-${delivery - 1} lost`,
+      );
       return;
     }
-    this.handedSeq = seq;
-    const route = this.route(msg.subject);
-    if (route === undefined) {
-      // Not one of our subjects (a wider stream): nothing to apply.
+    if (delivery > this.lastDelivery) this.lastDelivery = delivery;
+
+    const seq = msg.seq;
+    if (seq <= this.ackedThrough) {
+      // Applied and acknowledged already; that acknowledgement was lost on the way.
+      this.duplicatesSkipped += 1;
       msg.ack();
       return;
     }
-    this.inFlight.add(seq);
+    const known = this.pending.get(seq);
+    if (known !== undefined) {
+      this.duplicatesSkipped += 1;
+      known.msg = msg;
+      if (known.settled) this.acknowledgeInOrder();
+      return;
+    }
+    const entry: PendingMessage = { msg, settled: false };
+    this.pending.set(seq, entry);
+    // Out of order only when a redelivery overtook nothing lost: keep acknowledging in order.
+    if (seq < this.highestPending) this.pending = sortedByKey(this.pending);
+    else this.highestPending = seq;
+
+    const route = this.route(msg.subject);
+    if (route === undefined) {
+      // Not one of our subjects (a wider stream): nothing to apply.
+      entry.settled = true;
+      this.acknowledgeInOrder();
+      return;
+    }
     this.ingest.handleParts(
       route.node,
       route.subject,
       msg.data,
       msg.info.timestampNanos / 1e6,
-      this.acknowledger(msg, seq),
+      this.settler(entry),
     );
   }
 
-  /** What acknowledges a message once applied (made here: a closure per message stays cheap). */
-  private acknowledger(msg: JsMsg, seq: number): () => void {
+  /** Marks the message settled once applied (a closure per message stays cheap). */
+  private settler(entry: PendingMessage): () => void {
     return () => {
-      msg.ack();
-      this.inFlight.delete(seq);
-      if (this.inFlight.size === 0) this.inFlightDrained?.();
+      entry.settled = true;
+      this.acknowledgeInOrder();
     };
+  }
+
+  /** Acknowledges the settled messages at the head of the stream order. */
+  private acknowledgeInOrder(): void {
+    for (const [seq, entry] of this.pending) {
+      if (!entry.settled) break;
+      entry.msg.ack();
+      this.pending.delete(seq);
+      this.ackedThrough = seq;
+    }
+    if (this.pending.size === 0) {
+      this.highestPending = 0;
+      this.drained?.();
+    }
   }
 
   /** The node and kind of a subject; a stream has a few subjects, each parsed once. */
@@ -218,6 +356,10 @@ export class JetStreamDelivery {
       );
     }
   }
+}
+
+function sortedByKey<V>(map: Map<number, V>): Map<number, V> {
+  return new Map([...map].sort((a, b) => a[0] - b[0]));
 }
 
 /** `<prefix>.<node>.channel_events|peer_events`, or null for any other subject. */

@@ -65,6 +65,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       Promise.resolve(undefined),
     jsSettings = settings(),
     ackWaitMs?: number,
+    connection: NatsConnection = nc,
   ) {
     const log = captureLogger();
     const bootstrapPeers = new BootstrapPeers();
@@ -80,7 +81,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       logger: log.logger,
       bootstrap: () => Promise.resolve(undefined),
     });
-    const delivery = new JetStreamDelivery(nc, ingest, {
+    const delivery = new JetStreamDelivery(connection, ingest, {
       settings: jsSettings,
       prefix,
       logger: log.logger,
@@ -192,6 +193,39 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     );
     // The open was acknowledged by the first process: not delivered again.
     assert.equal(second.stats.applied.get('carol')?.get('channel'), undefined);
+  });
+
+  it('applies, in order and once, what a crashed process received but never acknowledged', async () => {
+    // Process A receives an open and a peer event, but its record read never answers:
+    // nothing is applied or acknowledged when it dies.
+    const ncA = await connect({ servers: 'nats://127.0.0.1:4222' });
+    const crashed = pipeline(() => new Promise(() => undefined), settings(), undefined, ncA);
+    await crashed.delivery.start();
+    const peer = pubkey(4);
+    const js = nc.jetstream();
+    await js.publish(
+      `${prefix}.dave.channel_events`,
+      bytes(openChannelJson(peer, channelPoint(4))),
+    );
+    await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, true)));
+    await eventually(async () => (await numAckPending()) === 2, 'two unacknowledged deliveries');
+    await ncA.close();
+
+    await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, false)));
+    const restarted = pipeline();
+    await restarted.delivery.start();
+    await eventually(
+      () => restarted.stats.applied.get('dave')?.get('peer')?.get('PEER_OFFLINE') === 1,
+      'the last event',
+    );
+    const store = restarted.stores.get('dave');
+    assert.ok(store);
+    // Creation, online, offline: three flaps in stream order, the channel there, nothing reordered.
+    assert.equal(store.channel(channelPoint(4))?.peer.pubkey, peer);
+    assert.equal(store.peer(peer)?.flapCount, 3);
+    assert.equal(store.peer(peer)?.online, false);
+    assert.equal(store.reorderedTotal, 0);
+    await eventually(async () => (await numAckPending()) === 0, 'everything acknowledged');
   });
 
   it('keeps retrying while the stream is missing and it may not create it', async () => {
