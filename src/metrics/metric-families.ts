@@ -110,6 +110,12 @@ export const NATS_FAMILIES = {
     help: 'Whether the exporter is connected to NATS (1) or not (0).',
     labels: [],
   },
+  bootstrapFailuresTotal: {
+    name: 'chanfitness_bootstrap_failures_total',
+    type: 'counter',
+    help: 'Bootstrap requests (list_channels, list_peers) a node left unanswered: no responder or a timeout.',
+    labels: ['node'],
+  },
 } as const satisfies Record<string, MetricFamily>;
 
 /** Every family of SPEC 5, in exposition order. */

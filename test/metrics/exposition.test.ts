@@ -55,6 +55,7 @@ describe('Exposition', () => {
     sources.flush.error = 1;
     sources.flush.lastSuccessAt = T0 + 2.5 * HOUR;
     sources.connection.connected = true;
+    sources.connection.bootstrapFailures.set('alice', 2);
 
     const families = parseExposition(await sources.exposition.renderToString());
 
@@ -104,6 +105,10 @@ describe('Exposition', () => {
       (T0 + 2.5 * HOUR) / 1000,
     );
     assert.equal(only(families, 'chanfitness_nats_connected', {}).value, 1);
+    assert.equal(
+      only(families, 'chanfitness_bootstrap_failures_total', { node: 'alice' }).value,
+      2,
+    );
   });
 
   it('includes the default process and Node.js metrics, and only listed names', async () => {
