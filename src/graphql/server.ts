@@ -1,5 +1,4 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
@@ -105,8 +104,12 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     graphiql: deps.graphiql
       ? { title: 'chanfitness-exporter', defaultQuery: GRAPHIQL_QUERY }
       : false,
-    // GraphiQL served from the package, not a CDN: node operators often run offline.
-    renderGraphiQL,
+    // GraphiQL served from the package, not a CDN: node operators often run offline. Its
+    // bundle is large: loaded on the first browser visit, not at every start.
+    renderGraphiQL: async (options) => {
+      const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
+      return renderGraphiQL(options);
+    },
     landingPage: false,
     // Never credentials cross-origin: a page elsewhere must not read the API with a
     // browser's saved basic-auth credentials.
