@@ -41,7 +41,7 @@ const NODES = 4;
 const PEERS_PER_NODE = 1_000;
 const CHANNELS_PER_NODE = 2_500;
 /** The exporter's default --nats.max-in-flight. */
-const MAX_IN_FLIGHT = 1_000;
+const MAX_IN_FLIGHT = 10_000;
 const ACK_WAIT_MS = 30_000;
 const ROUNDS = 3;
 

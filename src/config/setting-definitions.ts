@@ -73,8 +73,8 @@ export const SETTING_DEFINITIONS = [
     name: 'nats.max-in-flight',
     group: 'nats',
     valueName: 'count',
-    default: '1000',
-    description: 'JetStream messages delivered but not yet applied, at most',
+    default: '10000',
+    description: 'JetStream messages delivered but not yet acknowledged, at most (backpressure)',
   },
   {
     name: 'nats.bootstrap-timeout',

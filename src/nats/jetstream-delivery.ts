@@ -48,6 +48,7 @@ export interface JetStreamDeliveryOptions {
 }
 
 interface PendingMessage {
+  readonly seq: number;
   /** The latest delivery of the message: the one whose acknowledgement counts. */
   msg: JsMsg;
   /** Applied or rejected by the store. */
@@ -75,12 +76,14 @@ interface PendingMessage {
 export class JetStreamDelivery {
   private messages: ConsumerMessages | undefined;
   private stopped = false;
-  /** Handed to the store and not yet acknowledged, by stream sequence, ascending. */
-  private pending = new Map<number, PendingMessage>();
+  /**
+   * Handed to the store and not yet acknowledged, by ascending stream sequence,
+   * from index `head` on (a queue: acknowledgements take from the front).
+   */
+  private pending: PendingMessage[] = [];
+  private head = 0;
   /** Every stream sequence up to this one is acknowledged (or was, before this process). */
   private ackedThrough = 0;
-  /** Highest stream sequence in `pending`; 0 when it is empty. */
-  private highestPending = 0;
   /** Delivery sequence of the last message of the current consumer; 0 for a new one. */
   private lastDelivery = 0;
   /** Bumped for each consumer: messages of a replaced one are ignored. */
@@ -137,7 +140,7 @@ export class JetStreamDelivery {
     this.stopped = true;
     this.consuming = false;
     this.messages?.stop();
-    if (this.pending.size === 0) return;
+    if (this.pendingCount === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.drained = () => {
@@ -285,18 +288,23 @@ export class JetStreamDelivery {
       msg.ack();
       return;
     }
-    const known = this.pending.get(seq);
-    if (known !== undefined) {
-      this.duplicatesSkipped += 1;
-      known.msg = msg;
-      if (known.settled) this.acknowledgeInOrder();
-      return;
+    const entry: PendingMessage = { seq, msg, settled: false };
+    const pending = this.pending;
+    const last = pending.length > this.head ? pending[pending.length - 1] : undefined;
+    if (last === undefined || seq > last.seq) pending.push(entry);
+    else {
+      // Not after the last one handed: a redelivery (skipped), or a message that
+      // overtook nothing lost (kept in order, so acknowledgements stay in order).
+      const at = this.indexOf(seq);
+      const known = pending[at];
+      if (known?.seq === seq) {
+        this.duplicatesSkipped += 1;
+        known.msg = msg;
+        if (known.settled) this.acknowledgeInOrder();
+        return;
+      }
+      pending.splice(at, 0, entry);
     }
-    const entry: PendingMessage = { msg, settled: false };
-    this.pending.set(seq, entry);
-    // Out of order only when a redelivery overtook nothing lost: keep acknowledging in order.
-    if (seq < this.highestPending) this.pending = sortedByKey(this.pending);
-    else this.highestPending = seq;
 
     const route = this.route(msg.subject);
     if (route === undefined) {
@@ -324,16 +332,42 @@ export class JetStreamDelivery {
 
   /** Acknowledges the settled messages at the head of the stream order. */
   private acknowledgeInOrder(): void {
-    for (const [seq, entry] of this.pending) {
+    const pending = this.pending;
+    let head = this.head;
+    while (head < pending.length) {
+      const entry = pending[head] as PendingMessage;
       if (!entry.settled) break;
       entry.msg.ack();
-      this.pending.delete(seq);
-      this.ackedThrough = seq;
+      this.ackedThrough = entry.seq;
+      head += 1;
     }
-    if (this.pending.size === 0) {
-      this.highestPending = 0;
+    if (head === pending.length) {
+      this.pending = [];
+      this.head = 0;
       this.drained?.();
+    } else if (head > 1_024 && head * 2 > pending.length) {
+      // Drop the acknowledged front now and then, not at every message.
+      this.pending = pending.slice(head);
+      this.head = 0;
+    } else {
+      this.head = head;
     }
+  }
+
+  private get pendingCount(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Index of the first pending message with a sequence at or after seq (binary search). */
+  private indexOf(seq: number): number {
+    let lo = this.head;
+    let hi = this.pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.pending[mid] as PendingMessage).seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The node and kind of a subject; a stream has a few subjects, each parsed once. */
@@ -356,10 +390,6 @@ export class JetStreamDelivery {
       );
     }
   }
-}
-
-function sortedByKey<V>(map: Map<number, V>): Map<number, V> {
-  return new Map([...map].sort((a, b) => a[0] - b[0]));
 }
 
 /** `<prefix>.<node>.channel_events|peer_events`, or null for any other subject. */

@@ -473,7 +473,7 @@ describe('parseSettings', () => {
         durable: 'chanfitness-exporter',
         createStream: false,
         streamMaxAgeMs: 7 * 86_400_000,
-        maxInFlight: 1000,
+        maxInFlight: 10000,
       });
     });
   });
