@@ -2,7 +2,6 @@
  * What the two ingest benchmarks share: the publisher process, our real
  * ingest pipeline (wired as src/app.ts wires it) and a progress poller.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { ChannelEventStore } from '../src/store/channel-event-store.js';
 import { NodeStores } from '../src/store/node-stores.js';
 import type { NatsConnection } from 'nats';
 import type { PublisherReply, PublisherRequest } from './ingest-publisher.js';
+import { forkWorker, type WorkerProcess } from './worker-process.js';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -44,49 +44,13 @@ export function natsSettings(prefix: string): NatsSettings {
   };
 }
 
-export interface Publisher {
-  send(request: PublisherRequest): void;
-  /** The next reply of this kind. */
-  next<K extends PublisherReply['kind']>(kind: K): Promise<Extract<PublisherReply, { kind: K }>>;
-  stop(): Promise<void>;
-}
+export type Publisher = WorkerProcess<PublisherRequest, PublisherReply>;
 
 /** Forks bench/ingest-publisher.ts (a separate process: its CPU is not the consumer's). */
 export function startPublisher(): Publisher {
-  const child: ChildProcess = fork(join(import.meta.dirname, 'ingest-publisher.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+  return forkWorker('publisher', join(import.meta.dirname, 'ingest-publisher.ts'), {
     env: { ...process.env, NATS_URL },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const waiting = new Map<string, (reply: PublisherReply) => void>();
-  child.on('message', (reply: PublisherReply) => {
-    const resolve = waiting.get(reply.kind);
-    waiting.delete(reply.kind);
-    resolve?.(reply);
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  return {
-    send: (request) => {
-      child.send(request);
-    },
-    next: (kind) =>
-      new Promise((resolve, reject) => {
-        waiting.set(kind, resolve as (reply: PublisherReply) => void);
-        void exited.then(() => {
-          reject(new Error(`the publisher exited before '${kind}'`));
-        });
-      }),
-    stop: async () => {
-      if (child.exitCode === null && child.connected) child.send({ kind: 'exit' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /** Our pipeline on a connection: the stores, the ingest and the record store, as the app has them. */

@@ -12,15 +12,17 @@
  * that size (the default 1 MB does not: see the notes). The build is run first
  * when dist/ is older than src/.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from 'nats';
 import { openFlapRecordStore } from '../src/persistence/keyv-flap-record-store.js';
 import type { FlapRecord } from '../src/store/peer-monitor.js';
 import { Rng } from '../scripts/demo/rng.js';
+import { eventually, poll } from '../test/support/eventually.js';
+import { PrivateNatsServer } from '../test/support/nats-server.js';
+import { PrivateRedisServer } from '../test/support/redis-server.js';
 import { report, type BenchRow } from './result.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -54,47 +56,6 @@ function ensureBuilt(): string {
   const started = Date.now();
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return `built dist/ first (${((Date.now() - started) / 1000).toFixed(0)} s)`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  limitMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A private server process, killed at the end. */
-function daemon(command: string, args: string[]): ChildProcess {
-  return spawn(command, args, { stdio: 'ignore' });
-}
-
-async function stopDaemon(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    child.once('exit', () => {
-      r();
-    });
-    child.kill('SIGKILL');
-  });
 }
 
 interface Timings {
@@ -137,22 +98,24 @@ async function runExporter(args: string[], expectChannels: number | undefined): 
     }
   });
   try {
-    await waitFor('the HTTP server', () => Promise.resolve(listening !== undefined));
-    const url = listening?.url ?? '';
-    let ready = 0;
-    for (const deadline = Date.now() + 15_000; ;) {
-      const res = await fetch(`${url}/readyz`).catch(() => undefined);
-      if (res?.status === 200) {
-        ready = performance.now() - started;
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`not ready within 15 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const url = await poll(
+      () => listening?.url,
+      () => `the HTTP server:\n${output}`,
+      {
+        limitMs: 15_000,
+        everyMs: 20,
+      },
+    );
+    // Every 5 ms: the time to ready is what is measured.
+    await eventually(
+      async () => (await fetch(`${url}/readyz`)).status === 200,
+      () => `/readyz 200:\n${output}`,
+      { limitMs: 15_000, everyMs: 5, retryErrors: true },
+    );
+    const ready = performance.now() - started;
     let bootstrapped: number | undefined;
     if (expectChannels !== undefined) {
-      await waitFor(
-        'the bootstrap',
+      await eventually(
         async () => {
           const res = await fetch(`${url}/graphql`, {
             method: 'POST',
@@ -166,7 +129,8 @@ async function runExporter(args: string[], expectChannels: number | undefined): 
           if (count >= expectChannels) bootstrapped = performance.now() - started;
           return count >= expectChannels;
         },
-        60_000,
+        'the bootstrap',
+        { limitMs: 60_000, everyMs: 20, retryErrors: true },
       );
     }
     return { listening: listening?.at ?? NaN, ready, bootstrapped };
@@ -213,38 +177,21 @@ async function fill(url: string, byNode: Map<string, Map<string, FlapRecord>>): 
 async function main(): Promise<void> {
   const build = ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'chanfitness-restart-bench-'));
-  const natsPort = await freePort();
-  const redisPort = await freePort();
-  writeFileSync(join(dir, 'nats.conf'), `listen: 127.0.0.1:${natsPort}\nmax_payload: 67108864\n`);
-  const nats = daemon('nats-server', ['-c', join(dir, 'nats.conf')]);
-  const redis = daemon('redis-server', [
-    '--port',
-    String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ]);
-  const natsUrl = `nats://127.0.0.1:${natsPort}`;
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const nats = await PrivateNatsServer.start([], {
+    config: 'max_payload: 67108864\n',
+    jetstream: false,
+  });
+  const redis = await PrivateRedisServer.start().catch(async (err: unknown) => {
+    await nats.dispose();
+    throw err;
+  });
+  const natsUrl = nats.url;
+  const redisUrl = redis.url;
   try {
     const rng = new Rng(6);
     const pubkeys = Array.from({ length: PEERS }, () => `0${rng.int(2, 3)}${rng.hex(32)}`);
     const byNode = records(rng, pubkeys);
     const sqliteUrl = `sqlite://${join(dir, 'flaps.sqlite')}`;
-    await waitFor('redis-server', async () => {
-      const probe = await openFlapRecordStore(redisUrl, { timeoutMs: 500 });
-      try {
-        await probe.read(NODE, pubkeys[0] ?? '');
-        return true;
-      } finally {
-        await probe.close();
-      }
-    });
     const sqliteFill = await fill(sqliteUrl, byNode);
     const redisFill = await fill(redisUrl, byNode);
     process.stdout.write(
@@ -277,11 +224,6 @@ async function main(): Promise<void> {
         })),
       }),
     );
-    await waitFor('nats-server', async () => {
-      const probe = await connect({ servers: natsUrl });
-      await probe.close();
-      return true;
-    });
     const nc = await connect({ servers: natsUrl, name: 'chanfitness-bench-responder' });
     const prefix = `restart${Math.random().toString(36).slice(2, 8)}`;
     nc.subscribe(`${prefix}.${NODE}.rpc.list_peers`, {
@@ -363,8 +305,8 @@ async function main(): Promise<void> {
       ],
     });
   } finally {
-    await stopDaemon(nats);
-    await stopDaemon(redis);
+    await nats.dispose();
+    await redis.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,12 +12,12 @@
  * peak is reset (clear_refs 5), and the scrape's cost is VmHWM minus the RSS
  * before it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { report, type BenchRow } from './result.js';
 import type { ServerReply, ServerRequest } from './scrape-server.js';
+import { forkWorker } from './worker-process.js';
 
 const SIZES = (process.env.BENCH_SCRAPE_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const RUNS: Record<number, number> = { 1_000: 9, 10_000: 5, 100_000: 3 };
@@ -41,50 +41,22 @@ interface Server {
 }
 
 async function startServer(variant: Variant, channels: number): Promise<Server> {
-  const child: ChildProcess = fork(
+  const worker = forkWorker<ServerRequest, ServerReply>(
+    `${variant} server`,
     join(import.meta.dirname, 'scrape-server.ts'),
-    [variant, String(channels)],
-    {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    },
+    { args: [variant, String(channels)], execArgv: ['--import', 'tsx', '--expose-gc'] },
   );
-  const waiting = new Map<string, (reply: ServerReply) => void>();
-  child.on('message', (reply: ServerReply) => {
-    const resolve = waiting.get(reply.kind);
-    waiting.delete(reply.kind);
-    resolve?.(reply);
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const next = <K extends ServerReply['kind']>(
-    kind: K,
-  ): Promise<Extract<ServerReply, { kind: K }>> =>
-    new Promise((resolve, reject) => {
-      waiting.set(kind, resolve as (reply: ServerReply) => void);
-      void exited.then(() => {
-        reject(new Error(`the ${variant} server exited before '${kind}'`));
-      });
-    });
-  const ready = await next('ready');
+  const ready = await worker.next('ready');
   return {
-    pid: child.pid ?? 0,
+    pid: worker.pid,
     url: ready.url,
     ready,
     ask: (request, kind) => {
-      const reply = next(kind);
-      child.send(request);
+      const reply = worker.next(kind);
+      worker.send(request);
       return reply;
     },
-    stop: async () => {
-      if (child.exitCode === null && child.connected) child.send({ kind: 'exit' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => worker.stop(),
   };
 }
 

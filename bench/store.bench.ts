@@ -12,8 +12,9 @@ import type { Clock } from '../src/clock.js';
 import { ChannelEventStore } from '../src/store/channel-event-store.js';
 import type { ChannelView } from '../src/store/peer-monitor.js';
 import { RATE_LIMITS_MS, RATE_LIMIT_SCALE } from '../src/store/rate-limit.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 import { report, type BenchRow } from './result.js';
-import { gc, nsPerCall, prng, sinkValue } from './store/timing.js';
+import { gc, nsPerCall, sinkValue } from './store/timing.js';
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
@@ -100,7 +101,7 @@ interface Windows {
 function windowsOf(peer: Peer): Windows {
   const { store, channel, lastCommitted } = peer;
   const span = lastCommitted - T0;
-  const random = prng(peer.n);
+  const random = seededRandom(peer.n);
   const from = new Float64Array(WINDOWS);
   const to = new Float64Array(WINDOWS);
   const pFrom = new Float64Array(WINDOWS);

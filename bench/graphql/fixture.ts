@@ -7,7 +7,7 @@
 import type { Clock } from '../../src/clock.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
-import { prng } from '../store/timing.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 export const NODE = 'bench';
 export const CHANNELS = 10_000;
@@ -42,7 +42,7 @@ export function channelPointOf(c: number): string {
 
 /** The store, with its channels opened over the first day and the peers flapping since. */
 export async function buildStores(): Promise<NodeStores> {
-  const random = prng(7);
+  const random = seededRandom(7);
   const exponential = (mean: number): number => -mean * Math.log(1 - random());
   const stores = new NodeStores(
     (node) =>

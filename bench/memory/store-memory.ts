@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../src/clock.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
-import { prng } from '../store/timing.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) throw new Error('run with --expose-gc');
@@ -62,7 +62,7 @@ function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
-const random = prng(42);
+const random = seededRandom(42);
 const exponential = (mean: number): number => -mean * Math.log(1 - random());
 
 await gcFully();

@@ -42,18 +42,6 @@ function time(fn: (i: number) => number, iterations: number): number {
   return elapsed;
 }
 
-/** A small deterministic PRNG (mulberry32), so that every run measures the same windows. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
   collect?.();

@@ -8,9 +8,9 @@ import type { Settings } from '../../src/config/settings.js';
 import { isLoopback } from '../../src/http/listen-address.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { makeTestPki, type TestPki } from '../support/pki.js';
 import { BOOT_HOOK_TIMEOUT_MS, privatePrefix, startExporters } from './support/exporters.js';
 import { postGraphQL } from './support/graphql-client.js';
-import { makeTestPki, type TestPki } from './support/pki.js';
 import { httpsRequest } from './support/probe.js';
 
 const secret = (label: string): string => `${label}-${randomBytes(8).toString('hex')}`;

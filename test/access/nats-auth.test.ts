@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect, credsAuthenticator, type ConnectionOptions } from 'nats';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { makeTestPki, type TestPki } from '../support/pki.js';
 import {
   BOOT_HOOK_TIMEOUT_MS,
   privatePrefix,
@@ -13,7 +14,6 @@ import {
   startExporters,
 } from './support/exporters.js';
 import { makeOperatorSetup, type OperatorSetup, type UserCreds } from './support/nats-creds.js';
-import { makeTestPki, type TestPki } from './support/pki.js';
 import { publishUntilCounted, sampleValue } from './support/probe.js';
 
 /** A value no log line can contain by chance. */

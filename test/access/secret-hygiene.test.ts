@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
+import { poll } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { freePort } from '../support/free-port.js';
 import { bytes, openChannelJson } from '../support/lnd-json.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import { channelPoint, pubkey } from '../support/store-fixture.js';
 import {
   BOOT_HOOK_TIMEOUT_MS,
@@ -13,8 +15,7 @@ import {
   startExporters,
 } from './support/exporters.js';
 import { postGraphQL } from './support/graphql-client.js';
-import { eventually, publishUntilCounted, sampleValue } from './support/probe.js';
-import { PasswordRedisServer } from './support/redis-server.js';
+import { publishUntilCounted, sampleValue } from './support/probe.js';
 
 /** A value no log line can contain by chance (hex: the same in URLs and JSON). */
 const secret = (label: string): string => `${label}${randomBytes(10).toString('hex')}`;
@@ -51,7 +52,7 @@ describe('access: no secret ever appears in the logs (real exporter, debug level
 
   let passwordNats: PrivateNatsServer;
   let tokenNats: PrivateNatsServer;
-  let redis: PasswordRedisServer;
+  let redis: PrivateRedisServer;
   /** Flags: NATS user and password (right), web basic auth, Redis URL with a wrong password. */
   let withPasswords: ExporterProcess;
   /** Environment: NATS token (wrong), web bearer token, PostgreSQL URL with a password (down). */
@@ -61,7 +62,7 @@ describe('access: no secret ever appears in the logs (real exporter, debug level
 
   before(async function () {
     this.timeout(BOOT_HOOK_TIMEOUT_MS);
-    const started = await startAll<PrivateNatsServer | PasswordRedisServer>([
+    const started = await startAll<PrivateNatsServer | PrivateRedisServer>([
       PrivateNatsServer.start([], {
         jetstream: false,
         config: `authorization { user: "${natsUser}", password: "${natsPassword}" }\n`,
@@ -70,13 +71,13 @@ describe('access: no secret ever appears in the logs (real exporter, debug level
         jetstream: false,
         config: `authorization { token: "${natsToken}" }\n`,
       }),
-      PasswordRedisServer.start(redisRealPassword),
+      PrivateRedisServer.start({ password: redisRealPassword }),
     ]);
     servers.push(...started);
     [passwordNats, tokenNats, redis] = started as [
       PrivateNatsServer,
       PrivateNatsServer,
-      PasswordRedisServer,
+      PrivateRedisServer,
     ];
     const postgresPort = await freePort();
     const common = [
@@ -135,7 +136,7 @@ describe('access: no secret ever appears in the logs (real exporter, debug level
     } finally {
       await nc.close();
     }
-    await eventually(async () => {
+    await poll(async () => {
       const res = await fetch(`${url}/metrics`, { headers: auth });
       const failed = sampleValue(await res.text(), 'chanfitness_flap_flushes_total', {
         result: 'error',

@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { LineSplitter, LineTooLongError } from '../../scripts/lnd-bridge/line-splitter.js';
 import {
@@ -18,41 +17,23 @@ import { RpcResponder, slim } from '../../scripts/lnd-bridge/rpc-responder.js';
 import { describeFailure, withTimestamp } from '../../scripts/lnd-bridge/stream-relay.js';
 import { decodeListChannels } from '../../src/lnd/decode-rpc.js';
 import { readEventEnvelope } from '../../src/lnd/event-envelope.js';
+import { eventually } from '../support/eventually.js';
+import { lndChannel, lndPeer, peerEventJson } from '../support/lnd-json.js';
+import { captureOutput } from '../support/log-capture.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
 import {
   FakeLnd,
-  lndChannel,
-  lndPeer,
   makeTlsCert,
-  peerEvent,
   randomChannelPoint,
   randomPubkey,
   SUBSCRIBE_PEERS,
 } from './fake-lnd.js';
 
-async function eventually(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 function captureLog(): { logger: ReturnType<typeof createBridgeLogger>; text: () => string } {
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      raw.push(chunk.toString());
-      callback();
-    },
-  });
+  const output = captureOutput();
   return {
-    logger: createBridgeLogger('debug', 'json', 'test', destination),
-    text: () => raw.join(''),
+    logger: createBridgeLogger('debug', 'json', 'test', output.destination),
+    text: output.text,
   };
 }
 
@@ -147,7 +128,7 @@ describe('lnd bridge parts', function () {
   describe('slim', () => {
     it('keeps the fields the bootstrap reads, in the reply shape the exporter decodes', () => {
       const pk = randomPubkey();
-      const channel = lndChannel(pk, randomChannelPoint(2), '1');
+      const channel = lndChannel(pk, randomChannelPoint(2), { chanId: '1' });
       const body = Buffer.from(JSON.stringify({ channels: [channel] }));
       const slimmed = slim(body, 'channels');
       assert.deepEqual(JSON.parse(slimmed), {
@@ -229,17 +210,17 @@ describe('lnd bridge parts', function () {
         { onOpen: () => opened++, onLine: (line, at) => lines.push([line, at]) },
         new AbortController().signal,
       );
-      await eventually(() => lnd.openStreams(SUBSCRIBE_PEERS) === 1, 5_000, 'the subscription');
+      await eventually(() => lnd.openStreams(SUBSCRIBE_PEERS) === 1, 'the subscription', 5_000);
       const pk = randomPubkey();
-      lnd.push(SUBSCRIBE_PEERS, peerEvent(pk, true));
-      lnd.push(SUBSCRIBE_PEERS, peerEvent(pk, false));
-      await eventually(() => lines.length === 2, 5_000, 'two lines');
+      lnd.push(SUBSCRIBE_PEERS, peerEventJson(pk, true));
+      lnd.push(SUBSCRIBE_PEERS, peerEventJson(pk, false));
+      await eventually(() => lines.length === 2, 'two lines', 5_000);
       lnd.end(SUBSCRIBE_PEERS);
       await ended;
       assert.equal(opened, 1);
       assert.deepEqual(lines, [
-        [JSON.stringify({ result: peerEvent(pk, true) }), 42],
-        [JSON.stringify({ result: peerEvent(pk, false) }), 42],
+        [JSON.stringify({ result: peerEventJson(pk, true) }), 42],
+        [JSON.stringify({ result: peerEventJson(pk, false) }), 42],
       ]);
     });
 
@@ -253,7 +234,7 @@ describe('lnd bridge parts', function () {
       const log = captureLog();
       try {
         lnd.channels = Array.from({ length: 8 }, (_, i) =>
-          lndChannel(randomPubkey(), randomChannelPoint(i), String(1000 + i)),
+          lndChannel(randomPubkey(), randomChannelPoint(i), { chanId: String(1000 + i) }),
         );
         const client = new LndRestClient({
           baseUrl: new URL(`${lnd.url}/`),
@@ -335,8 +316,8 @@ describe('lnd bridge parts', function () {
       });
       await eventually(
         () => log.text().includes('no stream captures'),
-        5_000,
         'the no-stream error',
+        5_000,
       );
       assert.equal(publisher.published, 0);
 
@@ -347,7 +328,7 @@ describe('lnd bridge parts', function () {
         retention: RetentionPolicy.Limits,
         storage: StorageType.Memory,
       });
-      await eventually(() => publisher.published === 3, 10_000, 'three acknowledgements');
+      await eventually(() => publisher.published === 3, 'three acknowledgements', 10_000);
       const stored = await Promise.all(
         [1, 2, 3].map(async (seq) => {
           const m = await jsm.streams.getMessage(stream, { seq });

@@ -4,21 +4,24 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect, type NatsConnection } from 'nats';
 import { startBridge, type RunningBridge } from '../../scripts/lnd-bridge/bridge.js';
 import { createBridgeLogger } from '../../scripts/lnd-bridge/logger.js';
 import { bridgeCommand, bridgeSettings } from '../../scripts/lnd-bridge/options.js';
 import { rfc3339ToMs } from '../../src/lnd/timestamp.js';
+import { eventually, poll } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import {
   closedChannelEvent,
-  FakeLnd,
   lndChannel,
   lndPeer,
-  makeTlsCert,
   openChannelEvent,
-  peerEvent,
+  peerEventJson,
+} from '../support/lnd-json.js';
+import { captureOutput } from '../support/log-capture.js';
+import {
+  FakeLnd,
+  makeTlsCert,
   randomChannelPoint,
   randomPubkey,
   SUBSCRIBE_CHANNELS,
@@ -28,21 +31,6 @@ import {
 const NATS_URL = 'nats://127.0.0.1:4222';
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = 'mynode';
-
-/** Polls until condition holds; fails after timeoutMs. For real network events, which no clock drives. */
-async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** The value of one sample of /metrics, matched on the labels given; undefined when absent. */
 function sample(metrics: string, name: string, labels: Record<string, string>): number | undefined {
@@ -59,32 +47,6 @@ function sample(metrics: string, name: string, labels: Record<string, string>): 
   return undefined;
 }
 
-interface Captured {
-  readonly lines: () => Record<string, unknown>[];
-  readonly text: () => string;
-  readonly destination: Writable;
-}
-
-function capture(): Captured {
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      raw.push(chunk.toString());
-      callback();
-    },
-  });
-  const text = (): string => raw.join('');
-  return {
-    destination,
-    text,
-    lines: () =>
-      text()
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
-
 describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the real exporter', function () {
   this.timeout(20_000);
   const prefix = `chanfitness-test-bridge-${randomUUID().slice(0, 8)}`;
@@ -99,15 +61,15 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
   let nc: NatsConnection;
   const seen: { subject: string; data: string }[] = [];
   let bridge: RunningBridge | undefined;
-  const bridgeLog = capture();
+  const bridgeLog = captureOutput();
   let exporter: ExporterProcess | undefined;
 
   // Bootstrapped through ListChannels / ListPeers: channel A with P1, online.
   const p1 = randomPubkey();
-  const channelA = lndChannel(p1, randomChannelPoint(1), '879350917051449345');
+  const channelA = lndChannel(p1, randomChannelPoint(1), { chanId: '879350917051449345' });
   // Streamed: P2 comes online, channel B opens with it, P2 goes offline.
   const p2 = randomPubkey();
-  const channelB = lndChannel(p2, randomChannelPoint(0), '879351016821555201');
+  const channelB = lndChannel(p2, randomChannelPoint(0), { chanId: '879351016821555201' });
 
   const metrics = async (): Promise<string> => {
     const res = await fetch(`${exporter!.url}/metrics`);
@@ -178,8 +140,8 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
     );
     await eventually(
       () => lnd.openStreams(SUBSCRIBE_CHANNELS) === 1 && lnd.openStreams(SUBSCRIBE_PEERS) === 1,
-      5_000,
       'both subscriptions',
+      5_000,
     );
 
     // The bridge answers with lnd's JSON as lnd sent it.
@@ -213,15 +175,15 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
     ) => {
       const count = seen.length;
       lnd.push(path, message);
-      await eventually(() => seen.length > count, 5_000, 'the event on NATS');
+      await eventually(() => seen.length > count, 'the event on NATS', 5_000);
     };
     const before = Date.now();
-    await pushed(SUBSCRIBE_PEERS, peerEvent(p2, true));
+    await pushed(SUBSCRIBE_PEERS, peerEventJson(p2, true));
     await pushed(SUBSCRIBE_CHANNELS, openChannelEvent(channelB));
-    await pushed(SUBSCRIBE_PEERS, peerEvent(p2, false));
+    await pushed(SUBSCRIBE_PEERS, peerEventJson(p2, false));
 
     const b = { node: NODE, channel_point: channelB.channel_point, peer: p2 };
-    text = await eventually(
+    text = await poll(
       async () => {
         const t = await metrics();
         return sample(t, 'chanfitness_channel_lifetime_seconds', b) !== undefined &&
@@ -229,8 +191,8 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
           ? t
           : undefined;
       },
-      5_000,
       'channel B and P2 offline on /metrics',
+      5_000,
     );
     // The open created P2's monitor (one flap, online), the offline event a second flap.
     assert.equal(sample(text, 'chanfitness_peer_flap_count', { node: NODE, peer: p2 }), 2);
@@ -260,9 +222,9 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
     assert.deepEqual(
       published.map(({ subject, result }) => ({ subject, result })),
       [
-        { subject: `${prefix}.${NODE}.peer_events`, result: peerEvent(p2, true) },
+        { subject: `${prefix}.${NODE}.peer_events`, result: peerEventJson(p2, true) },
         { subject: `${prefix}.${NODE}.channel_events`, result: openChannelEvent(channelB) },
-        { subject: `${prefix}.${NODE}.peer_events`, result: peerEvent(p2, false) },
+        { subject: `${prefix}.${NODE}.peer_events`, result: peerEventJson(p2, false) },
       ],
     );
     for (const message of published) {
@@ -286,8 +248,8 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
         lnd.acceptedStreams(SUBSCRIBE_CHANNELS) === 2 &&
         lnd.openStreams(SUBSCRIBE_PEERS) === 1 &&
         lnd.openStreams(SUBSCRIBE_CHANNELS) === 1,
-      5_000,
       'both subscriptions reopened',
+      5_000,
     );
     const logs = bridgeLog.lines();
     assert.ok(
@@ -299,18 +261,18 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
       ),
     );
 
-    lnd.push(SUBSCRIBE_PEERS, peerEvent(p2, true));
+    lnd.push(SUBSCRIBE_PEERS, peerEventJson(p2, true));
     lnd.push(SUBSCRIBE_CHANNELS, closedChannelEvent(p2, channelB.channel_point, channelB.chan_id));
     const b = { node: NODE, channel_point: channelB.channel_point, peer: p2 };
-    const text = await eventually(
+    const text = await poll(
       async () => {
         const t = await metrics();
         return sample(t, 'chanfitness_peer_channels', { node: NODE, peer: p2 }) === 0
           ? t
           : undefined;
       },
-      5_000,
       'channel B closed on /metrics',
+      5_000,
     );
     assert.equal(sample(text, 'chanfitness_channel_lifetime_seconds', b), undefined);
     assert.equal(sample(text, 'chanfitness_peer_online', { node: NODE, peer: p2 }), 1);
@@ -359,8 +321,8 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
     try {
       await eventually(
         () => lnd.refused(SUBSCRIBE_PEERS) >= 3 && lnd.refused(SUBSCRIBE_CHANNELS) >= 3,
-        10_000,
         'three refused attempts on each stream',
+        10_000,
       );
       // Bootstrap requests get no reply (a timeout for the exporter), not an empty node.
       await assert.rejects(
@@ -369,8 +331,8 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
       );
       await eventually(
         () => output.includes('cannot answer list_peers'),
-        5_000,
         'the failed answer',
+        5_000,
       );
       assert.equal(child.exitCode, null, output);
       assert.match(output, /lnd refused the subscription \(HTTP 401: verification failed/);

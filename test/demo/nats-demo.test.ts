@@ -6,22 +6,10 @@ import { decodeChannelEvent } from '../../src/lnd/decode-channel-event.js';
 import { decodePeerEvent } from '../../src/lnd/decode-peer-event.js';
 import { decodeListChannels, decodeListPeers } from '../../src/lnd/decode-rpc.js';
 import { startDemo, type DemoSettings, type RunningDemo } from '../../scripts/demo/nats-demo.js';
+import { eventually } from '../support/eventually.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const HOUR = 3_600_000;
-
-/** Polls until condition holds; fails after timeoutMs. For real network events, which no clock drives. */
-async function eventually(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('demo NATS shell (real NATS)', function () {
   this.timeout(30_000);
@@ -69,11 +57,11 @@ describe('demo NATS shell (real NATS)', function () {
     ]);
     await eventually(
       () => subjects.every((subject) => (received.get(subject)?.length ?? 0) > 0),
-      10_000,
       'events on every subject',
+      10_000,
     );
     // Two simulated hours at 3600x: caught up with the real clock within seconds.
-    await eventually(() => lines.some((line) => line.includes('caught up')), 10_000, 'catch-up');
+    await eventually(() => lines.some((line) => line.includes('caught up')), 'catch-up', 10_000);
 
     for (const node of nodes) {
       const channelsReply = await nc.request(`${prefix}.${node}.rpc.list_channels`, '', {
@@ -156,7 +144,7 @@ describe('demo NATS shell (real NATS)', function () {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await eventually(() => output.includes('Ctrl-C stops'), 20_000, 'the start line');
+    await eventually(() => output.includes('Ctrl-C stops'), 'the start line', 20_000);
     assert.match(output, new RegExp(`${prefix}-script\\.demo\\.channel_events`));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);

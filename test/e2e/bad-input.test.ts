@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import {
   appliedEvents,
-  eventually,
   HOUR,
   MINUTE,
   Publisher,
@@ -179,7 +179,7 @@ describe('e2e: bad input is counted by reason and good input around it applied',
     publisher.peer(node, atLimit);
     await publisher.flush();
     const good = 1 + opened.length + peerEvents;
-    await eventually(
+    await pollUntil(
       () => appliedEvents(exporter, node),
       (n) => n === good,
       'the good events',
@@ -255,7 +255,7 @@ describe('e2e: bad input is counted by reason and good input around it applied',
     const channelPoint = randomChannelPoint();
     publisher.channel(node, openChannelJson(randomPubkey(), channelPoint, Date.now() - MINUTE));
     await publisher.flush();
-    await eventually(
+    await pollUntil(
       () =>
         query<{ channel: { channelPoint: string } | null }>(
           exporter,

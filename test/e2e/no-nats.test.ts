@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
+import { pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { freePort } from '../support/free-port.js';
 import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
 import {
-  eventually,
   HOUR,
   Publisher,
   query,
@@ -77,7 +77,7 @@ describe('e2e: starting without a NATS server', function () {
   it('becomes ready once a NATS server appears, and applies its events', async () => {
     const e = exporter!;
     nats = await PrivateNatsServer.startOn(port);
-    await eventually(
+    await pollUntil(
       () => status(e, '/readyz'),
       (s) => s === 200,
       '/readyz 200',
@@ -93,7 +93,7 @@ describe('e2e: starting without a NATS server', function () {
     publisher.channel(node, openChannelJson(p, c, now - 2 * HOUR));
     publisher.peer(node, peerEventJson(p, true, now - HOUR));
     await publisher.flush();
-    const data = await eventually(
+    const data = await pollUntil(
       () =>
         query<{ channel: { uptimeRatio: number; peer: { online: boolean } } }>(
           e,

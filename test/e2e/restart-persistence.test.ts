@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
+import { pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import {
   appliedEvents,
-  eventually,
   iso,
   MINUTE,
   postgresAccess,
@@ -92,12 +92,12 @@ for (const { name, open } of BACKENDS) {
       publisher.channel(n2, openChannelJson(r, randomChannelPoint(), now - 45 * MINUTE));
       publisher.peer(n2, peerEventJson(r, true, now - 35 * MINUTE));
       await publisher.flush();
-      await eventually(
+      await pollUntil(
         () => appliedEvents(exporter!, n1),
         (n) => n === 4,
         'run 1 events of n1',
       );
-      await eventually(
+      await pollUntil(
         () => appliedEvents(exporter!, n2),
         (n) => n === 2,
         'run 1 events of n2',
@@ -138,7 +138,7 @@ for (const { name, open } of BACKENDS) {
       // n1 seen again: a peer event with no monitor changes its connectivity, not its count.
       publisher.peer(n1, peerEventJson(p, false, now - 10 * MINUTE));
       await publisher.flush();
-      await eventually(
+      await pollUntil(
         () => appliedEvents(exporter!, n1),
         (n) => n === 1,
         'run 2 peer event',
@@ -162,7 +162,7 @@ for (const { name, open } of BACKENDS) {
       const reopened = randomChannelPoint();
       publisher.channel(n1, openChannelJson(p, reopened, now - 5 * MINUTE));
       await publisher.flush();
-      await eventually(
+      await pollUntil(
         () => appliedEvents(exporter!, n1),
         (n) => n === 2,
         'run 2 open',

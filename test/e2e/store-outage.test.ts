@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { RedisServerProcess } from '../persistence/support/redis-server.js';
+import { pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
-import { freePort } from '../support/free-port.js';
 import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   appliedEvents,
-  eventually,
   iso,
   MINUTE,
   Publisher,
@@ -36,14 +35,13 @@ describe('e2e: a Redis stopped during flushes', function () {
 
   const prefix = randomToken('e2eout');
   const node = randomToken('node');
-  let redis: RedisServerProcess;
+  let redis: PrivateRedisServer;
   let access: RedisAccess;
   let exporter: ExporterProcess;
   let publisher: Publisher;
 
   before(async () => {
-    redis = new RedisServerProcess(await freePort());
-    await redis.start();
+    redis = await PrivateRedisServer.start();
     access = await redisAccess(redis.url);
     exporter = await startExporter({
       prefix,
@@ -55,7 +53,7 @@ describe('e2e: a Redis stopped during flushes', function () {
   after(async () => {
     await publisher.close();
     await exporter.dispose();
-    await redis.kill();
+    await redis.dispose();
     // The server was private, without persistence: its keys are gone with it.
     await access.close();
   });
@@ -71,14 +69,14 @@ describe('e2e: a Redis stopped during flushes', function () {
       const value = await access.read(node, pubkey);
       return JSON.stringify(value) === JSON.stringify(record);
     };
-    await eventually(
+    await pollUntil(
       stored(p, { count: 2, lastFlap: iso(now - 20 * MINUTE) }),
       (ok) => ok,
       'the first flush to store 2 flaps',
     );
     assert.ok((await flushes(exporter, 'success')) > 0);
 
-    await redis.kill();
+    await redis.stop();
     const errorsBefore = await flushes(exporter, 'error');
     publisher.peer(node, peerEventJson(p, false, now - 15 * MINUTE));
     publisher.peer(node, peerEventJson(p, true, now - 10 * MINUTE));
@@ -87,14 +85,14 @@ describe('e2e: a Redis stopped during flushes', function () {
     const c2 = randomChannelPoint();
     publisher.channel(node, openChannelJson(p2, c2, now - 5 * MINUTE));
     await publisher.flush();
-    await eventually(
+    await pollUntil(
       () => flushes(exporter, 'error'),
       (n) => n >= errorsBefore + 2,
       'failed flushes',
     );
 
     // Still serving and ingesting.
-    await eventually(
+    await pollUntil(
       () => appliedEvents(exporter, node),
       (n) => n === 5,
       'the events of the outage',
@@ -117,14 +115,14 @@ describe('e2e: a Redis stopped during flushes', function () {
 
     // Back, empty (no persistence): a later flush writes every count again.
     const successBefore = await flushes(exporter, 'success');
-    await redis.start();
-    await eventually(
+    await redis.restart();
+    await pollUntil(
       stored(p, { count: 4, lastFlap: iso(now - 10 * MINUTE) }),
       (ok) => ok,
       'the count of p written again',
       15_000,
     );
-    await eventually(
+    await pollUntil(
       stored(p2, { count: 1, lastFlap: iso(now - 5 * MINUTE) }),
       (ok) => ok,
       'the count of p2 written after its record was merged',
@@ -151,7 +149,7 @@ describe('e2e: a Redis stopped during flushes', function () {
       publisher.channel(node, openChannelJson(p3, c3, now - MINUTE));
       await publisher.flush();
       // The read times out (--store.timeout=1s): the channel is added, the count starts at 1.
-      const during = await eventually(
+      const during = await pollUntil(
         () =>
           query<{ channel: { peer: { flapCount: number } } }>(
             exporter,
@@ -162,7 +160,7 @@ describe('e2e: a Redis stopped during flushes', function () {
         'the channel opened while Redis hangs',
       );
       assert.equal(during.channel.peer.flapCount, 1);
-      await eventually(
+      await pollUntil(
         () => flushes(exporter, 'error'),
         (n) => n > errorsBefore,
         'a failed flush',
@@ -171,7 +169,7 @@ describe('e2e: a Redis stopped during flushes', function () {
       redis.resume();
     }
     // Merged once readable: the persisted 10 (within 8 h: no cooldown) plus the creation flap.
-    await eventually(
+    await pollUntil(
       () => access.read(node, p3),
       (record) =>
         JSON.stringify(record) === JSON.stringify({ count: 11, lastFlap: iso(now - MINUTE) }),

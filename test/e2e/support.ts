@@ -38,34 +38,6 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/**
- * Polls `probe` until `accept` holds for its value and returns that value;
- * throws after `timeoutMs` with the last value seen.
- */
-export async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined;
-    let failure: unknown;
-    try {
-      value = await probe();
-      if (accept(value)) return value;
-    } catch (err) {
-      failure = err;
-    }
-    if (Date.now() > deadline) {
-      const last = failure instanceof Error ? failure.message : JSON.stringify(value);
-      throw new Error(`timed out waiting for ${what}; last: ${last}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Publishes lnd JSON on `<prefix>.<node>.channel_events` / `.peer_events`. */
 export class Publisher {
   private constructor(

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
+import { pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import {
   appliedEvents,
   errorCodes,
-  eventually,
   graphql,
   HOUR,
   iso,
@@ -147,12 +147,12 @@ describe('e2e: uptime from NATS to /metrics and GraphQL', function () {
       bEvents += 3 + f.extraFlaps;
     }
     await publisher.flush();
-    await eventually(
+    await pollUntil(
       () => appliedEvents(exporter, nodeA),
       (n) => n === 5,
       'node A events',
     );
-    await eventually(
+    await pollUntil(
       () => appliedEvents(exporter, nodeB),
       (n) => n === bEvents,
       'node B events',

@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ConsumerInfo } from 'nats';
+import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   FlapScript,
   HOUR,
   peerEventsByPeer,
+  sameCounts,
   scriptChannelPoint,
   scriptPubkey,
+  sorted,
   type ScriptedEvent,
 } from './support/flap-script.js';
 import { jetStreamApi, ReliablePublisher, type JetStreamApi } from './support/jetstream.js';
 import { Scrape } from './support/metrics.js';
-import { eventually } from './support/poll.js';
-import {
-  freePort,
-  readFlapKeys,
-  RedisServerProcess,
-  tryReadCounts,
-  unreadBytesTo,
-} from './support/redis.js';
+import { readFlapKeys, tryReadCounts, unreadBytesTo } from './support/redis.js';
 
 const NODE = 'carol';
 const DURABLE = 'chanfitness-exporter';
@@ -33,7 +30,7 @@ class CrashHarness {
 
   private constructor(
     readonly nats: PrivateNatsServer,
-    readonly redis: RedisServerProcess,
+    readonly redis: PrivateRedisServer,
     readonly api: JetStreamApi,
     readonly publisher: ReliablePublisher,
     private readonly args: readonly string[],
@@ -46,8 +43,7 @@ class CrashHarness {
 
   static async start(): Promise<CrashHarness> {
     const nats = await PrivateNatsServer.start();
-    const redis = new RedisServerProcess(await freePort());
-    await redis.start();
+    const redis = await PrivateRedisServer.start();
     const runId = randomBytes(4).toString('hex');
     const prefix = `faults${runId}`;
     const stream = `FAULTS_${runId}`;
@@ -86,6 +82,7 @@ class CrashHarness {
     await eventually(
       async () => (await fetch(`${exporter.url}/readyz`)).status === 200,
       'readiness',
+      20_000,
     );
   }
 
@@ -123,15 +120,14 @@ class CrashHarness {
   async freezeRedisWithFlushInFlight(): Promise<void> {
     this.redis.pause();
     const port = this.redis.port;
-    await eventually(async () => (await unreadBytesTo(port)) > 0, 'a flush stuck on Redis');
+    await eventually(async () => (await unreadBytesTo(port)) > 0, 'a flush stuck on Redis', 20_000);
   }
 
   async dispose(): Promise<void> {
     await this.publisher.close();
     await this.api.close();
     await this.exporter?.dispose();
-    this.redis.resume();
-    await this.redis.kill();
+    await this.redis.dispose();
     await this.nats.dispose();
   }
 }
@@ -159,12 +155,13 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
       ...script.peerRounds(peers, 4),
     ];
     await h.publish(batch1);
-    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 1 acknowledged');
+    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 1 acknowledged', 20_000);
     const flushed = new Map(script.tally);
     const redisUrl = h.redis.url;
     await eventually(
       async () => sameCounts(await tryReadCounts(redisUrl, NODE, peers), flushed),
       'a flush to write the batch 1 counts',
+      20_000,
     );
 
     // Redis frozen while a flush (of batch 1's counts) waits on it: flushes never overlap,
@@ -174,7 +171,7 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
     // Batch 2: applied (monitored peers need no store read) and acknowledged, never flushed.
     const batch2 = script.peerRounds(peers, 3);
     await h.publish(batch2);
-    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 2 acknowledged');
+    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 2 acknowledged', 20_000);
     const ackedSeq = h.lastSeq;
     const beforeCrash = await Scrape.of(h.url);
     assert.equal(beforeCrash.applied, batch1.length + batch2.length);
@@ -199,7 +196,7 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
     ];
     await h.publish(batch3);
     await h.startExporter();
-    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 3 acknowledged');
+    await eventually(() => h?.acknowledgedUpTo() ?? false, 'batch 3 acknowledged', 20_000);
 
     const after = await Scrape.of(h.url);
     assert.equal(after.applied, batch3.length, 'everything after the last acknowledgement, once');
@@ -227,7 +224,7 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
       ...acked.map((pk, i) => script.open(pk, scriptChannelPoint(400 + i))),
       ...script.peerRounds(acked, 2),
     ]);
-    await eventually(() => h?.acknowledgedUpTo() ?? false, 'the first events acknowledged');
+    await eventually(() => h?.acknowledgedUpTo() ?? false, 'the first events acknowledged', 20_000);
     const ackedSeq = h.lastSeq;
 
     // New peers whose monitors wait for a record read on the frozen Redis: their messages
@@ -238,10 +235,16 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
       ...script.peerRounds(waiting, 2),
     ];
     await h.publish(unacked);
-    await eventually(async () => {
-      const info = await h?.consumer();
-      return info?.delivered.stream_seq === h?.lastSeq && info?.num_ack_pending === unacked.length;
-    }, 'the new peers delivered and unacknowledged');
+    await eventually(
+      async () => {
+        const info = await h?.consumer();
+        return (
+          info?.delivered.stream_seq === h?.lastSeq && info?.num_ack_pending === unacked.length
+        );
+      },
+      'the new peers delivered and unacknowledged',
+      20_000,
+    );
     await h.crash();
     h.redis.resume();
     assert.equal((await h.consumer()).ack_floor.stream_seq, ackedSeq);
@@ -265,16 +268,3 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
     assert.deepEqual(sorted(after.flapCounts(NODE)), sorted(expected));
   });
 });
-
-function sorted(map: ReadonlyMap<string, number>): Map<string, number> {
-  return new Map([...map].sort(([a], [b]) => a.localeCompare(b)));
-}
-
-function sameCounts(
-  a: ReadonlyMap<string, number> | undefined,
-  b: ReadonlyMap<string, number>,
-): boolean {
-  if (a === undefined || a.size !== b.size) return false;
-  for (const [k, v] of b) if (a.get(k) !== v) return false;
-  return true;
-}

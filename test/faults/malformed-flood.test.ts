@@ -3,19 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
 import { DemoSimulation } from '../../scripts/demo/simulation.js';
+import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { seededRandom } from '../support/seeded-random.js';
 import {
   badMessages,
   DUPLICATED_OPEN,
   interleave,
-  seededRandom,
   type BadMessage,
   type RawMessage,
 } from './support/bad-messages.js';
 import { HOUR } from './support/flap-script.js';
 import { Scrape, tryScrape } from './support/metrics.js';
-import { eventually } from './support/poll.js';
 
 const NODE = 'mixed';
 const GOOD = 10_000;
@@ -65,7 +65,11 @@ describe('fault: 10,000 malformed messages mixed with 10,000 good ones (core NAT
       args: [`--nats.url=${nats.url}`, `--nats.subject-prefix=${prefix}`, '--log.level=info'],
     });
     const url = exporter.url;
-    await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 'readiness');
+    await eventually(
+      async () => (await fetch(`${url}/readyz`)).status === 200,
+      'readiness',
+      20_000,
+    );
     nc = await connect({ servers: nats.url });
 
     let rssBaseline = 0;
@@ -76,10 +80,14 @@ describe('fault: 10,000 malformed messages mixed with 10,000 good ones (core NAT
       await nc.flush();
       // Core NATS has no flow control: let the exporter take each chunk before the next.
       const sent = Math.min(i + CHUNK, mixed.length);
-      await eventually(async () => {
-        const scrape = await tryScrape(url);
-        return scrape !== undefined && scrape.applied + scrape.rejected === sent;
-      }, `${sent} messages handled`);
+      await eventually(
+        async () => {
+          const scrape = await tryScrape(url);
+          return scrape !== undefined && scrape.applied + scrape.rejected === sent;
+        },
+        `${sent} messages handled`,
+        20_000,
+      );
       // The baseline once everything has been loaded and warmed up by the first chunks.
       if (sent === 2 * CHUNK)
         rssBaseline = (await Scrape.of(url)).sum('process_resident_memory_bytes');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { streamSubjects } from '../../src/nats/jetstream-delivery.js';
+import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
 import {
@@ -12,7 +13,6 @@ import {
 } from './support/flap-script.js';
 import { jetStreamApi, ReliablePublisher, type JetStreamApi } from './support/jetstream.js';
 import { Scrape } from './support/metrics.js';
-import { eventually } from './support/poll.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const NODE = 'dave';
@@ -69,6 +69,7 @@ describe('fault: network blip between the exporter and NATS with messages in fli
     await eventually(
       async () => (await fetch(`${url}/readyz`)).status === 200,
       'the consumer set up',
+      20_000,
     );
 
     // Hold what NATS sends the exporter, then publish 20 channels and 10 rounds of peer
@@ -99,6 +100,7 @@ describe('fault: network blip between the exporter and NATS with messages in fli
         return info.delivered.stream_seq === inTransit && info.ack_floor.stream_seq === 0;
       },
       () => `messages in transit (${state})`,
+      20_000,
     );
     const beforeCut = await Scrape.of(url);
     assert.equal(beforeCut.applied, 0, 'nothing received');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { delay, eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
 import { FlapScript, HOUR, scriptChannelPoint, scriptPubkey } from './support/flap-script.js';
 import { jetStreamApi, ReliablePublisher, type JetStreamApi } from './support/jetstream.js';
 import { Scrape, tryScrape } from './support/metrics.js';
-import { delay, eventually } from './support/poll.js';
 
 const NODE = 'alice';
 const PEERS = 20;
@@ -49,6 +49,7 @@ describe('fault: NATS killed and restarted while a publisher keeps publishing (J
     await eventually(
       async () => (await fetch(`${url}/readyz`)).status === 200,
       'the exporter to be ready (consumer set up)',
+      20_000,
     );
 
     // 20 channels, then 60 rounds of peer events: 1220 messages, 2 s apart in event time,
@@ -71,6 +72,7 @@ describe('fault: NATS killed and restarted while a publisher keeps publishing (J
         await eventually(
           async () => ((await tryScrape(url))?.applied ?? 0) >= index - 50,
           'the exporter to consume before the crash',
+          20_000,
         );
         // The publish below runs into the crash and is retried until the server is back.
         outages.push(

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
+import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   FlapScript,
   HOUR,
+  sameCounts,
   scriptChannelPoint,
   scriptPubkey,
+  sorted,
   type ScriptedEvent,
 } from './support/flap-script.js';
 import { Scrape, tryScrape } from './support/metrics.js';
-import { eventually } from './support/poll.js';
-import { freePort, RedisServerProcess, tryReadCounts, unreadBytesTo } from './support/redis.js';
+import { tryReadCounts, unreadBytesTo } from './support/redis.js';
 
 const NODE = 'bob';
 const PEERS = 8;
@@ -22,23 +25,21 @@ const PEERS = 8;
 describe('fault: Redis stopped during a flush and started again', function () {
   this.timeout(60_000);
   let nats: PrivateNatsServer | undefined;
-  let redis: RedisServerProcess | undefined;
+  let redis: PrivateRedisServer | undefined;
   let exporter: ExporterProcess | undefined;
   let nc: NatsConnection | undefined;
 
   afterEach(async () => {
     await nc?.close();
     await exporter?.dispose();
-    redis?.resume();
-    await redis?.kill();
+    await redis?.dispose();
     await nats?.dispose();
     [nats, redis, exporter, nc] = [undefined, undefined, undefined, undefined];
   });
 
   it('counts the failed flush, keeps running, and the next flush after the restart writes every count', async () => {
     nats = await PrivateNatsServer.start();
-    redis = new RedisServerProcess(await freePort());
-    await redis.start();
+    redis = await PrivateRedisServer.start();
     const prefix = `faults${randomBytes(4).toString('hex')}`;
     exporter = await ExporterProcess.start({
       args: [
@@ -52,7 +53,11 @@ describe('fault: Redis stopped during a flush and started again', function () {
     });
     const url = exporter.url;
     const redisUrl = redis.url;
-    await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 'readiness');
+    await eventually(
+      async () => (await fetch(`${url}/readyz`)).status === 200,
+      'readiness',
+      20_000,
+    );
     nc = await connect({ servers: nats.url });
     const publish = async (events: readonly ScriptedEvent[]): Promise<void> => {
       for (const e of events) nc?.publish(`${prefix}.${NODE}.${e.subject}`, e.payload);
@@ -67,21 +72,28 @@ describe('fault: Redis stopped during a flush and started again', function () {
     await eventually(
       async () => (await tryScrape(url))?.applied === script.events.length,
       'the first events applied',
+      20_000,
     );
     await eventually(
       async () => sameCounts(await tryReadCounts(redisUrl, NODE, pubkeys), firstTally),
       'a flush to write the first counts',
+      20_000,
     );
 
     // Freeze Redis, wait until a flush has sent its write to it, and kill it then:
     // Redis goes away in the middle of that flush.
     const before = await Scrape.of(url);
     redis.pause();
-    await eventually(async () => (await unreadBytesTo(redis?.port ?? 0)) > 0, 'a flush in flight');
-    await redis.kill();
+    await eventually(
+      async () => (await unreadBytesTo(redis?.port ?? 0)) > 0,
+      'a flush in flight',
+      20_000,
+    );
+    await redis.stop();
     await eventually(
       async () => ((await tryScrape(url))?.flushes('error') ?? 0) > before.flushes('error'),
       'the failed flush to be counted',
+      20_000,
     );
 
     // Ingestion goes on while the store is down.
@@ -89,6 +101,7 @@ describe('fault: Redis stopped during a flush and started again', function () {
     await eventually(
       async () => (await tryScrape(url))?.applied === script.events.length,
       'the events published during the outage applied',
+      20_000,
     );
     const down = await Scrape.of(url);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
@@ -96,10 +109,11 @@ describe('fault: Redis stopped during a flush and started again', function () {
     assert.deepEqual(sorted(down.flapCounts(NODE)), sorted(script.tally));
 
     // A new, empty Redis (no persistence) on the same port: the next flush writes every count.
-    await redis.start();
+    await redis.restart();
     await eventually(
       async () => ((await tryScrape(url))?.flushes('success') ?? 0) > down.flushes('success'),
       'a successful flush after the restart',
+      20_000,
     );
     assert.deepEqual(
       sorted((await tryReadCounts(redisUrl, NODE, pubkeys)) ?? new Map()),
@@ -115,16 +129,3 @@ describe('fault: Redis stopped during a flush and started again', function () {
     assert.equal(code, 0);
   });
 });
-
-function sorted(map: ReadonlyMap<string, number>): Map<string, number> {
-  return new Map([...map].sort(([a], [b]) => a.localeCompare(b)));
-}
-
-function sameCounts(
-  a: ReadonlyMap<string, number> | undefined,
-  b: ReadonlyMap<string, number>,
-): boolean {
-  if (a === undefined || a.size !== b.size) return false;
-  for (const [k, v] of b) if (a.get(k) !== v) return false;
-  return true;
-}

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import {
 import { parseListenAddress } from '../../src/config/listen-address.js';
 import { makeSources, populate, type TestSources } from '../metrics/fixtures.js';
 import { parseExposition } from '../metrics/text-format-parser.js';
+import { makeSelfSignedCert } from '../support/pki.js';
 import { CapturedLog, deferred, fetchRaw } from './helpers.js';
 
 const LOOPBACK = parseListenAddress('127.0.0.1:0');
@@ -268,29 +268,7 @@ describe('HTTP server', () => {
     before(function () {
       this.timeout(30_000);
       dir = mkdtempSync(join(tmpdir(), 'chanfitness-http-tls-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        ],
-        { stdio: 'ignore' },
-      );
+      makeSelfSignedCert(dir);
       cert = readFileSync(join(dir, 'cert.pem'));
     });
 

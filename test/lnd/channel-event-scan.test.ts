@@ -3,18 +3,8 @@ import fc from 'fast-check';
 import { CHANNEL_EVENT_FIELD } from '../../src/lnd/channel-event-fields.js';
 import { scanChannelEvent } from '../../src/lnd/channel-event-scan.js';
 import { decodeChannelEvent, decodeChannelEventJson } from '../../src/lnd/decode-channel-event.js';
-import { DecodeError } from '../../src/lnd/decode-error.js';
 import { CHANNEL_EVENT_TYPES } from '../../src/lnd/messages.js';
-
-/** What a decoder made of a text: the message, or the code it rejected it with. */
-function outcome(decode: (text: string) => unknown, text: string): unknown {
-  try {
-    return { value: decode(text) };
-  } catch (err) {
-    assert.ok(err instanceof DecodeError, `threw ${String(err)}`);
-    return { rejected: err.code };
-  }
-}
+import { outcome } from './fixtures.js';
 
 const TIMESTAMP = '2024-05-01T12:00:00.123456Z';
 const CHANNEL_POINT_JSON =

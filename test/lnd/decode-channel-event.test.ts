@@ -5,13 +5,12 @@ import {
   assertRejects,
   CHANNEL_POINT,
   json,
-  lndChannel,
   lndChannelPointMessage,
-  lndCloseSummary,
   PUBKEY,
   PUBKEY_UPPER,
   TXID,
 } from './fixtures.js';
+import { lndChannel, lndCloseSummary } from '../support/lnd-json.js';
 
 const OPEN = { type: 'OPEN_CHANNEL', open_channel: lndChannel(PUBKEY, CHANNEL_POINT) };
 const CLOSE = { type: 'CLOSED_CHANNEL', closed_channel: lndCloseSummary(PUBKEY, CHANNEL_POINT) };
@@ -291,17 +290,15 @@ describe('decodeChannelEvent', () => {
     function openOfBytes(bytes: number, pad = 'x'): string {
       const base = json({
         type: 'OPEN_CHANNEL',
-        open_channel: lndChannel(PUBKEY, CHANNEL_POINT, ''),
+        open_channel: lndChannel(PUBKEY, CHANNEL_POINT, { memo: '' }),
       });
       const padBytes = Buffer.byteLength(pad);
       const room = bytes - Buffer.byteLength(base);
       const text = json({
         type: 'OPEN_CHANNEL',
-        open_channel: lndChannel(
-          PUBKEY,
-          CHANNEL_POINT,
-          pad.repeat(Math.floor(room / padBytes)) + 'x'.repeat(room % padBytes),
-        ),
+        open_channel: lndChannel(PUBKEY, CHANNEL_POINT, {
+          memo: pad.repeat(Math.floor(room / padBytes)) + 'x'.repeat(room % padBytes),
+        }),
       });
       assert.equal(Buffer.byteLength(text), bytes);
       return text;

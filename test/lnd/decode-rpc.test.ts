@@ -6,32 +6,12 @@ import {
   assertRejects,
   CHANNEL_POINT,
   json,
-  lndChannel,
   PUBKEY,
   PUBKEY_03,
   PUBKEY_UPPER,
   TXID,
 } from './fixtures.js';
-
-/** An lnrpc.Peer as lnd's REST API prints it. */
-function lndPeer(pubKey: unknown): object {
-  return {
-    pub_key: pubKey,
-    address: '203.0.113.7:9735',
-    bytes_sent: '1530',
-    bytes_recv: '1702',
-    sat_sent: '0',
-    sat_recv: '0',
-    inbound: false,
-    ping_time: '41250',
-    sync_type: 'ACTIVE_SYNC',
-    features: {},
-    errors: [],
-    flap_count: 3,
-    last_flap_ns: '1714564800000000000',
-    last_ping_payload: '',
-  };
-}
+import { lndChannel, lndPeer } from '../support/lnd-json.js';
 
 describe('decodeListChannels', () => {
   it('lists remote pubkey and channel point of every channel', () => {

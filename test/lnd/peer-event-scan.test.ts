@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodePeerEvent, decodePeerEventJson } from '../../src/lnd/decode-peer-event.js';
-import { DecodeError } from '../../src/lnd/decode-error.js';
 import { scanPeerEvent } from '../../src/lnd/peer-event-scan.js';
-import { PUBKEY, PUBKEY_03, PUBKEY_UPPER } from './fixtures.js';
-
-/** What a decoder made of a text: the message, or the code it rejected it with. */
-function outcome(decode: (text: string) => unknown, text: string): unknown {
-  try {
-    return { value: decode(text) };
-  } catch (err) {
-    assert.ok(err instanceof DecodeError, `threw ${String(err)}`);
-    return { rejected: err.code };
-  }
-}
+import { outcome, PUBKEY, PUBKEY_03, PUBKEY_UPPER } from './fixtures.js';
 
 const TIMESTAMP = '2024-05-01T12:00:00.123456789Z';
 

@@ -19,20 +19,12 @@ import {
   openChannelJson,
   peerEventJson,
 } from '../support/lnd-json.js';
+import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
 import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
 
 const SHARED_NATS = 'nats://127.0.0.1:4222';
-
-/** Polls until the condition holds (the state under test is reached by real I/O). */
-async function eventually(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function pipeline(nc: NatsConnection, prefix: string) {
   const log = captureLogger();

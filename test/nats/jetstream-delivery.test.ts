@@ -10,22 +10,11 @@ import { JetStreamDelivery, streamSubjects } from '../../src/nats/jetstream-deli
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import type { FlapRecord } from '../../src/store/peer-monitor.js';
 import { NodeStores } from '../../src/store/node-stores.js';
+import { eventually } from '../support/eventually.js';
 import { captureLogger } from '../support/log-capture.js';
 import { bytes, openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import { channelPoint, pubkey } from '../support/store-fixture.js';
 import { HOUR } from '../support/test-clock.js';
-
-async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  limitMs = 15_000,
-) {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('JetStream delivery (real NATS with JetStream)', function () {
   this.timeout(60_000);
@@ -130,6 +119,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     await eventually(
       () => p.stats.applied.get('alice')?.get('peer')?.get('PEER_OFFLINE') === 10,
       'events',
+      15_000,
     );
     const store = p.stores.get('alice');
     assert.ok(store);
@@ -139,7 +129,11 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       'opened at its JetStream time',
     );
     assert.equal(store.peer(peer)?.flapCount, 21);
-    await eventually(async () => (await numAckPending()) === 0, 'every message acknowledged');
+    await eventually(
+      async () => (await numAckPending()) === 0,
+      'every message acknowledged',
+      15_000,
+    );
   });
 
   it('acknowledges a message only once applied, and never applies a redelivery twice', async () => {
@@ -164,7 +158,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     assert.equal(p.stores.get('bob')?.peer(peer), undefined);
 
     release?.();
-    await eventually(async () => (await numAckPending()) === 0, 'the acknowledgements');
+    await eventually(async () => (await numAckPending()) === 0, 'the acknowledgements', 15_000);
     assert.equal(p.stats.applied.get('bob')?.get('channel')?.get('OPEN_CHANNEL'), 1);
     assert.equal(p.stats.applied.get('bob')?.get('peer')?.get('PEER_ONLINE'), 1);
     assert.equal(p.stores.get('bob')?.peer(peer)?.flapCount, 2);
@@ -179,7 +173,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       `${prefix}.carol.channel_events`,
       bytes(openChannelJson(peer, channelPoint(3))),
     );
-    await eventually(() => first.stores.get('carol')?.channelCount === 1, 'the first open');
+    await eventually(() => first.stores.get('carol')?.channelCount === 1, 'the first open', 15_000);
     await first.delivery.stop();
 
     // Published while no exporter consumes.
@@ -190,6 +184,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     await eventually(
       () => second.stats.applied.get('carol')?.get('peer')?.get('PEER_ONLINE') === 1,
       'the missed event',
+      15_000,
     );
     // The open was acknowledged by the first process: not delivered again.
     assert.equal(second.stats.applied.get('carol')?.get('channel'), undefined);
@@ -208,7 +203,11 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       bytes(openChannelJson(peer, channelPoint(4))),
     );
     await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, true)));
-    await eventually(async () => (await numAckPending()) === 2, 'two unacknowledged deliveries');
+    await eventually(
+      async () => (await numAckPending()) === 2,
+      'two unacknowledged deliveries',
+      15_000,
+    );
     await ncA.close();
 
     await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, false)));
@@ -217,6 +216,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     await eventually(
       () => restarted.stats.applied.get('dave')?.get('peer')?.get('PEER_OFFLINE') === 1,
       'the last event',
+      15_000,
     );
     const store = restarted.stores.get('dave');
     assert.ok(store);
@@ -225,7 +225,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     assert.equal(store.peer(peer)?.flapCount, 3);
     assert.equal(store.peer(peer)?.online, false);
     assert.equal(store.reorderedTotal, 0);
-    await eventually(async () => (await numAckPending()) === 0, 'everything acknowledged');
+    await eventually(async () => (await numAckPending()) === 0, 'everything acknowledged', 15_000);
   });
 
   it('keeps retrying while the stream is missing and it may not create it', async () => {
@@ -234,6 +234,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     await eventually(
       () => p.log.text().includes('--nats.create-stream'),
       'the error naming the setting',
+      15_000,
     );
     assert.equal(p.delivery.consuming, false);
     const jsm = await nc.jetstreamManager();

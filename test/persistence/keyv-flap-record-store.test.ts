@@ -12,6 +12,7 @@ import {
 } from '../../src/persistence/keyv-flap-record-store.js';
 import type { FlapRecord } from '../../src/store/peer-monitor.js';
 import { pubkey } from '../support/store-fixture.js';
+import { freePort } from '../support/free-port.js';
 import { HOUR, TEST_NOW } from '../support/test-clock.js';
 import {
   ALL_BACKENDS,
@@ -21,7 +22,6 @@ import {
   silentLogger,
   type TestStore,
 } from './support/backends.js';
-import { freePort } from './support/redis-server.js';
 
 function records(n: number, base = 0): Map<string, FlapRecord> {
   const out = new Map<string, FlapRecord>();

@@ -7,10 +7,12 @@ import {
 } from '../../src/persistence/keyv-flap-record-store.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
+import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/free-port.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import { RecordReader, channelPoint, pubkey } from '../support/store-fixture.js';
 import { HOUR, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
-import { ProcessFailures, silentLogger, waitUntil } from './support/backends.js';
-import { RedisServerProcess, freePort } from './support/redis-server.js';
+import { ProcessFailures, silentLogger } from './support/backends.js';
 
 interface Harness {
   clock: TestClock;
@@ -47,7 +49,7 @@ function harness(records: KeyvFlapRecordStore, retryDelayMs = 100): Harness {
 
 describe('flap persistence through a store outage', () => {
   const failures = new ProcessFailures();
-  let server: RedisServerProcess | undefined;
+  let server: PrivateRedisServer | undefined;
   let records: KeyvFlapRecordStore | undefined;
   let flusher: FlapFlusher | undefined;
 
@@ -58,8 +60,7 @@ describe('flap persistence through a store outage', () => {
   afterEach(async () => {
     await flusher?.stop();
     await records?.close();
-    server?.resume();
-    await server?.kill();
+    await server?.dispose();
     [server, records, flusher] = [undefined, undefined, undefined];
     failures.uninstall();
   });
@@ -104,8 +105,7 @@ describe('flap persistence through a store outage', () => {
   });
 
   it('a Redis killed during a flush and started again: the retry writes the right counts', async () => {
-    server = new RedisServerProcess(await freePort());
-    await server.start();
+    server = await PrivateRedisServer.start();
     records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 5_000 });
     const h = harness(records);
     flusher = h.flusher;
@@ -125,7 +125,7 @@ describe('flap persistence through a store outage', () => {
     alice.peerEvent(a, false, h.clock.advance(SECOND));
     const inFlight = flusher.flushNow();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await server.kill();
+    await server.stop();
     const failed = await inFlight;
     assert.equal(failed.ok, false);
     assert.deepEqual(failed.failedNodes, ['alice']);
@@ -136,12 +136,12 @@ describe('flap persistence through a store outage', () => {
     alice.openChannel(b, channelPoint(2), h.clock.now());
     await alice.idle();
     assert.ok(h.readFailures.includes(b));
-    await waitUntil(() => h.stats.error >= 2, 'a retry failing while Redis is down');
+    await eventually(() => h.stats.error >= 2, 'a retry failing while Redis is down');
     assert.equal(h.stats.success, 1);
 
     // Back, empty (no persistence): the retry rewrites everything from memory.
-    await server.start();
-    await waitUntil(() => h.stats.success >= 2, 'the retry flush after Redis came back');
+    await server.restart();
+    await eventually(() => h.stats.success >= 2, 'the retry flush after Redis came back');
     await flusher.idle();
     assert.deepEqual(await records.read('alice', a), {
       count: 4,
@@ -154,8 +154,7 @@ describe('flap persistence through a store outage', () => {
   });
 
   it('a peer whose first read failed (Redis hung) gets persisted + new once it answers', async () => {
-    server = new RedisServerProcess(await freePort());
-    await server.start();
+    server = await PrivateRedisServer.start();
     records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 300 });
     const h = harness(records);
     flusher = h.flusher;

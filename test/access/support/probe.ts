@@ -1,22 +1,8 @@
 import { request } from 'node:https';
 import type { NatsConnection } from 'nats';
+import { poll } from '../../support/eventually.js';
 import { bytes, peerEventJson } from '../../support/lnd-json.js';
 import { pubkey } from '../../support/store-fixture.js';
-
-/** Polls until `probe` returns a value (the state under test is reached by real I/O). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  limitMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The value of one sample of a text exposition, matched on the labels given (others ignored). */
 export function sampleValue(
@@ -78,7 +64,7 @@ export async function publishUntilCounted(
   headers: Record<string, string> = {},
 ): Promise<number> {
   const subject = `${subjectPrefix}.${node}.peer_events`;
-  return eventually(async () => {
+  return poll(async () => {
     nc.publish(subject, bytes(peerEventJson(pubkey(1), true)));
     await nc.flush();
     const metrics = await (await fetch(`${exporterUrl}/metrics`, { headers })).text();

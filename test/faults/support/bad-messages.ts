@@ -91,18 +91,6 @@ export function badMessages(perReason: number): BadMessage[] {
   return out;
 }
 
-/** A small deterministic RNG (mulberry32) for mixing good and bad messages. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Both lists merged at random, each keeping its own order. */
 export function interleave<A, B>(
   a: readonly A[],

@@ -109,3 +109,18 @@ export function peerEventsByPeer(events: readonly ScriptedEvent[]): Map<string, 
   }
   return out;
 }
+
+/** Peer -> count, in pubkey order: maps that compare equal whatever order they were filled in. */
+export function sorted(map: ReadonlyMap<string, number>): Map<string, number> {
+  return new Map([...map].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Whether `a` (undefined while it cannot be read) holds exactly the counts of `b`. */
+export function sameCounts(
+  a: ReadonlyMap<string, number> | undefined,
+  b: ReadonlyMap<string, number>,
+): boolean {
+  if (a === undefined || a.size !== b.size) return false;
+  for (const [k, v] of b) if (a.get(k) !== v) return false;
+  return true;
+}

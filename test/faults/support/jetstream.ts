@@ -5,7 +5,7 @@ import {
   type PubAck,
   type StreamInfo,
 } from 'nats';
-import { delay } from './poll.js';
+import { delay } from '../../support/eventually.js';
 
 /**
  * A JetStream publisher that keeps trying through a NATS outage: each message

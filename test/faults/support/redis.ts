@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createClient } from '@keyv/redis';
 
-export { RedisServerProcess, freePort } from '../../persistence/support/redis-server.js';
-
 /** A flap record as the exporter stored it (SPEC 4), or undefined when the key is absent. */
 export interface StoredRecord {
   readonly count: number;

@@ -131,16 +131,3 @@ export class ProcessFailures {
     process.off('uncaughtException', this.onFailure);
   }
 }
-
-/** Waits until `condition` holds, checking often; fails after `timeoutMs`. */
-export async function waitUntil(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -2,6 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** PEM files of a certificate and its key. */
+export interface CertFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 /** PEM files of a throwaway certificate authority and the certificates it signed. */
 export interface TestPki {
   readonly caFile: string;
@@ -12,26 +18,57 @@ export interface TestPki {
 }
 
 function openssl(dir: string, args: string[]): void {
+  // stderr piped: openssl's complaint is in the error when it fails.
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A P-256 key and a certificate signing request for `cn`. */
-function request(dir: string, name: string, cn: string): void {
-  openssl(dir, [
-    'req',
-    '-new',
+/** openssl arguments for a new unencrypted P-256 key in `keyFile`, the request or certificate in `outFile`. */
+function newP256Key(keyFile: string, outFile: string): string[] {
+  return [
     '-newkey',
     'ec',
     '-pkeyopt',
     'ec_paramgen_curve:prime256v1',
     '-nodes',
     '-keyout',
-    `${name}.key`,
+    keyFile,
     '-out',
-    `${name}.csr`,
+    outFile,
+  ];
+}
+
+export interface SelfSignedOptions {
+  /** The certificate's subject (default `/CN=localhost`). */
+  readonly subject?: string;
+  /** File names in `dir` (default cert.pem and key.pem). */
+  readonly certName?: string;
+  readonly keyName?: string;
+}
+
+/**
+ * A self-signed P-256 certificate for 127.0.0.1 and localhost, valid one day,
+ * made with the system's openssl in `dir` (a test's temp dir).
+ */
+export function makeSelfSignedCert(dir: string, options: SelfSignedOptions = {}): CertFiles {
+  const certFile = join(dir, options.certName ?? 'cert.pem');
+  const keyFile = join(dir, options.keyName ?? 'key.pem');
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...newP256Key(keyFile, certFile),
+    '-days',
+    '1',
     '-subj',
-    `/CN=${cn}`,
+    options.subject ?? '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
+  return { certFile, keyFile };
+}
+
+/** A P-256 key and a certificate signing request for `cn`. */
+function request(dir: string, name: string, cn: string): void {
+  openssl(dir, ['req', '-new', ...newP256Key(`${name}.key`, `${name}.csr`), '-subj', `/CN=${cn}`]);
 }
 
 function sign(dir: string, name: string, extensions: string): void {
@@ -85,15 +122,7 @@ export function makeTestPki(dir: string): TestPki {
     '-x509',
     '-config',
     'ca.cnf',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
+    ...newP256Key('ca.key', 'ca.pem'),
     '-days',
     '1',
   ]);

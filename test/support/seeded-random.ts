@@ -1,0 +1,15 @@
+/**
+ * A small deterministic PRNG (mulberry32): uniform in [0, 1), the same sequence
+ * for the same seed, so that a test mixes or a benchmark measures the same way
+ * at every run.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
