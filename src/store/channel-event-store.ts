@@ -117,6 +117,8 @@ export class ChannelEventStore {
   private readonly peerStates = new Map<string, PeerState>();
   /** Peers whose record read is in flight, with the events waiting for it. */
   private readonly pending = new Map<string, Operation[]>();
+  /** Channel points of the opens waiting in `pending`, with their peer. */
+  private readonly reserved = new Map<string, string>();
   private readonly settled = new Set<() => void>();
   private reorderedCount = 0;
   /** Bumped whenever a channel is added or removed (ChannelUptimeIndex rebuilds then). */
@@ -138,14 +140,23 @@ export class ChannelEventStore {
     settled?: Settled,
   ): void {
     const queue = this.queueOf(pubkey);
-    if (queue !== undefined) {
-      queue.push({ kind: 'open', pubkey, channelPoint, time, source, settled });
-    } else if (!this.monitors.has(pubkey)) {
-      this.readThenApply({ kind: 'open', pubkey, channelPoint, time, source, settled });
-    } else {
+    if (queue === undefined && this.monitors.has(pubkey)) {
       const outcome = this.applyOpen(pubkey, channelPoint, time, source, undefined);
       settled?.(outcome);
+      return;
     }
+    // The open waits for the peer's record read, but whether its channel point
+    // is taken is decided now, in delivery order: another peer's open or close
+    // of that channel point, delivered later, may be applied before this one.
+    if (this.channelIndex.has(channelPoint) || this.reservedByOther(channelPoint, pubkey)) {
+      const outcome = this.rejectDuplicate(pubkey, channelPoint);
+      settled?.(outcome);
+      return;
+    }
+    this.reserved.set(channelPoint, pubkey);
+    const op: Operation = { kind: 'open', pubkey, channelPoint, time, source, settled };
+    if (queue !== undefined) queue.push(op);
+    else this.readThenApply(op);
   }
 
   closeChannel(pubkey: string, channelPoint: string, time: number, settled?: Settled): void {
@@ -208,12 +219,7 @@ export class ChannelEventStore {
    * peer is not monitored yet: lnd's "peer not found"), or undefined.
    */
   pendingChannelPeer(channelPoint: string): string | undefined {
-    for (const [pubkey, queue] of this.pending) {
-      for (const op of queue) {
-        if (op.kind === 'open' && op.channelPoint === channelPoint) return pubkey;
-      }
-    }
-    return undefined;
+    return this.reserved.get(channelPoint);
   }
 
   /** Peers whose record read is still in flight. */
@@ -407,7 +413,12 @@ export class ChannelEventStore {
   private drain(pubkey: string, loaded: LoadedRecord): void {
     const queue = this.pending.get(pubkey) ?? [];
     // The record serves the monitor the first successful open creates.
-    for (const op of queue) this.apply(op, this.monitors.has(pubkey) ? undefined : loaded);
+    for (const op of queue) {
+      if (op.kind === 'open' && this.reserved.get(op.channelPoint) === pubkey) {
+        this.reserved.delete(op.channelPoint);
+      }
+      this.apply(op, this.monitors.has(pubkey) ? undefined : loaded);
+    }
     this.pending.delete(pubkey);
     for (const check of [...this.settled]) check();
   }
@@ -440,14 +451,11 @@ export class ChannelEventStore {
     if (existing !== undefined) {
       // The start-up list repeats channels already opened by events: not an error.
       if (source === 'bootstrap' && existing.peer.pubkey === pubkey) return 'applied';
-      this.config.observer?.rejected?.(
-        'duplicate_channel',
-        pubkey,
-        channelPoint,
-        `channel ${channelPoint} already present`,
-      );
-      return 'duplicate_channel';
+      return this.rejectDuplicate(pubkey, channelPoint);
     }
+    // An earlier open of this channel point waits for its peer's record read.
+    if (this.reservedByOther(channelPoint, pubkey))
+      return this.rejectDuplicate(pubkey, channelPoint);
     const time = this.advance(pubkey, eventTime);
     let monitor = this.monitors.get(pubkey);
     if (monitor === undefined) {
@@ -461,6 +469,22 @@ export class ChannelEventStore {
     this.channelIndex.set(channelPoint, monitor.addChannel(channelPoint, time));
     this.channelVersion += 1;
     return 'applied';
+  }
+
+  private reservedByOther(channelPoint: string, pubkey: string): boolean {
+    if (this.reserved.size === 0) return false;
+    const peer = this.reserved.get(channelPoint);
+    return peer !== undefined && peer !== pubkey;
+  }
+
+  private rejectDuplicate(pubkey: string, channelPoint: string): 'duplicate_channel' {
+    this.config.observer?.rejected?.(
+      'duplicate_channel',
+      pubkey,
+      channelPoint,
+      `channel ${channelPoint} already present`,
+    );
+    return 'duplicate_channel';
   }
 
   private applyClose(pubkey: string, channelPoint: string, eventTime: number): ApplyOutcome {

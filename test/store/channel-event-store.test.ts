@@ -486,3 +486,54 @@ describe('ChannelEventStore pending opens', () => {
     assert.throws(() => f.store.getChanInfo(CHAN1, OTHER), isCode('PEER_NOT_FOUND'));
   });
 });
+
+describe('ChannelEventStore delivery order across peers while a record read is in flight', () => {
+  it('keeps a channel point with the peer whose open came first, though its monitor waits', async () => {
+    const f = storeFixture();
+    f.store.openChannel(OTHER, CHAN2, TEST_NOW);
+    await f.store.idle();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW + 1); // waits for PEER's record
+    f.store.openChannel(OTHER, CHAN1, TEST_NOW + 2); // OTHER is monitored: decided at once
+    await f.store.idle();
+    assert.equal(f.store.channel(CHAN1)?.peer.pubkey, PEER);
+    assert.deepEqual(f.rejections, [
+      { reason: 'duplicate_channel', pubkey: OTHER, channelPoint: CHAN1 },
+    ]);
+  });
+
+  it('rejects an open of a taken channel point at delivery, though the owner closes it before the read ends', async () => {
+    const f = storeFixture();
+    f.store.openChannel(OTHER, CHAN1, TEST_NOW);
+    await f.store.idle();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW + 1); // a duplicate when delivered
+    f.store.closeChannel(OTHER, CHAN1, TEST_NOW + 2);
+    await f.store.idle();
+    assert.equal(f.store.channel(CHAN1), undefined);
+    assert.equal(f.store.peer(PEER), undefined, 'a rejected open creates no monitor');
+    assert.deepEqual(f.rejections, [
+      { reason: 'duplicate_channel', pubkey: PEER, channelPoint: CHAN1 },
+    ]);
+  });
+
+  it('of two unmonitored peers opening one channel point, the first delivered wins, whichever read ends first', async () => {
+    const calls: ((r: FlapRecord | undefined) => void)[] = [];
+    const clock = new TestClock(TEST_NOW);
+    const rejected: string[] = [];
+    const store = new ChannelEventStore({
+      node: 'n',
+      clock,
+      readFlapRecord: () =>
+        new Promise((resolve) => {
+          calls.push(resolve);
+        }),
+      observer: { rejected: (_reason, pk) => rejected.push(pk) },
+    });
+    store.openChannel(PEER, CHAN1, TEST_NOW);
+    store.openChannel(OTHER, CHAN1, TEST_NOW + 1);
+    calls.at(-1)?.(undefined);
+    calls[0]?.(undefined);
+    await store.idle();
+    assert.equal(store.channel(CHAN1)?.peer.pubkey, PEER);
+    assert.deepEqual(rejected, [OTHER]);
+  });
+});
