@@ -26,6 +26,20 @@ describe('README', () => {
     }
   });
 
+  it('gives every setting its default in the settings table', () => {
+    const rows = readme.split('\n').filter((line) => line.startsWith('| `--'));
+    for (const d of SETTING_DEFINITIONS) {
+      const row = rows.find(
+        (line) => line.startsWith(`| \`--${d.name}\``) || line.startsWith(`| \`--${d.name} `),
+      );
+      assert.ok(row, `a row for --${d.name}`);
+      const cells = row.split('|').map((cell) => cell.trim());
+      const shown = cells[3] ?? '';
+      const expected = d.default === undefined || d.default === '' ? '' : `\`${d.default}\``;
+      assert.equal(shown, expected, `default of --${d.name}`);
+    }
+  });
+
   it('lists every metric family and every rejection reason', () => {
     for (const family of CHANFITNESS_FAMILIES)
       assert.ok(readme.includes(`\`${family.name}\``), family.name);
