@@ -50,17 +50,17 @@ export function demoCommand(): Command {
     .addOption(
       new Option('--channels <count>', 'open channels each node keeps')
         .env('DEMO_CHANNELS')
-        .default(80)
+        .default(120)
         // A list_channels reply must fit NATS's default 1 MB max_payload (~0.9 kB a channel).
         .argParser(integer(0, 1000)),
     )
     .addOption(
       new Option(
         '--speed <factor>',
-        'simulated time per real time while catching up with now (60: a minute a second)',
+        'simulated time per real time while catching up with now (360: six hours a minute)',
       )
         .env('DEMO_SPEED')
-        .default(60)
+        .default(360)
         .argParser(speed),
     )
     .addOption(

@@ -17,8 +17,9 @@ describe('demo options', () => {
     assert.equal(settings.natsUrl, 'nats://127.0.0.1:4222');
     assert.equal(settings.subjectPrefix, 'lnd');
     assert.deepEqual(settings.nodes, ['demo']);
-    assert.equal(settings.speed, 60);
+    assert.equal(settings.speed, 360);
     assert.equal(settings.peers, 40);
+    assert.equal(settings.channels, 120);
     assert.equal(settings.historyMs, 6 * 3_600_000);
     assert.equal(settings.durationMs, undefined);
   });
@@ -64,6 +65,6 @@ describe('demo options', () => {
     const text = describeDemo(parse(['--nats.subject-prefix', 'my.lnd']));
     assert.match(text, /my\.lnd\.demo\.channel_events/);
     assert.match(text, /my\.lnd\.demo\.rpc\.list_channels/);
-    assert.match(text, /catches up with now in ~6\.1m/);
+    assert.match(text, /at 360x, catches up with now in ~1m/);
   });
 });
