@@ -25,7 +25,10 @@ export interface PageQuery {
   readonly first: number;
   /** Only channels after this position are listed. */
   readonly after: OrderPosition | undefined;
-  /** The instant every lifetime and uptime of the page is computed at. */
+  /**
+   * The instant channels are ranked at (the lifetimes and uptimes of the
+   * entries' info are those of this instant).
+   */
   readonly now: number;
 }
 

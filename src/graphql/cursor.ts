@@ -7,7 +7,8 @@ export interface ChannelCursor extends OrderPosition {
   /**
    * The instant (ms) the listing's first page ranked channels at. Ratios move
    * with time (lifetimes grow), so every later page ranks at the same instant:
-   * a channel cannot drift past the cursor and be listed twice or never.
+   * a channel cannot drift past the cursor and be listed twice or never. Only
+   * the ranking: the figures a page returns are those of its own query's now.
    */
   readonly at: number;
 }
@@ -45,8 +46,19 @@ function isCursorJson(value: unknown): value is CursorJson {
   );
 }
 
-/** Decodes an `after` argument for the given order; BAD_USER_INPUT when it is not one of ours. */
-export function decodeCursor(text: string, order: ChannelOrder): ChannelCursor {
+/** An instant for a message: RFC 3339 when it is a date, the number otherwise. */
+function shownInstant(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+/**
+ * Decodes an `after` argument for the given order; BAD_USER_INPUT when it is
+ * not one of ours, and when its instant is not one a first page can have been
+ * ranked at: before the epoch, or later than now (a forged cursor, or one of a
+ * clock ahead of ours: it would rank the listing at a time that has not come).
+ */
+export function decodeCursor(text: string, order: ChannelOrder, now: number): ChannelCursor {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
@@ -67,6 +79,11 @@ export function decodeCursor(text: string, order: ChannelOrder): ChannelCursor {
     throw badUserInput('after is not a cursor returned by channels');
   if (cursorOrder !== order) {
     throw badUserInput(`after is a cursor of orderBy ${cursorOrder}, not ${order}`);
+  }
+  if (at < 0 || at > now) {
+    throw badUserInput(
+      `after is a cursor of a listing at ${shownInstant(at)}, which is not between the epoch and now (${shownInstant(now)})`,
+    );
   }
   return cursor;
 }

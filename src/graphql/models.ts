@@ -3,8 +3,9 @@ import type { ChannelView, FlapRecord, PeerView } from '../store/peer-monitor.js
 
 /**
  * A Channel as resolvers see it: the store's view plus its lifetime and
- * uptime, computed once (at the instant the query listed it) and shared by
- * lifetimeSeconds, uptimeSeconds and uptimeRatio so that they agree.
+ * uptime at the query's instant (now), computed once and shared by
+ * lifetimeSeconds, uptimeSeconds and uptimeRatio so that they agree. info,
+ * when given, must be the figures of that same instant.
  */
 export class ChannelRef {
   private cachedInfo: ChannelInfo | undefined;

@@ -101,7 +101,7 @@ describe('GraphQL channel pages', () => {
           const listed: string[] = [];
           let after: string | undefined;
           for (;;) {
-            const position = after === undefined ? undefined : decodeCursor(after, order);
+            const position = after === undefined ? undefined : decodeCursor(after, order, now);
             const page = selectChannelPage(sources(stores), { order, first, after: position, now });
             assert.ok(page.entries.length <= first);
             assert.equal(page.totalCount, stores[0]!.channelCount + stores[1]!.channelCount);
@@ -133,7 +133,7 @@ describe('GraphQL channel pages', () => {
         channelPoint: channelPoint(1),
         at: T0,
       };
-      assert.deepEqual(decodeCursor(encodeCursor(cursor), 'UPTIME_RATIO_DESC'), cursor);
+      assert.deepEqual(decodeCursor(encodeCursor(cursor), 'UPTIME_RATIO_DESC', T0), cursor);
     }
   });
 });

@@ -231,6 +231,116 @@ describe('GraphQL channels', () => {
       }
     });
 
+    it("ranks later pages at the first page's instant but computes their figures at now", async () => {
+      // Peers 1 and 2 online from before T0, channels 1 and 2 opened at T0: both at ratio 1
+      // when the first page is listed at T0 + 1 h. Peer 2 then goes offline, and the next
+      // page is asked for at T0 + 2 h, when channel 2 is at 0.5 (1 h online of 2 h).
+      const h = new Harness();
+      for (const i of [1, 2]) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (const i of [1, 2]) await h.open(pubkey(i), channelPoint(i), T0);
+      h.clock.set(T0 + HOUR);
+      const query = `query($after: String) {
+        channels(first: 1, after: $after) {
+          nodes { channelPoint lifetimeSeconds uptimeSeconds uptimeRatio }
+          pageInfo { endCursor hasNextPage }
+        }
+      }`;
+      type Figures = {
+        channels: {
+          nodes: {
+            channelPoint: string;
+            lifetimeSeconds: number;
+            uptimeSeconds: number;
+            uptimeRatio: number | null;
+          }[];
+          pageInfo: { endCursor: string | null; hasNextPage: boolean };
+        };
+      };
+      const first = (await h.data<Figures>(query)).channels;
+      assert.deepEqual(first.nodes, [
+        {
+          channelPoint: channelPoint(1),
+          lifetimeSeconds: 3600,
+          uptimeSeconds: 3600,
+          uptimeRatio: 1,
+        },
+      ]);
+      h.store().peerEvent(pubkey(2), false, T0 + HOUR);
+      h.clock.set(T0 + 2 * HOUR);
+      const second = (await h.data<Figures>(query, { after: first.pageInfo.endCursor })).channels;
+      // Ranked at T0 + 1 h, channel 2 (ratio 1 then) comes after channel 1, although at
+      // T0 + 2 h its ratio is below channel 1's; its figures are those of T0 + 2 h.
+      assert.deepEqual(second.nodes, [
+        {
+          channelPoint: channelPoint(2),
+          lifetimeSeconds: 7200,
+          uptimeSeconds: 3600,
+          uptimeRatio: 0.5,
+        },
+      ]);
+      assert.equal(second.pageInfo.hasNextPage, false);
+      // A new listing ranks at its own now: channel 2 first.
+      assert.deepEqual(
+        (await h.data<Figures>(query)).channels.nodes.map((n) => [n.channelPoint, n.uptimeRatio]),
+        [[channelPoint(2), 0.5]],
+      );
+    });
+
+    it("keeps every later page at the first page's instant, not the previous page's", async () => {
+      const h = new Harness();
+      for (let i = 1; i <= 3; i++) await h.open(pubkey(i), channelPoint(i), T0);
+      h.clock.set(T0 + HOUR);
+      const query = `query($after: String) {
+        channels(first: 1, after: $after, orderBy: LIFETIME_DESC) {
+          nodes { lifetimeSeconds }
+          pageInfo { endCursor }
+        }
+      }`;
+      type Cursors = {
+        channels: { nodes: { lifetimeSeconds: number }[]; pageInfo: { endCursor: string } };
+      };
+      const p1 = (await h.data<Cursors>(query)).channels;
+      h.clock.advance(HOUR);
+      const p2 = (await h.data<Cursors>(query, { after: p1.pageInfo.endCursor })).channels;
+      h.clock.advance(HOUR);
+      const p3 = (await h.data<Cursors>(query, { after: p2.pageInfo.endCursor })).channels;
+      assert.deepEqual(
+        [p1, p2, p3].map((p) => p.nodes[0]?.lifetimeSeconds),
+        [3600, 7200, 10800],
+      );
+      const instant = (cursor: string): unknown =>
+        (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[])[4];
+      assert.deepEqual(
+        [p1, p2, p3].map((p) => instant(p.pageInfo.endCursor)),
+        [T0 + HOUR, T0 + HOUR, T0 + HOUR],
+      );
+    });
+
+    it('refuses a cursor of an instant later than now or before the epoch', async () => {
+      const h = await fiveChannels();
+      const now = h.clock.now();
+      const cursorAt = (at: number): string =>
+        encodeCursor({
+          order: 'UPTIME_RATIO_ASC',
+          rank: 0,
+          node: 'alice',
+          channelPoint: channelPoint(2),
+          at,
+        });
+      for (const at of [now + 1, now + HOUR, 8.64e15 + 1, Number.MAX_VALUE, -1]) {
+        const error = await h.error(CHANNELS, { after: cursorAt(at) });
+        assert.equal(error.code, 'BAD_USER_INPUT', String(at));
+        assert.match(error.message, /not between the epoch and now/, String(at));
+        assert.equal(error.data, null, String(at));
+      }
+      // A cursor of now or earlier is one a first page can have returned.
+      assert.deepEqual(numbers(await page(h, { after: cursorAt(now) })), [3, 4, 1, 5]);
+      assert.deepEqual(numbers(await page(h, { after: cursorAt(now - HOUR) })), [3, 4, 1, 5]);
+      // The clock moving on makes a cursor from its future acceptable.
+      h.clock.advance(HOUR);
+      assert.equal(numbers(await page(h, { after: cursorAt(now + HOUR) })).length, 4);
+    });
+
     it('gives an empty page and no cursor with first: 0', async () => {
       const h = await fiveChannels();
       assert.deepEqual(await page(h, { first: 0 }), {

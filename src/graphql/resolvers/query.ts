@@ -111,26 +111,35 @@ export function queryResolvers(deps: QueryDeps) {
       withClientErrors(() => {
         const order = args.orderBy ?? 'UPTIME_RATIO_ASC';
         const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
+        const now = clock.now();
         const after =
           args.after === null || args.after === undefined
             ? undefined
-            : decodeCursor(args.after, order);
+            : decodeCursor(args.after, order, now);
         const pubkey =
           args.peer === null || args.peer === undefined
             ? undefined
             : parsePubkey(args.peer, 'peer');
-        // A listing is a snapshot at its first page's instant (see ChannelCursor.at).
-        const now = after?.at ?? clock.now();
+        // Every page of a listing is ranked at its first page's instant (see
+        // ChannelCursor.at), so that no channel is listed twice or never; the
+        // figures returned are computed at now, as for any other query.
+        const rankedAt = after?.at ?? now;
         const page = selectChannelPage(channelSources(storesToList(stores, args.node), pubkey), {
           order,
           first,
           after,
-          now,
+          now: rankedAt,
         });
         const last = page.entries.at(-1);
         return {
           nodes: page.entries.map(
-            (entry) => new ChannelRef(entry.store, entry.view, now, entry.info),
+            (entry) =>
+              new ChannelRef(
+                entry.store,
+                entry.view,
+                now,
+                rankedAt === now ? entry.info : undefined,
+              ),
           ),
           totalCount: page.totalCount,
           pageInfo: {
@@ -142,7 +151,7 @@ export function queryResolvers(deps: QueryDeps) {
                     rank: last.rank,
                     node: last.node,
                     channelPoint: last.channelPoint,
-                    at: now,
+                    at: rankedAt,
                   }),
             hasNextPage: page.hasNextPage,
           },
