@@ -2,9 +2,14 @@ import { GraphQLError } from 'graphql';
 import { CodedError } from '../errors.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 
-/** The `extensions.code` values a client can be given on purpose. */
-export type ApiErrorCode =
-  'BAD_USER_INPUT' | 'NODE_NOT_FOUND' | 'CHANNEL_NOT_FOUND' | 'PEER_NOT_FOUND';
+/** The `extensions.code` values a client can be given on purpose (the schema documents each). */
+export const API_ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NODE_NOT_FOUND',
+  'CHANNEL_NOT_FOUND',
+  'PEER_NOT_FOUND',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** An error of the GraphQL API meant for the client: a bad argument or something not found. */
 export class ApiError extends CodedError<ApiErrorCode> {}

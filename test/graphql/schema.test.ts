@@ -12,6 +12,7 @@ import {
   visit,
   type GraphQLSchema,
 } from 'graphql';
+import { API_ERROR_CODES } from '../../src/graphql/errors.js';
 import { loadSchemaSource, SCHEMA_PATH } from '../../src/graphql/schema-file.js';
 
 /** SPEC section 6, verbatim. */
@@ -97,5 +98,16 @@ describe('GraphQL schema file', () => {
 
   it('documents every type, field, argument and enum value', () => {
     assert.deepEqual(undocumented(buildASTSchema(parse(loadSchemaSource()))), []);
+  });
+
+  it('documents every error code the API gives, and those of channel where it gives them', () => {
+    const schema = buildASTSchema(parse(loadSchemaSource()));
+    const query = schema.getQueryType();
+    const overview = query?.description ?? '';
+    for (const code of API_ERROR_CODES) assert.match(overview, new RegExp(`\`${code}\``), code);
+    // channel gives every one of them: a malformed argument, an untracked node, an unknown
+    // channel, and a channel whose open waits for its peer's record.
+    const channel = query?.getFields().channel?.description ?? '';
+    for (const code of API_ERROR_CODES) assert.match(channel, new RegExp(`\`${code}\``), code);
   });
 });
