@@ -1,6 +1,7 @@
 import type { JITCache } from '@envelop/graphql-jit';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import type { Cost, CostLimit } from './cost-limit.js';
 
 type JitEntry = NonNullable<ReturnType<JITCache['get']>>;
 
@@ -48,20 +49,32 @@ function operationKey(params: GraphQLParams): string | undefined {
  * request then takes the ordinary pipeline, which runs it again and masks
  * and logs its errors as always (queries have no side effects). The result
  * is serialized with the compiled query's stringify, as the JIT executor's.
+ * The one check that depends on more than the document, the cost limit with
+ * page sizes given by variables, is made here too: a request over it takes
+ * the ordinary pipeline, which refuses it.
  */
-export function useCompiledOperations(cache: CompiledQueryCache, max: number): Plugin {
-  const verified = new Set<string>();
+export function useCompiledOperations(
+  cache: CompiledQueryCache,
+  max: number,
+  costLimit?: CostLimit,
+): Plugin {
+  /** Operations run without error, with their cost (0 without a cost limit). */
+  const verified = new Map<string, Cost>();
   return {
     onParams({ params, context, setResult }) {
       const key = operationKey(params);
-      if (key === undefined || !verified.has(key)) return undefined;
+      if (key === undefined) return undefined;
+      const cost = verified.get(key);
+      if (cost === undefined) return undefined;
+      const variables = params.variables ?? {};
+      if (typeof cost !== 'number' && !costLimit?.admits(cost, variables)) return undefined;
       const entry = cache.get(params.query ?? '');
       if (entry === undefined) return undefined;
       const use = (result: ExecutionResult): void => {
         if (result.errors !== undefined && result.errors.length > 0) return;
         setResult(Object.assign(result, { stringify: entry.stringify }));
       };
-      const result = entry.query(undefined, context, params.variables ?? {});
+      const result = entry.query(undefined, context, variables);
       if (result instanceof Promise) return result.then(use);
       use(result);
       return undefined;
@@ -73,8 +86,13 @@ export function useCompiledOperations(cache: CompiledQueryCache, max: number): P
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result) return;
           if (result.errors !== undefined && result.errors.length > 0) return;
+          // envelop types the arguments' graphql parts as any.
+          const { schema, document, operationName } = args as ExecutionArgs;
+          const cost =
+            costLimit === undefined ? 0 : costLimit.operationCost(schema, document, operationName);
+          if (cost === undefined) return;
           makeRoom(verified, max);
-          verified.add(key);
+          verified.set(key, cost);
         },
       };
     },

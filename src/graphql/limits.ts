@@ -1,8 +1,8 @@
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { CostLimit } from './cost-limit.js';
 
 /** Bounds on what one request may ask for. */
 export interface GraphQLLimits {
@@ -11,9 +11,9 @@ export interface GraphQLLimits {
   /**
    * Largest cost of an operation, graphql-armor's static estimate: 1 per
    * scalar, 2 per object, children weighted 1.5 per level, a selection
-   * multiplied by its literal `first` argument. An omitted `first` (100) or
-   * one given as a variable counts as 1: the page size cap and the depth and
-   * alias limits bound those.
+   * multiplied by its page size as served: a literal `first`, a variable's
+   * value, or the default (100) when omitted, capped at maxPageSize (see
+   * CostLimit, checked at validation and again once the variables are known).
    */
   readonly maxCost: number;
   /** Most aliases in an operation. */
@@ -50,11 +50,20 @@ function reportRefusal(context: ValidationContext | null, error: GraphQLError): 
 
 const refusal = { propagateOnRejection: false, onReject: [reportRefusal] };
 
-/** graphql-armor's validation rules for depth, cost and aliases. */
-export function limitPlugins(limits: GraphQLLimits): Plugin[] {
+/** The cost limit of these limits. */
+export function costLimit(limits: GraphQLLimits): CostLimit {
+  return new CostLimit({ maxCost: limits.maxCost, maxPageSize: limits.maxPageSize });
+}
+
+/**
+ * The depth, cost and alias limits: graphql-armor's validation rules for
+ * depth and aliases, and the cost limit (at validation, and before execution
+ * when a page size is a variable).
+ */
+export function limitPlugins(limits: GraphQLLimits, cost: CostLimit = costLimit(limits)): Plugin[] {
   return [
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...refusal }),
-    costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...refusal }),
+    cost.plugin(),
     maxAliasesPlugin({ n: limits.maxAliases, ...refusal }),
   ];
 }

@@ -7,7 +7,7 @@ import type { FlapRecord } from '../store/peer-monitor.js';
 import { useRequestBodyLimit } from './body-limit.js';
 import { CompiledQueryCache, useCompiledOperations } from './compiled-operations.js';
 import { useDisableIntrospection } from './introspection.js';
-import { DEFAULT_GRAPHQL_LIMITS, limitPlugins, type GraphQLLimits } from './limits.js';
+import { costLimit, DEFAULT_GRAPHQL_LIMITS, limitPlugins, type GraphQLLimits } from './limits.js';
 import { yogaLogger } from './logging.js';
 import { buildSchema } from './schema.js';
 
@@ -81,16 +81,17 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
     maxPageSize: limits.maxPageSize,
   });
+  const cost = costLimit(limits);
   const plugins: YogaPlugin[] = [
     useRequestBodyLimit(limits.maxRequestBytes),
-    ...limitPlugins(limits),
+    ...limitPlugins(limits, cost),
   ];
   if (!deps.introspection) plugins.push(useDisableIntrospection());
   if (deps.jit ?? true) {
     const compiled = new CompiledQueryCache(COMPILED_DOCUMENTS);
     plugins.push(
       useGraphQlJit({}, { cache: compiled }),
-      useCompiledOperations(compiled, COMPILED_DOCUMENTS),
+      useCompiledOperations(compiled, COMPILED_DOCUMENTS, cost),
     );
   }
   const origins = deps.corsOrigins ?? [];

@@ -47,6 +47,96 @@ describe('GraphQL server', () => {
       assert.match(result.errors?.[0]?.message ?? '', /Cost limit/);
     });
 
+    describe('cost of a page size given by a variable or omitted', () => {
+      // nodes: 2 + 1.5 * 2 = 5; channels: (2 + 1.5 * 5) * page size = 9.5 per channel.
+      const SELECTION = 'nodes { channelPoint uptimeRatio }';
+      const literal = (first: string): string => `{ channels${first} { ${SELECTION} } }`;
+      const variable = `query($first: Int) { channels(first: $first) { ${SELECTION} } }`;
+
+      /** Status and body of a query, as the client sees them. */
+      async function answer(
+        h: Harness,
+        query: string,
+        variables?: Record<string, unknown>,
+        accept?: string,
+      ): Promise<{ status: number; body: unknown }> {
+        const response = await h.post({ query, variables }, accept === undefined ? {} : { accept });
+        return { status: response.status, body: await response.json() };
+      }
+
+      const refused = (found: number, max: number) => ({
+        status: 400,
+        body: {
+          errors: [
+            {
+              message: `Query Cost limit of ${max} exceeded, found ${found}.`,
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            },
+          ],
+        },
+      });
+
+      it('refuses $first = 1000 as it refuses a literal first: 1000', async () => {
+        const h = new Harness({ deps: { limits: { maxCost: 5000 } } });
+        assert.deepEqual(await answer(h, literal('(first: 1000)')), refused(9500, 5000));
+        assert.deepEqual(await answer(h, variable, { first: 1000 }), refused(9500, 5000));
+        // The same for application/json clients (HTTP 200, as for any validation error).
+        const json = 'application/json';
+        const byLiteral = await answer(h, literal('(first: 1000)'), undefined, json);
+        assert.equal(byLiteral.status, 200);
+        assert.deepEqual(await answer(h, variable, { first: 1000 }, json), byLiteral);
+        // Within the limit, the same document is answered.
+        assert.deepEqual(await h.data(variable, { first: 500 }), { channels: { nodes: [] } });
+      });
+
+      it('counts a page size over the largest page as the largest page, literal or variable', async () => {
+        const h = new Harness({ deps: { limits: { maxCost: 5000 } } });
+        assert.deepEqual(await answer(h, literal('(first: 5000)')), refused(9500, 5000));
+        assert.deepEqual(await answer(h, variable, { first: 5000 }), refused(9500, 5000));
+        const capped = new Harness({ deps: { limits: { maxCost: 5000, maxPageSize: 500 } } });
+        assert.deepEqual(await capped.data(literal('(first: 5000)')), { channels: { nodes: [] } });
+        assert.deepEqual(await capped.data(variable, { first: 5000 }), {
+          channels: { nodes: [] },
+        });
+      });
+
+      it('counts an omitted or null first as the default page of 100', async () => {
+        const h = new Harness({ deps: { limits: { maxCost: 500 } } });
+        assert.deepEqual(await h.data(literal('(first: 10)')), { channels: { nodes: [] } });
+        assert.deepEqual(await answer(h, literal('')), refused(950, 500));
+        assert.deepEqual(await answer(h, literal('(first: null)')), refused(950, 500));
+        assert.deepEqual(await answer(h, variable), refused(950, 500));
+        assert.deepEqual(await answer(h, variable, { first: null }), refused(950, 500));
+        const withDefault = `query($first: Int = 1000) { channels(first: $first) { ${SELECTION} } }`;
+        assert.deepEqual(await answer(h, withDefault), refused(9500, 500));
+        assert.deepEqual(await h.data(withDefault, { first: 10 }), { channels: { nodes: [] } });
+      });
+
+      it('counts a page size given by a variable inside a fragment', async () => {
+        const h = new Harness({ deps: { limits: { maxCost: 5000 } } });
+        const query = `query($first: Int) { ...Page } fragment Page on Query { channels(first: $first) { ${SELECTION} } }`;
+        assert.deepEqual(await h.data(query, { first: 10 }), { channels: { nodes: [] } });
+        // Spread: 1 + 1.5 * fragment; fragment: 2 + 1.5 * 9500.
+        assert.deepEqual(await answer(h, query, { first: 1000 }), refused(1 + 1.5 * 14252, 5000));
+      });
+
+      for (const jit of [true, false]) {
+        it(`refuses it after the same document was answered cheaply (jit ${jit})`, async () => {
+          const h = new Harness({ deps: { limits: { maxCost: 5000 }, jit } });
+          await h.open(pubkey(1), channelPoint(1), T0);
+          const one = {
+            channels: { nodes: [{ channelPoint: channelPoint(1), uptimeRatio: null }] },
+          };
+          // Twice: the second time through the compiled operations' fast path.
+          assert.deepEqual(await h.data(variable, { first: 1 }), one);
+          assert.deepEqual(await h.data(variable, { first: 1 }), one);
+          assert.deepEqual(await answer(h, variable, { first: 1000 }), refused(9500, 5000));
+          assert.deepEqual(await answer(h, variable, { first: 1000 }), refused(9500, 5000));
+          assert.deepEqual(await h.data(variable, { first: 1 }), one);
+        });
+      }
+    });
+
     it('refuses too many aliases', async () => {
       const h = new Harness({ deps: { limits: { maxAliases: 3 } } });
       await h.data('{ a: nodes { id } b: nodes { id } c: nodes { id } }');
