@@ -64,7 +64,7 @@ const DEFAULT_MAX_HELD_EVENTS = 50_000;
  * the store of their node, in delivery order. Bad input is counted and logged
  * (rate-limited) and never stops the messages around it.
  *
- * The first message of a node starts its bootstrap (its open channels and
+ * The first message of a node that decodes starts its bootstrap (its open channels and
  * connected peers, as lnd's Start adds the channels it has before consuming
  * events); the node's events wait until the bootstrap has answered, so that a
  * close is never applied before the listing that still shows the channel.
@@ -96,7 +96,6 @@ export class EventIngest {
     done?: () => void,
   ): void {
     const receipt = this.deps.clock.now();
-    const node = this.nodeState(nodeName);
     // The hot path: no wrapper object, no copy (an object spread per message
     // cost more than the decoding); an event object only while it is held.
     const kind: EventKind = subject === 'channel_events' ? 'channel' : 'peer';
@@ -124,6 +123,8 @@ export class EventIngest {
       );
       return;
     }
+    // Created by its first message that decodes: garbage names no node.
+    const node = this.nodeState(nodeName);
     if (node.held !== undefined) {
       if (node.held.length < this.maxHeld) {
         node.held.push({ kind, message: decoded, time, done });

@@ -242,6 +242,52 @@ describe('e2e: bad input is counted by reason and good input around it applied',
     }
   });
 
+  // Garbage names no node: no store, no bootstrap request, no node in GraphQL or the metrics.
+  it('tracks no node for messages that do not decode on a subject of their own', async () => {
+    const typo = randomToken('typo');
+    const now = Date.now();
+    publisher.channel(typo, 'not json {');
+    publisher.channel(typo, { type: 'CHANNEL_EXPLODED' });
+    publisher.peer(typo, { pub_key: `05${'cd'.repeat(32)}`, type: 'PEER_OFFLINE' });
+    publisher.peer(typo, peerEventJson(randomPubkey(), true, now + 24 * 60 * MINUTE));
+    // Published after them on the same connection: applied once they are all handled.
+    const barrier = randomChannelPoint();
+    publisher.channel(node, openChannelJson(randomPubkey(), barrier, now - MINUTE));
+    await publisher.flush();
+    await pollUntil(
+      () =>
+        query<{ channel: { channelPoint: string } | null }>(
+          exporter,
+          'query ($c: String!, $n: String) { channel(channelPoint: $c, node: $n) { channelPoint } }',
+          { c: barrier, n: node },
+        ).catch(() => ({ channel: null })),
+      (d) => d.channel?.channelPoint === barrier,
+      'the open after the garbage',
+    );
+    const nodes = await query<{ nodes: { id: string }[] }>(exporter, '{ nodes { id } }');
+    assert.deepEqual(
+      nodes.nodes.map((n) => n.id),
+      [node],
+    );
+    const families = await scrape(exporter);
+    assert.equal(
+      sampleValue(families, 'chanfitness_bootstrap_failures_total', { node: typo }),
+      undefined,
+    );
+    assert.equal(sumValues(families, 'chanfitness_events_total', { node: typo }), 0);
+    assert.ok(
+      !exporter.logs().some((l) => l.node === typo && l.msg !== 'rejected message'),
+      'nothing but rejections logged for it',
+    );
+    // The node argument may still be omitted: exactly one node is tracked.
+    const one = await query<{ channel: { channelPoint: string } | null }>(
+      exporter,
+      'query ($c: String!) { channel(channelPoint: $c) { channelPoint } }',
+      { c: barrier },
+    );
+    assert.equal(one.channel?.channelPoint, barrier);
+  });
+
   // Bullet 2 (SPEC 3.4 "logged, rate-limited"): a flood is counted in full, logged a few times.
   it('counts a flood in full but logs it rate-limited, and applies the event after it', async () => {
     const flood = 200;

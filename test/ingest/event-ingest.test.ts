@@ -23,6 +23,8 @@ interface Harness {
   reader: RecordReader;
   /** Resolves the pending bootstrap of a node. */
   answer: (node: string, snapshot: NodeSnapshot | undefined) => void;
+  /** The nodes asked for their snapshot, in the order they were asked. */
+  bootstraps: string[];
   send: (
     subject: EventSubject,
     payload: unknown,
@@ -31,7 +33,12 @@ interface Harness {
   store: () => ChannelEventStore;
 }
 
-function harness(options: { maxHeldEvents?: number; autoBootstrap?: boolean } = {}): Harness {
+function harness(
+  options: {
+    maxHeldEvents?: number;
+    autoBootstrap?: boolean;
+  } = {},
+): Harness {
   const clock = new TestClock(TEST_NOW);
   const reader = new RecordReader();
   const bootstrapPeers = new BootstrapPeers();
@@ -47,6 +54,7 @@ function harness(options: { maxHeldEvents?: number; autoBootstrap?: boolean } = 
   const stats = new IngestStats();
   const log = captureLogger();
   const waiting = new Map<string, (s: NodeSnapshot | undefined) => void>();
+  const bootstraps: string[] = [];
   const ingest = new EventIngest({
     stores,
     bootstrapPeers,
@@ -54,10 +62,12 @@ function harness(options: { maxHeldEvents?: number; autoBootstrap?: boolean } = 
     stats,
     logger: log.logger,
     ...(options.maxHeldEvents === undefined ? {} : { maxHeldEvents: options.maxHeldEvents }),
-    bootstrap: (node) =>
-      options.autoBootstrap === false
+    bootstrap: (node) => {
+      bootstraps.push(node);
+      return options.autoBootstrap === false
         ? new Promise((resolve) => waiting.set(node, resolve))
-        : Promise.resolve(undefined),
+        : Promise.resolve(undefined);
+    },
   });
   return {
     clock,
@@ -66,7 +76,13 @@ function harness(options: { maxHeldEvents?: number; autoBootstrap?: boolean } = 
     ingest,
     log,
     reader,
-    answer: (node, snapshot) => waiting.get(node)?.(snapshot),
+    answer: (node, snapshot) => {
+      const resolve = waiting.get(node);
+      assert.ok(resolve, `a bootstrap of ${node} is asking`);
+      waiting.delete(node);
+      resolve(snapshot);
+    },
+    bootstraps,
     send: (subject, payload, extra = {}) => {
       ingest.handle({ node: NODE, subject, data: bytes(payload), ...extra });
     },
@@ -179,8 +195,10 @@ describe('EventIngest', () => {
   it('logs rejected messages without flooding the log', async () => {
     const h = harness();
     for (let i = 0; i < 1_000; i++) h.send('peer_events', 'not json');
-    await settle(h);
+    await new Promise(setImmediate);
     assert.equal(h.stats.rejected.get('invalid_json'), 1_000);
+    // Nothing but garbage: no node.
+    assert.equal(h.stores.get(NODE), undefined);
     const lines = h.log.lines().filter((l) => l.msg === 'rejected message');
     assert.ok(lines.length <= 5, `${lines.length} lines for 1000 rejections`);
     assert.equal(lines[0]?.reason, 'invalid_json');
@@ -278,5 +296,48 @@ describe('EventIngest bootstrap', () => {
     await new Promise(setImmediate);
     await h.stores.get('bob')?.idle();
     assert.equal(h.stores.get('bob')?.channelCount, 2);
+  });
+});
+
+describe('EventIngest node creation', () => {
+  const typo = (h: Harness, subject: EventSubject, payload: unknown) => {
+    h.ingest.handle({ node: 'typo', subject, data: bytes(payload) });
+  };
+
+  it('creates no node for messages that do not decode or are refused: no store, no bootstrap', async () => {
+    const h = harness();
+    typo(h, 'channel_events', 'not json {');
+    typo(h, 'peer_events', { pub_key: PEER, type: 'PEER_DANCING' });
+    typo(h, 'channel_events', openChannelJson(PEER, 'zz:1'));
+    typo(h, 'peer_events', peerEventJson(PEER, true, TEST_NOW + HOUR));
+    await new Promise(setImmediate);
+    assert.equal(h.stores.get('typo'), undefined);
+    assert.equal(h.stores.size, 0);
+    assert.deepEqual(h.bootstraps, []);
+    assert.equal(h.stats.applied.has('typo'), false);
+    assert.equal(h.ingest.bootstrapping, 0);
+    // Still counted and logged, with the node they named.
+    assert.equal(h.stats.rejected.get('invalid_json'), 1);
+    assert.equal(h.stats.rejected.get('unknown_type'), 1);
+    assert.equal(h.stats.rejected.get('invalid_channel_point'), 1);
+    assert.equal(h.stats.rejected.get('future_timestamp'), 1);
+    assert.ok(h.log.lines().some((l) => l.msg === 'rejected message' && l.node === 'typo'));
+  });
+
+  it('creates the node on its first message that decodes, and bootstraps it then', async () => {
+    const h = harness({ autoBootstrap: false });
+    typo(h, 'channel_events', 'not json {');
+    typo(h, 'channel_events', openChannelJson(PEER, CHAN));
+    typo(h, 'peer_events', 'still not json');
+    typo(h, 'peer_events', peerEventJson(PEER, false, TEST_NOW + SECOND));
+    assert.ok(h.stores.get('typo'));
+    assert.deepEqual(h.bootstraps, ['typo']);
+    h.answer('typo', undefined);
+    await new Promise(setImmediate);
+    await h.stores.get('typo')?.idle();
+    // The good messages in their order: the open, then the offline event.
+    assert.equal(h.stores.get('typo')?.channelCount, 1);
+    assert.equal(h.stores.get('typo')?.peer(PEER)?.online, false);
+    assert.equal(h.stats.rejected.get('invalid_json'), 2);
   });
 });
