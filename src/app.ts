@@ -194,6 +194,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stopped ??= (async () => {
       stopping = true;
       logger.info('stopping: no more events are consumed');
+      ingest.stop();
       for (const subscription of subscriptions) subscription.unsubscribe();
       await jetstream?.stop(STOP_BUDGET_MS.drainReads);
       await settleWithin(

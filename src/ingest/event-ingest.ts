@@ -37,7 +37,17 @@ export interface EventIngestDeps {
   readonly logger: Logger;
   /** Events held while a node bootstraps, at most; past it they are applied at once. */
   readonly maxHeldEvents?: number;
+  /** When a failed bootstrap is asked again: 5 s, doubling up to 5 min, by default. */
+  readonly bootstrapRetry?: BootstrapRetry;
 }
+
+/** The backoff of a failed bootstrap: the first delay, doubled after each failure up to the max. */
+export interface BootstrapRetry {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BOOTSTRAP_RETRY: BootstrapRetry = { firstMs: 5_000, maxMs: 5 * 60_000 };
 
 /** An event held while its node bootstraps. */
 interface HeldEvent {
@@ -50,6 +60,12 @@ interface HeldEvent {
 interface NodeState {
   /** Events that arrived while the node's bootstrap was in flight, in arrival order. */
   held: HeldEvent[] | undefined;
+  /** A bootstrap request of the node is in flight. */
+  asking: boolean;
+  /** The next try of a failed bootstrap, while one is scheduled. */
+  retry: ReturnType<typeof setTimeout> | undefined;
+  /** How long after the next failure the bootstrap is tried again. */
+  retryDelayMs: number;
   /** The node's store and counts, at hand for each of its events. */
   readonly store: ChannelEventStore;
   readonly counts: NodeAppliedCounts;
@@ -64,19 +80,24 @@ const DEFAULT_MAX_HELD_EVENTS = 50_000;
  * the store of their node, in delivery order. Bad input is counted and logged
  * (rate-limited) and never stops the messages around it.
  *
- * The first message of a node that decodes starts its bootstrap (its open channels and
- * connected peers, as lnd's Start adds the channels it has before consuming
- * events); the node's events wait until the bootstrap has answered, so that a
- * close is never applied before the listing that still shows the channel.
+ * The first message of a node that decodes starts its bootstrap (its open
+ * channels and connected peers, as lnd's Start adds the channels it has before
+ * consuming events); the node's events wait until the bootstrap has answered,
+ * so that a close is never applied before the listing that still shows the
+ * channel. A bootstrap that fails is tried again in the background, with a
+ * backoff, while the node's events are applied as they come.
  */
 export class EventIngest {
   private readonly nodes = new Map<string, NodeState>();
   private readonly rejectLog: RateLimitedLog;
   private readonly maxHeld: number;
+  private readonly retryBackoff: BootstrapRetry;
+  private stopped = false;
 
   constructor(private readonly deps: EventIngestDeps) {
     this.rejectLog = new RateLimitedLog(deps.clock);
     this.maxHeld = deps.maxHeldEvents ?? DEFAULT_MAX_HELD_EVENTS;
+    this.retryBackoff = deps.bootstrapRetry ?? DEFAULT_BOOTSTRAP_RETRY;
   }
 
   /** Handles one message; never throws. */
@@ -149,6 +170,12 @@ export class EventIngest {
     for (const node of this.nodes.keys()) this.startBootstrap(node);
   }
 
+  /** Asks nothing any more (shutdown): scheduled retries are cancelled. */
+  stop(): void {
+    this.stopped = true;
+    for (const state of this.nodes.values()) this.cancelRetry(state);
+  }
+
   /** Nodes whose bootstrap is in flight. */
   get bootstrapping(): number {
     let n = 0;
@@ -161,6 +188,9 @@ export class EventIngest {
     if (state === undefined) {
       state = {
         held: undefined,
+        asking: false,
+        retry: undefined,
+        retryDelayMs: this.retryBackoff.firstMs,
         store: this.deps.stores.getOrCreate(node),
         counts: this.deps.stats.nodeCounts(node),
         settlers: new Map(),
@@ -171,14 +201,59 @@ export class EventIngest {
     return state;
   }
 
+  /**
+   * Asks a node for its snapshot, holding its events meanwhile; a retry that
+   * was scheduled is replaced (and the backoff starts over).
+   */
   private startBootstrap(node: string): void {
     const state = this.nodes.get(node);
-    if (state === undefined || state.held !== undefined) return;
+    if (state === undefined || state.asking || this.stopped) return;
+    this.cancelRetry(state);
+    state.retryDelayMs = this.retryBackoff.firstMs;
     const held: HeldEvent[] = [];
     state.held = held;
-    void this.applySnapshot(node).finally(() => {
-      if (state.held === held) this.release(state);
-    });
+    void this.ask(node, state, held);
+  }
+
+  /**
+   * One try. Events held for it (none for a retry) are released when it has
+   * answered, whatever the answer; a failure schedules the next try.
+   */
+  private async ask(node: string, state: NodeState, held: HeldEvent[] | undefined): Promise<void> {
+    state.asking = true;
+    let complete = false;
+    try {
+      complete = await this.applySnapshot(node, state);
+    } finally {
+      state.asking = false;
+      if (held !== undefined && state.held === held) this.release(state);
+      if (complete) state.retryDelayMs = this.retryBackoff.firstMs;
+      else this.scheduleRetry(node, state);
+    }
+  }
+
+  private scheduleRetry(node: string, state: NodeState): void {
+    if (this.stopped) return;
+    this.cancelRetry(state);
+    const delayMs = state.retryDelayMs;
+    state.retryDelayMs = Math.min(delayMs * 2, this.retryBackoff.maxMs);
+    this.deps.logger.info(
+      { node, retryInMs: delayMs },
+      'bootstrap incomplete: asking the node again later, applying its events meanwhile',
+    );
+    const timer = setTimeout(() => {
+      state.retry = undefined;
+      if (!this.stopped && !state.asking) void this.ask(node, state, undefined);
+    }, delayMs);
+    // A retry alone keeps nothing running.
+    timer.unref();
+    state.retry = timer;
+  }
+
+  private cancelRetry(state: NodeState): void {
+    if (state.retry === undefined) return;
+    clearTimeout(state.retry);
+    state.retry = undefined;
   }
 
   /** Applies the events held during a bootstrap, in order, and stops holding. */
@@ -188,20 +263,25 @@ export class EventIngest {
     for (const event of held) this.apply(state, event.kind, event.message, event.time, event.done);
   }
 
-  private async applySnapshot(node: string): Promise<void> {
+  /**
+   * Asks for the node's snapshot and applies what it got; true when it got
+   * all of it.
+   */
+  private async applySnapshot(node: string, state: NodeState): Promise<boolean> {
     try {
       const snapshot = await this.deps.bootstrap(node);
-      if (snapshot === undefined) return;
+      if (snapshot === undefined) return false;
       if (snapshot.onlinePeers !== undefined) {
         this.deps.bootstrapPeers.set(node, snapshot.onlinePeers);
       }
-      const store = this.deps.stores.getOrCreate(node);
-      const now = this.deps.clock.now();
+      const time = this.deps.clock.now();
       for (const channel of snapshot.channels) {
-        store.openChannel(channel.pubkey, channel.channelPoint, now, 'bootstrap');
+        state.store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
       }
+      return snapshot.incomplete !== true;
     } catch (err) {
       this.deps.logger.warn({ node, err: errorMessage(err) }, 'bootstrap failed');
+      return false;
     }
   }
 

@@ -18,7 +18,8 @@ export interface BootstrapRequestsOptions {
  * Bootstraps a node through the request/reply subjects its NATS bridge serves:
  * `<prefix>.<node>.rpc.list_peers` (connectivity first, so that the channels are
  * added with it) then `.rpc.list_channels`. No responder or a timeout is a
- * warning and a count, never a failure.
+ * warning and a count, never a failure; a snapshot missing a listing (not
+ * answered, or not usable) is marked incomplete, and the node is asked again.
  */
 export function bootstrapRequests(
   nc: NatsConnection,
@@ -53,6 +54,7 @@ export function bootstrapRequests(
     const channelsReply = await ask(node, 'list_channels');
     if (peersReply === undefined && channelsReply === undefined) return undefined;
 
+    let incomplete = peersReply === undefined || channelsReply === undefined;
     let onlinePeers: Set<string> | undefined;
     if (peersReply !== undefined) {
       try {
@@ -61,6 +63,7 @@ export function bootstrapRequests(
         if (listed.skipped > 0)
           logger.warn({ node, skipped: listed.skipped }, 'invalid peers in list_peers reply');
       } catch (err) {
+        incomplete = true;
         logger.warn({ node, err: errorMessage(err) }, 'unusable list_peers reply');
       }
     }
@@ -73,13 +76,14 @@ export function bootstrapRequests(
           logger.warn({ node, skipped: listed.skipped }, 'invalid channels in list_channels reply');
         }
       } catch (err) {
+        incomplete = true;
         logger.warn({ node, err: errorMessage(err) }, 'unusable list_channels reply');
       }
     }
     logger.info(
-      { node, channels: channels.length, onlinePeers: onlinePeers?.size },
+      { node, channels: channels.length, onlinePeers: onlinePeers?.size, incomplete },
       'bootstrapped node',
     );
-    return { channels, onlinePeers };
+    return { channels, onlinePeers, incomplete };
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
@@ -37,6 +38,7 @@ function harness(
   options: {
     maxHeldEvents?: number;
     autoBootstrap?: boolean;
+    bootstrapRetry?: { firstMs: number; maxMs: number };
   } = {},
 ): Harness {
   const clock = new TestClock(TEST_NOW);
@@ -62,6 +64,7 @@ function harness(
     stats,
     logger: log.logger,
     ...(options.maxHeldEvents === undefined ? {} : { maxHeldEvents: options.maxHeldEvents }),
+    ...(options.bootstrapRetry === undefined ? {} : { bootstrapRetry: options.bootstrapRetry }),
     bootstrap: (node) => {
       bootstraps.push(node);
       return options.autoBootstrap === false
@@ -339,5 +342,208 @@ describe('EventIngest node creation', () => {
     assert.equal(h.stores.get('typo')?.channelCount, 1);
     assert.equal(h.stores.get('typo')?.peer(PEER)?.online, false);
     assert.equal(h.stats.rejected.get('invalid_json'), 2);
+    h.ingest.stop();
+  });
+});
+
+describe('EventIngest bootstrap retries', () => {
+  let timers: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    // Timers only: setImmediate (settling) stays real; the TestClock gives event times.
+    timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    timers.restore();
+  });
+
+  const LISTING: NodeSnapshot = {
+    channels: [
+      { pubkey: PEER, channelPoint: CHAN },
+      { pubkey: pubkey(2), channelPoint: channelPoint(2) },
+    ],
+    onlinePeers: new Set([pubkey(2)]),
+  };
+
+  it('asks a node whose bootstrap failed again, doubling from 5 s up to 5 min', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 9; attempt++) {
+      assert.equal(h.bootstraps.length, attempt);
+      h.answer(NODE, undefined);
+      await settle(h);
+      // Counted in time: asked again exactly when the delay is over, not before.
+      let waited = 0;
+      while (h.bootstraps.length === attempt) {
+        await timers.tickAsync(1_000);
+        waited += 1_000;
+        assert.ok(waited <= 10 * MINUTE, `attempt ${attempt + 1} never came`);
+      }
+      delays.push(waited);
+    }
+    assert.deepEqual(
+      delays,
+      [5, 10, 20, 40, 80, 160, 300, 300, 300].map((s) => s * SECOND),
+    );
+    h.ingest.stop();
+  });
+
+  it('stops holding the node events after the first failure, and applies a late listing', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.send('channel_events', openChannelJson(PEER, CHAN, TEST_NOW - MINUTE));
+    assert.equal(h.ingest.bootstrapping, 1);
+    h.answer(NODE, undefined);
+    await settle(h);
+    assert.equal(h.ingest.bootstrapping, 0);
+    assert.equal(h.store().channelCount, 1);
+
+    // Asked again in 5 s; meanwhile (and while asking) events are applied at once.
+    await timers.tickAsync(5 * SECOND);
+    assert.equal(h.bootstraps.length, 2);
+    assert.equal(h.ingest.bootstrapping, 0);
+    h.send('peer_events', peerEventJson(PEER, true, TEST_NOW));
+    await settle(h);
+    assert.equal(h.store().peer(PEER)?.online, true);
+    assert.equal(applied(h, 'peer', 'PEER_ONLINE'), 1);
+
+    h.clock.set(TEST_NOW + 10 * SECOND);
+    h.answer(NODE, LISTING);
+    await settle(h);
+    // The listed channels are added (the one already there stays as it was), with
+    // the listed connectivity, at the time of the reply.
+    assert.equal(h.store().channelCount, 2);
+    assert.equal(h.store().channel(CHAN)?.openedAt, TEST_NOW - MINUTE);
+    assert.equal(h.store().channel(channelPoint(2))?.openedAt, TEST_NOW + 10 * SECOND);
+    assert.equal(h.store().peer(pubkey(2))?.online, true);
+    assert.equal(h.stats.rejected.get('duplicate_channel'), 0);
+    assert.equal(applied(h, 'channel', 'OPEN_CHANNEL'), 1);
+
+    // Done: never asked again.
+    await timers.tickAsync(HOUR);
+    assert.equal(h.bootstraps.length, 2);
+    h.ingest.stop();
+  });
+
+  it('asks again after a listing that is incomplete, keeping what it had', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    // The peer listing came, the channel listing did not.
+    h.answer(NODE, { channels: [], onlinePeers: new Set([PEER]), incomplete: true });
+    await new Promise(setImmediate);
+    await timers.tickAsync(5 * SECOND);
+    assert.equal(h.bootstraps.length, 2);
+    h.answer(NODE, LISTING);
+    await settle(h);
+    assert.equal(h.store().channelCount, 2);
+    await timers.tickAsync(HOUR);
+    assert.equal(h.bootstraps.length, 2);
+    h.ingest.stop();
+  });
+
+  it('asks again when the bootstrap throws', async () => {
+    const h = harness({ autoBootstrap: false });
+    const failing = new EventIngest({
+      stores: h.stores,
+      bootstrapPeers: new BootstrapPeers(),
+      clock: h.clock,
+      stats: h.stats,
+      logger: h.log.logger,
+      bootstrap: (node) => {
+        h.bootstraps.push(node);
+        return Promise.reject(new Error('connection closed'));
+      },
+    });
+    failing.ensureNode('bob');
+    await new Promise(setImmediate);
+    assert.ok(h.log.lines().some((l) => l.msg === 'bootstrap failed' && l.node === 'bob'));
+    await timers.tickAsync(5 * SECOND);
+    assert.deepEqual(h.bootstraps, ['bob', 'bob']);
+    failing.stop();
+  });
+
+  it('starts over from 5 s when asked again on demand (a reconnection)', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    h.answer(NODE, undefined);
+    await new Promise(setImmediate);
+    await timers.tickAsync(5 * SECOND);
+    h.answer(NODE, undefined);
+    await new Promise(setImmediate);
+    // The next retry would be in 10 s; a reconnection asks at once, holding events again.
+    h.ingest.bootstrapAgain();
+    assert.equal(h.bootstraps.length, 3);
+    assert.equal(h.ingest.bootstrapping, 1);
+    h.answer(NODE, undefined);
+    await new Promise(setImmediate);
+    assert.equal(h.ingest.bootstrapping, 0);
+    await timers.tickAsync(5 * SECOND);
+    assert.equal(h.bootstraps.length, 4);
+    // Nothing else was left scheduled by the replaced retry.
+    h.answer(NODE, LISTING);
+    await new Promise(setImmediate);
+    await timers.tickAsync(HOUR);
+    assert.equal(h.bootstraps.length, 4);
+    h.ingest.stop();
+  });
+
+  it('does not ask again while an attempt is in flight', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    h.ingest.bootstrapAgain();
+    assert.equal(h.bootstraps.length, 1);
+    h.answer(NODE, undefined);
+    await new Promise(setImmediate);
+    await timers.tickAsync(5 * SECOND);
+    h.ingest.bootstrapAgain();
+    assert.equal(h.bootstraps.length, 2);
+    h.ingest.stop();
+  });
+
+  it('stops asking on stop()', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    h.ingest.ensureNode('bob');
+    h.answer(NODE, undefined);
+    h.answer('bob', undefined);
+    await new Promise(setImmediate);
+    h.ingest.stop();
+    assert.equal(timers.countTimers(), 0, 'no retry left scheduled');
+    await timers.tickAsync(HOUR);
+    assert.deepEqual(h.bootstraps, [NODE, 'bob']);
+    // Nor for a node first seen after it, nor on demand.
+    h.ingest.handle({
+      node: 'carol',
+      subject: 'peer_events',
+      data: bytes(peerEventJson(PEER, true)),
+    });
+    h.ingest.bootstrapAgain();
+    assert.deepEqual(h.bootstraps, [NODE, 'bob']);
+  });
+
+  it('does not schedule a retry for an attempt that fails after stop()', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    h.ingest.stop();
+    h.answer(NODE, undefined);
+    await new Promise(setImmediate);
+    assert.equal(timers.countTimers(), 0);
+  });
+
+  it('takes the backoff it is given', async () => {
+    const h = harness({ autoBootstrap: false, bootstrapRetry: { firstMs: 100, maxMs: 250 } });
+    h.ingest.ensureNode(NODE);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      h.answer(NODE, undefined);
+      await new Promise(setImmediate);
+      let waited = 0;
+      while (h.bootstraps.length === attempt) {
+        await timers.tickAsync(10);
+        waited += 10;
+      }
+      delays.push(waited);
+    }
+    assert.deepEqual(delays, [100, 200, 250, 250]);
+    h.ingest.stop();
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
-import { EventIngest } from '../../src/ingest/event-ingest.js';
+import { EventIngest, type BootstrapRetry } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
@@ -26,7 +26,11 @@ import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js'
 
 const SHARED_NATS = 'nats://127.0.0.1:4222';
 
-function pipeline(nc: NatsConnection, prefix: string) {
+function pipeline(
+  nc: NatsConnection,
+  prefix: string,
+  options: { bootstrapRetry?: BootstrapRetry } = {},
+) {
   const log = captureLogger();
   const state = new ConnectionState();
   const reader = new RecordReader();
@@ -48,10 +52,15 @@ function pipeline(nc: NatsConnection, prefix: string) {
     stats,
     logger: log.logger,
     bootstrap: bootstrapRequests(nc, { prefix, timeoutMs: 300, logger: log.logger, state }),
+    ...(options.bootstrapRetry === undefined ? {} : { bootstrapRetry: options.bootstrapRetry }),
   });
   const subscriptions = subscribeEvents(nc, prefix, ingest, log.logger);
+  ingests.push(ingest);
   return { log, state, stores, stats, ingest, subscriptions };
 }
+
+/** Every pipeline's ingest, stopped after each test (no retry outlives its test). */
+const ingests: EventIngest[] = [];
 
 describe('NATS core delivery (real NATS)', function () {
   this.timeout(30_000);
@@ -63,6 +72,7 @@ describe('NATS core delivery (real NATS)', function () {
     prefix = `test${randomBytes(4).toString('hex')}.lnd`;
   });
   afterEach(async () => {
+    for (const ingest of ingests.splice(0)) ingest.stop();
     await nc.drain();
   });
 
@@ -150,6 +160,42 @@ describe('NATS core delivery (real NATS)', function () {
     await eventually(() => p.state.bootstrapFailures.get('erin') === 2, 'two timeouts');
     assert.ok(p.log.lines().some((l) => String(l.msg).includes('no reply within 300 ms')));
     await silent.drain();
+  });
+
+  it('bootstraps a named node whose bridge comes up after the first request, counting each failure', async () => {
+    const peer = pubkey(4);
+    const listed = channelPoint(4);
+    const p = pipeline(nc, prefix, { bootstrapRetry: { firstMs: 50, maxMs: 200 } });
+    p.ingest.ensureNode('frank');
+    // Not up yet: no responder, asked again and again, each failed request counted.
+    await eventually(() => (p.state.bootstrapFailures.get('frank') ?? 0) >= 6, 'three attempts');
+    assert.equal(p.stores.get('frank')?.channelCount, 0);
+    // Its events are not held meanwhile.
+    nc.publish(`${prefix}.frank.peer_events`, bytes(peerEventJson(peer, true)));
+    await eventually(
+      () => p.stats.applied.get('frank')?.get('peer')?.get('PEER_ONLINE') === 1,
+      'the peer event, applied while the bootstrap is failing',
+    );
+
+    const bridge = await connect({ servers: SHARED_NATS });
+    bridge.subscribe(`${prefix}.frank.rpc.list_peers`, {
+      callback: (_e, m) => m.respond(bytes(listPeersJson([peer]))),
+    });
+    bridge.subscribe(`${prefix}.frank.rpc.list_channels`, {
+      callback: (_e, m) =>
+        m.respond(bytes(listChannelsJson([{ pubkey: peer, channelPoint: listed }]))),
+    });
+    await bridge.flush();
+    await eventually(
+      () => p.stores.get('frank')?.channel(listed) !== undefined,
+      'the listed channel, from a later attempt',
+    );
+    const store = p.stores.get('frank');
+    await store?.idle();
+    assert.equal(store?.peer(peer)?.online, true);
+    const bootstrapped = p.log.lines().filter((l) => l.msg === 'bootstrapped node');
+    assert.equal(bootstrapped.at(-1)?.incomplete, false);
+    await bridge.drain();
   });
 });
 
