@@ -223,7 +223,7 @@ export class EventIngest {
     state.asking = true;
     let complete = false;
     try {
-      complete = await this.applySnapshot(node, state);
+      complete = await this.applySnapshot(node, state, held);
     } finally {
       state.asking = false;
       if (held !== undefined && state.held === held) this.release(state);
@@ -265,16 +265,26 @@ export class EventIngest {
 
   /**
    * Asks for the node's snapshot and applies what it got; true when it got
-   * all of it.
+   * all of it. The listed channels are added at the reply time, or at the
+   * time of the first event held for this bootstrap when that is earlier (a
+   * JetStream backlog): the store resumes where its input resumes, and the
+   * held events then apply at their own times, none of them reordered.
    */
-  private async applySnapshot(node: string, state: NodeState): Promise<boolean> {
+  private async applySnapshot(
+    node: string,
+    state: NodeState,
+    held: readonly HeldEvent[] | undefined,
+  ): Promise<boolean> {
     try {
       const snapshot = await this.deps.bootstrap(node);
       if (snapshot === undefined) return false;
       if (snapshot.onlinePeers !== undefined) {
         this.deps.bootstrapPeers.set(node, snapshot.onlinePeers);
       }
-      const time = this.deps.clock.now();
+      const replyTime = this.deps.clock.now();
+      // Still there when the hold overflowed and let them go: they were applied from that time.
+      const firstHeld = held?.[0]?.time;
+      const time = firstHeld !== undefined && firstHeld < replyTime ? firstHeld : replyTime;
       for (const channel of snapshot.channels) {
         state.store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
       }

@@ -547,3 +547,65 @@ describe('EventIngest bootstrap retries', () => {
     h.ingest.stop();
   });
 });
+
+describe('EventIngest bootstrap time', () => {
+  const LISTED: NodeSnapshot = {
+    channels: [{ pubkey: PEER, channelPoint: CHAN }],
+    onlinePeers: new Set([PEER]),
+  };
+
+  it('applies the listing at the time of the first held event when that is earlier than the reply', async () => {
+    // A JetStream backlog: events of the last two hours, delivered now.
+    const h = harness({ autoBootstrap: false });
+    h.clock.set(TEST_NOW + 3 * HOUR);
+    const backlogStart = TEST_NOW;
+    h.send('peer_events', peerEventJson(PEER, false, backlogStart), { streamTime: backlogStart });
+    h.send('peer_events', {}, { streamTime: backlogStart }); // not a peer event: rejected
+    h.send('channel_events', openChannelJson(pubkey(2), channelPoint(2)), {
+      streamTime: backlogStart + HOUR,
+    });
+    h.send('peer_events', peerEventJson(PEER, true), { streamTime: backlogStart + 2 * HOUR });
+    h.clock.advance(SECOND);
+    h.answer(NODE, LISTED);
+    await settle(h);
+
+    // The listed channel was added where the input resumes, the backlog applied at its own times.
+    assert.equal(h.store().channel(CHAN)?.openedAt, backlogStart);
+    assert.equal(h.store().channel(channelPoint(2))?.openedAt, backlogStart + HOUR);
+    assert.equal(h.store().reorderedTotal, 0);
+    // Listed online at the resume point, offline at once, online again two hours later.
+    const info = h.store().getChanInfo(CHAN, PEER);
+    assert.equal(info.lifetime, 3 * HOUR + SECOND);
+    assert.equal(info.uptime, HOUR + SECOND);
+  });
+
+  it('applies the listing at the reply time when nothing is held', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.ingest.ensureNode(NODE);
+    h.clock.advance(2 * SECOND);
+    h.answer(NODE, LISTED);
+    await settle(h);
+    assert.equal(h.store().channel(CHAN)?.openedAt, TEST_NOW + 2 * SECOND);
+  });
+
+  it('applies the listing at the reply time when the first held event is later than it', async () => {
+    const h = harness({ autoBootstrap: false });
+    h.send('peer_events', peerEventJson(pubkey(3), true, TEST_NOW + MINUTE));
+    h.clock.advance(SECOND);
+    h.answer(NODE, LISTED);
+    await settle(h);
+    assert.equal(h.store().channel(CHAN)?.openedAt, TEST_NOW + SECOND);
+  });
+
+  it('keeps the time of the first held event when the hold overflowed before the reply', async () => {
+    const h = harness({ autoBootstrap: false, maxHeldEvents: 1 });
+    h.clock.set(TEST_NOW + HOUR);
+    h.send('peer_events', peerEventJson(pubkey(3), true, TEST_NOW));
+    h.send('peer_events', peerEventJson(pubkey(3), false, TEST_NOW + MINUTE));
+    assert.equal(h.ingest.bootstrapping, 0);
+    h.answer(NODE, LISTED);
+    await settle(h);
+    assert.equal(h.store().channel(CHAN)?.openedAt, TEST_NOW);
+    assert.equal(h.store().reorderedTotal, 0);
+  });
+});
