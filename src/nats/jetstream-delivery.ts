@@ -20,6 +20,8 @@ const DEFAULT_ACK_WAIT_MS = 30_000;
 const DEFAULT_RETRY_MS = 5_000;
 const JETSTREAM_NOT_FOUND = 10059; // stream not found
 const CONSUMER_NOT_FOUND = 10014;
+/** The payload of an acknowledgement. */
+const ACK = new Uint8Array([0x2b, 0x41, 0x43, 0x4b]); // +ACK
 /** Subjects whose route is remembered, at most. */
 const MAX_ROUTES = 10_000;
 
@@ -29,6 +31,16 @@ interface Route {
 }
 
 export class JetStreamSetupError extends CodedError<'STREAM_NOT_FOUND' | 'JETSTREAM_SETUP'> {}
+
+/**
+ * The consumer's filter: the three-token subjects of the prefix, so that a
+ * stream wider than ours (`<prefix>.>`) does not deliver the bootstrap requests
+ * or anything else deeper; one filter (nats-server 2.9 has no filter list),
+ * wider than each of our stream's two subjects, which the server accepts.
+ */
+export function consumerFilter(prefix: string): string {
+  return `${prefix}.*.*`;
+}
 
 /** The subjects a stream of lnd events holds (never `<prefix>.>`: see streamSubjects). */
 export function streamSubjects(prefix: string): string[] {
@@ -47,10 +59,26 @@ export interface JetStreamDeliveryOptions {
   readonly retryMs?: number;
 }
 
+/**
+ * Where a delivery's acknowledgement goes: its reply subject, kept rather than
+ * the message (whose data pins the socket's read buffer while it waits), or
+ * the message itself should the client library not expose the subject.
+ */
+type AckTarget = string | JsMsg;
+
+/** The reply subject of a delivery: nats.js's JsMsgImpl has it, its JsMsg interface does not name it. */
+function ackTarget(msg: JsMsg): AckTarget {
+  const reply = (msg as { readonly reply?: unknown }).reply;
+  return typeof reply === 'string' ? reply : msg;
+}
+
 interface PendingMessage {
   readonly seq: number;
-  /** The latest delivery of the message: the one whose acknowledgement counts. */
-  msg: JsMsg;
+  /** The latest delivery of the message: the one an acknowledgement goes to (see ackTarget). */
+  reply: AckTarget;
+  /** Delivery sequence of that delivery, on the consumer of `generation`. */
+  delivery: number;
+  generation: number;
   /** Applied or rejected by the store. */
   settled: boolean;
 }
@@ -64,7 +92,11 @@ interface PendingMessage {
  * Order and exactly-once matter (a late open would make the peer events
  * after it count nothing), so:
  * - messages are acknowledged in stream order only: everything above the
- *   consumer's acknowledgement floor is unapplied or in this process's hands;
+ *   consumer's acknowledgement floor is unapplied or in this process's hands.
+ *   The consumer's ack policy is `all` (an acknowledgement covers every message
+ *   up to its stream sequence, which in-order acknowledgement makes exact), so
+ *   one acknowledgement, of the last applied message of an unbroken run, is
+ *   sent per batch of deliveries instead of one per message;
  * - a delivery lost in transit (a network blip, a NATS restart) shows as a gap
  *   in the consumer's delivery sequence: its message would come back only after
  *   the acknowledgement wait, behind later ones, so the consumer is recreated
@@ -82,8 +114,31 @@ export class JetStreamDelivery {
    */
   private pending: PendingMessage[] = [];
   private head = 0;
-  /** Every stream sequence up to this one is acknowledged (or was, before this process). */
+  /**
+   * Every stream sequence up to this one is applied, and acknowledged or about
+   * to be (or was acknowledged before this process).
+   */
   private ackedThrough = 0;
+  /**
+   * The acknowledgement to send at the end of the current batch of deliveries:
+   * the reply subject of the last message of the applied run, if the server
+   * will take it (see offerAck()).
+   */
+  private ackReply: AckTarget | undefined;
+  private ackSeq = 0;
+  private ackDelivery = 0;
+  private ackGeneration = 0;
+  private ackScheduled = false;
+  /**
+   * Delivery sequence of the last acknowledgement sent on the current consumer:
+   * the server ignores an ack-all whose delivery sequence is not above it.
+   */
+  private ackedDelivery = 0;
+  /** Fields of the reply subject of the message at hand (one object, reused). */
+  private readonly fields: AckSubjectFields = { seq: 0, delivery: 0, timeMs: 0 };
+  private readonly flushAck = (): void => {
+    this.sendAck();
+  };
   /** Delivery sequence of the last message of the current consumer; 0 for a new one. */
   private lastDelivery = 0;
   /** Bumped for each consumer: messages of a replaced one are ignored. */
@@ -140,6 +195,7 @@ export class JetStreamDelivery {
     this.stopped = true;
     this.consuming = false;
     this.messages?.stop();
+    this.sendAck();
     if (this.pendingCount === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -187,8 +243,13 @@ export class JetStreamDelivery {
       this.ackedThrough = Math.max(this.ackedThrough, info.ack_floor.stream_seq);
       // Messages a stopped (or killed) process left unacknowledged would come back
       // only after the acknowledgement wait, behind newer ones: start from them.
-      if (info.num_ack_pending > 0) await this.recreateConsumer(jsm, this.ackedThrough + 1);
-      else {
+      // A consumer of an earlier version (explicit acknowledgement, no filter)
+      // is replaced the same way: the server updates neither its ack policy nor
+      // (before 2.10, safely) its filter, and from the first unacknowledged
+      // message on nothing is lost or applied twice.
+      if (info.num_ack_pending > 0 || !this.isOurs(info.config)) {
+        await this.recreateConsumer(jsm, this.ackedThrough + 1);
+      } else {
         await jsm.consumers.update(settings.stream, settings.durable, {
           ack_wait: nanos(this.ackWaitMs),
           max_ack_pending: settings.maxInFlight,
@@ -206,10 +267,19 @@ export class JetStreamDelivery {
     return this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   }
 
+  /** Whether an existing consumer acknowledges and filters as ours do. */
+  private isOurs(config: ConsumerConfig): boolean {
+    return (
+      config.ack_policy === AckPolicy.All &&
+      config.filter_subject === consumerFilter(this.options.prefix)
+    );
+  }
+
   private consumerConfig(deliver: DeliverPolicy, startSeq?: number): Partial<ConsumerConfig> {
     return {
       durable_name: this.options.settings.durable,
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: AckPolicy.All,
+      filter_subject: consumerFilter(this.options.prefix),
       deliver_policy: deliver,
       ...(startSeq === undefined ? {} : { opt_start_seq: startSeq }),
       ack_wait: nanos(this.ackWaitMs),
@@ -233,6 +303,8 @@ export class JetStreamDelivery {
     const { settings } = this.options;
     const consumer = await this.nc.jetstream().consumers.get(settings.stream, settings.durable);
     this.lastDelivery = 0;
+    this.ackedDelivery = 0;
+    this.ackReply = undefined;
     const generation = ++this.generation;
     this.messages = await consumer.consume({
       max_messages: Math.min(settings.maxInFlight, 1_000),
@@ -272,7 +344,16 @@ export class JetStreamDelivery {
   }
 
   private receive(msg: JsMsg): void {
-    const delivery = msg.info.deliverySequence;
+    const fields = this.fields;
+    const reply = ackTarget(msg);
+    if (typeof reply !== 'string' || !parseAckSubject(reply, fields)) {
+      // Not the reply subject this parser knows: the client library's reading of it.
+      const { info } = msg;
+      fields.seq = info.streamSequence;
+      fields.delivery = info.deliverySequence;
+      fields.timeMs = info.timestampNanos / 1e6;
+    }
+    const { seq, delivery } = fields;
     if (this.lastDelivery !== 0 && delivery > this.lastDelivery + 1) {
       this.restartFromFirstUnacknowledged(
         `deliveries ${this.lastDelivery + 1}-${delivery - 1} lost`,
@@ -281,28 +362,33 @@ export class JetStreamDelivery {
     }
     if (delivery > this.lastDelivery) this.lastDelivery = delivery;
 
-    const seq = msg.seq;
     if (seq <= this.ackedThrough) {
-      // Applied and acknowledged already; that acknowledgement was lost on the way.
+      // Applied already; the acknowledgement that covered it was lost on the way.
       this.duplicatesSkipped += 1;
-      msg.ack();
+      this.offerAck(seq, reply, delivery);
       return;
     }
-    const entry: PendingMessage = { seq, msg, settled: false };
+    const generation = this.generation;
     const pending = this.pending;
     const last = pending.length > this.head ? pending[pending.length - 1] : undefined;
-    if (last === undefined || seq > last.seq) pending.push(entry);
-    else {
+    let entry: PendingMessage;
+    if (last === undefined || seq > last.seq) {
+      entry = { seq, reply, delivery, generation, settled: false };
+      pending.push(entry);
+    } else {
       // Not after the last one handed: a redelivery (skipped), or a message that
       // overtook nothing lost (kept in order, so acknowledgements stay in order).
       const at = this.indexOf(seq);
       const known = pending[at];
       if (known?.seq === seq) {
         this.duplicatesSkipped += 1;
-        known.msg = msg;
+        known.reply = reply;
+        known.delivery = delivery;
+        known.generation = generation;
         if (known.settled) this.acknowledgeInOrder();
         return;
       }
+      entry = { seq, reply, delivery, generation, settled: false };
       pending.splice(at, 0, entry);
     }
 
@@ -317,7 +403,7 @@ export class JetStreamDelivery {
       route.node,
       route.subject,
       msg.data,
-      msg.info.timestampNanos / 1e6,
+      fields.timeMs,
       this.settler(entry),
     );
   }
@@ -330,21 +416,25 @@ export class JetStreamDelivery {
     };
   }
 
-  /** Acknowledges the settled messages at the head of the stream order. */
+  /** Takes the settled messages off the head of the stream order, and acknowledges through the last. */
   private acknowledgeInOrder(): void {
     const pending = this.pending;
     let head = this.head;
     while (head < pending.length) {
       const entry = pending[head] as PendingMessage;
       if (!entry.settled) break;
-      entry.msg.ack();
+      this.offerAck(entry.seq, entry.reply, entry.delivery, entry.generation);
       this.ackedThrough = entry.seq;
       head += 1;
     }
     if (head === pending.length) {
       this.pending = [];
       this.head = 0;
-      this.drained?.();
+      if (this.drained !== undefined) {
+        // Stopping: the acknowledgement goes now, before the connection is drained.
+        this.sendAck();
+        this.drained();
+      }
     } else if (head > 1_024 && head * 2 > pending.length) {
       // Drop the acknowledged front now and then, not at every message.
       this.pending = pending.slice(head);
@@ -352,6 +442,47 @@ export class JetStreamDelivery {
     } else {
       this.head = head;
     }
+  }
+
+  /**
+   * Makes this applied message (everything up to it in the stream is applied)
+   * the one to acknowledge at the end of the batch, if the server will take its
+   * acknowledgement: a delivery of the current consumer (the recreated consumer
+   * has the same ack subjects, and an older delivery's sequence would mislead
+   * it), with a delivery sequence above the last acknowledged one (an ack-all
+   * below it is ignored: after a redelivery, a message delivered before it is
+   * acknowledged by a later acknowledgement or its own redelivery instead).
+   * Messages are offered in stream order, so the latest offer covers the most.
+   */
+  private offerAck(
+    seq: number,
+    reply: AckTarget,
+    delivery: number,
+    generation = this.generation,
+  ): void {
+    if (generation !== this.generation || delivery <= this.ackedDelivery) return;
+    if (this.ackReply !== undefined && seq < this.ackSeq) return;
+    this.ackReply = reply;
+    this.ackSeq = seq;
+    this.ackDelivery = delivery;
+    this.ackGeneration = generation;
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      // After the deliveries of the data read from the socket: one acknowledgement for them all.
+      queueMicrotask(this.flushAck);
+    }
+  }
+
+  private sendAck(): void {
+    this.ackScheduled = false;
+    const reply = this.ackReply;
+    if (reply === undefined) return;
+    this.ackReply = undefined;
+    // A consumer replaced meanwhile has the same ack subjects: not for it.
+    if (this.ackGeneration !== this.generation) return;
+    this.ackedDelivery = this.ackDelivery;
+    if (typeof reply === 'string') this.nc.publish(reply, ACK);
+    else reply.ack();
   }
 
   private get pendingCount(): number {
@@ -390,6 +521,65 @@ export class JetStreamDelivery {
       );
     }
   }
+}
+
+/** What a JetStream message's reply subject says of it. */
+export interface AckSubjectFields {
+  /** Stream sequence. */
+  seq: number;
+  /** Delivery sequence of the consumer. */
+  delivery: number;
+  /** When the stream stored the message (ms since the epoch, to the nanosecond as far as a double holds it). */
+  timeMs: number;
+}
+
+/** Dot positions of the subject at hand (no allocation per message). */
+const dots = new Int32Array(12);
+
+/**
+ * Reads a JetStream reply subject into `fields`, allocating nothing:
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<nanos>.<pending>`, or
+ * with `<domain>.<account hash>` after `$JS.ACK.` and a random token at the end
+ * (the formats nats.js's JsMsg.info reads). False for any other subject.
+ */
+export function parseAckSubject(reply: string, fields: AckSubjectFields): boolean {
+  if (!reply.startsWith('$JS.ACK.')) return false;
+  let n = 0;
+  for (let at = reply.indexOf('.'); at >= 0; at = reply.indexOf('.', at + 1)) {
+    if (n === dots.length) return false;
+    dots[n++] = at;
+  }
+  // Tokens: 9 in the old format, 11 or 12 in the new; <delivered> is token 4 or 6,
+  // followed by <sseq>, <dseq> and <nanos>: tokens first + 1 to first + 3.
+  const first = n === 8 ? 4 : n === 10 || n === 11 ? 6 : -1;
+  if (first < 0) return false;
+  const seqFrom = (dots[first] as number) + 1;
+  const deliveryFrom = (dots[first + 1] as number) + 1;
+  const nanosFrom = (dots[first + 2] as number) + 1;
+  const nanosTo = dots[first + 3] as number;
+  const seq = digits(reply, seqFrom, deliveryFrom - 1);
+  const delivery = digits(reply, deliveryFrom, nanosFrom - 1);
+  // Nanoseconds since the epoch overflow a double's integers: milliseconds and the rest apart.
+  const split = Math.max(nanosFrom, nanosTo - 6);
+  const ms = split > nanosFrom ? digits(reply, nanosFrom, split) : 0;
+  const subMs = digits(reply, split, nanosTo);
+  if (seq < 0 || delivery < 0 || ms < 0 || subMs < 0) return false;
+  fields.seq = seq;
+  fields.delivery = delivery;
+  fields.timeMs = ms + subMs / 1e6;
+  return true;
+}
+
+/** The decimal number in s[from, to); -1 if empty or not all digits. */
+function digits(s: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 /** `<prefix>.<node>.channel_events|peer_events`, or null for any other subject. */
