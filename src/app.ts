@@ -99,10 +99,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   flusher.start();
 
   let jetstream: JetStreamDelivery | undefined;
+  let stopping = false;
+  /**
+   * Ready: NATS connected (in JetStream mode, the consumer consuming) and the
+   * flap record store open. Not ready from the first moment of stop(), before
+   * anything closes.
+   */
   const readiness = (): Readiness => {
     const reasons: string[] = [];
+    if (stopping) reasons.push('stopping');
+    if (!records.isOpen) reasons.push('the flap record store is not open');
     if (!connection.connected) reasons.push('NATS is not connected');
-    if (jetstream !== undefined && !jetstream.consuming) {
+    if (settings.nats.jetstream !== undefined && jetstream?.consuming !== true) {
       reasons.push('the JetStream consumer is not set up');
     }
     return { ready: reasons.length === 0, reasons };
@@ -151,7 +159,6 @@ export async function startApp(options: AppOptions): Promise<App> {
   const natsSettings = settings.nats;
   const nats = new NatsClient(await connectionOptions(natsSettings), connection, logger);
   let subscriptions: Subscription[] = [];
-  let stopping = false;
 
   const consume = async (): Promise<void> => {
     const nc = await nats.start();
@@ -192,6 +199,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      // Not ready from here on: readiness turns false before anything closes.
       stopping = true;
       logger.info('stopping: no more events are consumed');
       ingest.stop();

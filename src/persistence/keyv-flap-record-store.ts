@@ -186,6 +186,11 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
     }
   }
 
+  /** True from the moment it is opened until close() is called. */
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
