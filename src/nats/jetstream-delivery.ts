@@ -533,8 +533,11 @@ export interface AckSubjectFields {
   timeMs: number;
 }
 
-/** Dot positions of the subject at hand (no allocation per message). */
-const dots = new Int32Array(12);
+/**
+ * The head every reply subject of a consumer shares, up to `<delivered>`:
+ * `$JS.ACK.[<domain>.<account hash>.]<stream>.<consumer>.`, once seen.
+ */
+let knownHead = '';
 
 /**
  * Reads a JetStream reply subject into `fields`, allocating nothing:
@@ -543,20 +546,21 @@ const dots = new Int32Array(12);
  * (the formats nats.js's JsMsg.info reads). False for any other subject.
  */
 export function parseAckSubject(reply: string, fields: AckSubjectFields): boolean {
-  if (!reply.startsWith('$JS.ACK.')) return false;
-  let n = 0;
-  for (let at = reply.indexOf('.'); at >= 0; at = reply.indexOf('.', at + 1)) {
-    if (n === dots.length) return false;
-    dots[n++] = at;
+  let from: number;
+  if (knownHead !== '' && reply.startsWith(knownHead)) from = knownHead.length;
+  else {
+    from = deliveredStart(reply);
+    if (from < 0) return false;
+    knownHead = reply.slice(0, from);
   }
-  // Tokens: 9 in the old format, 11 or 12 in the new; <delivered> is token 4 or 6,
-  // followed by <sseq>, <dseq> and <nanos>: tokens first + 1 to first + 3.
-  const first = n === 8 ? 4 : n === 10 || n === 11 ? 6 : -1;
-  if (first < 0) return false;
-  const seqFrom = (dots[first] as number) + 1;
-  const deliveryFrom = (dots[first + 1] as number) + 1;
-  const nanosFrom = (dots[first + 2] as number) + 1;
-  const nanosTo = dots[first + 3] as number;
+  // <delivered>.<sseq>.<dseq>.<nanos>. from there.
+  const seqFrom = reply.indexOf('.', from) + 1;
+  const deliveryFrom = seqFrom === 0 ? 0 : reply.indexOf('.', seqFrom) + 1;
+  const nanosFrom = deliveryFrom === 0 ? 0 : reply.indexOf('.', deliveryFrom) + 1;
+  const nanosTo = nanosFrom === 0 ? -1 : reply.indexOf('.', nanosFrom);
+  // Then <pending>, and a random token in the newer format: nothing more.
+  const tail = nanosTo < 0 ? -1 : reply.indexOf('.', nanosTo + 1);
+  if (nanosTo < 0 || (tail >= 0 && reply.indexOf('.', tail + 1) >= 0)) return false;
   const seq = digits(reply, seqFrom, deliveryFrom - 1);
   const delivery = digits(reply, deliveryFrom, nanosFrom - 1);
   // Nanoseconds since the epoch overflow a double's integers: milliseconds and the rest apart.
@@ -568,6 +572,25 @@ export function parseAckSubject(reply: string, fields: AckSubjectFields): boolea
   fields.delivery = delivery;
   fields.timeMs = ms + subMs / 1e6;
   return true;
+}
+
+/**
+ * Where `<delivered>` starts in a reply subject of one of the two formats
+ * (9 tokens, or 11 to 12 with the domain and account hash), or -1.
+ */
+function deliveredStart(reply: string): number {
+  if (!reply.startsWith('$JS.ACK.')) return -1;
+  let dots = 0;
+  let fourth = -1;
+  let sixth = -1;
+  for (let at = reply.indexOf('.'); at >= 0; at = reply.indexOf('.', at + 1)) {
+    dots += 1;
+    if (dots === 4) fourth = at;
+    else if (dots === 6) sixth = at;
+  }
+  if (dots === 8) return fourth + 1;
+  if (dots === 10 || dots === 11) return sixth + 1;
+  return -1;
 }
 
 /** The decimal number in s[from, to); -1 if empty or not all digits. */

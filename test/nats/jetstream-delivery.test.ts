@@ -489,8 +489,12 @@ describe('JetStream reply subjects (parseAckSubject)', () => {
     assert.equal(parse('$JS.ACK.S.d.1.1.1.1234.0')?.timeMs, 0.001234);
   });
 
-  it('refuses anything else', () => {
+  it('refuses anything else, also after the head of a valid subject was seen', () => {
+    assert.ok(parse('$JS.ACK.a.b.S.d.1.1.1.1234.0.r'));
     for (const reply of [
+      '$JS.ACK.a.b.S.d.1.1.1.1234.0.r.extra',
+      '$JS.ACK.a.b.S.d.1.1.1.1234',
+      '$JS.ACK.a.b.S.d.1.1.x.1234.0',
       '',
       '_INBOX.abc.def',
       '$JS.ACK.S.d.1.1.1.1234',
