@@ -9,7 +9,12 @@ import {
   parseNodeNames,
   parseSubjectPrefix,
 } from './nats-values.js';
-import { checkReadableFile } from './readable-file.js';
+import {
+  certificateMatchesKey,
+  checkCertificateFile,
+  checkCredsFile,
+  checkPrivateKeyFile,
+} from './credential-files.js';
 import { parseChoice, parseInteger } from './scalar-values.js';
 import type { SettingName } from './setting-definitions.js';
 import type {
@@ -105,7 +110,7 @@ function readNats(reader: SettingsReader): NatsSettings {
 }
 
 function readNatsAuth(reader: SettingsReader): NatsAuth {
-  const credsFile = reader.optional('nats.creds', checkReadableFile);
+  const credsFile = reader.optional('nats.creds', checkCredsFile);
   const user = reader.optional('nats.user', text);
   const password = reader.optional('nats.password', text);
   const token = reader.optional('nats.token', text);
@@ -135,7 +140,7 @@ function readNatsAuth(reader: SettingsReader): NatsAuth {
 
 function readNatsTls(reader: SettingsReader, servers: readonly string[]): NatsTls | undefined {
   const required = reader.boolean('nats.tls');
-  const caFile = reader.optional('nats.tls-ca', checkReadableFile);
+  const caFile = reader.optional('nats.tls-ca', checkCertificateFile);
   const pair = readFilePair(reader, 'nats.tls-cert', 'nats.tls-key');
   const tlsServer = servers.some((server) => server.startsWith('tls://'));
   return required || tlsServer || caFile !== undefined || pair !== undefined
@@ -186,15 +191,22 @@ function readFilePair(
   certName: SettingName,
   keyName: SettingName,
 ): { readonly certFile: string; readonly keyFile: string } | undefined {
-  const certFile = reader.optional(certName, checkReadableFile);
-  const keyFile = reader.optional(keyName, checkReadableFile);
+  const certFile = reader.optional(certName, checkCertificateFile);
+  const keyFile = reader.optional(keyName, checkPrivateKeyFile);
   if (certFile !== undefined && keyFile === undefined) {
     throw reader.invalid(certName, `requires ${describe(keyName)}`);
   }
   if (keyFile !== undefined && certFile === undefined) {
     throw reader.invalid(keyName, `requires ${describe(certName)}`);
   }
-  return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
+  if (certFile === undefined || keyFile === undefined) return undefined;
+  if (!certificateMatchesKey(certFile, keyFile)) {
+    throw reader.invalid(
+      keyName,
+      `"${keyFile}" is not the private key of the certificate in ${describe(certName)}`,
+    );
+  }
+  return { certFile, keyFile };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 
 import { describeSettings, REDACTED } from '../../src/config/describe-settings.js';
 import { envVarOf, SETTING_DEFINITIONS } from '../../src/config/setting-definitions.js';
-import { settingsOf, TempFiles } from './fixtures.js';
+import { credsText, settingsOf, TempFiles } from './fixtures.js';
 
 describe('describeSettings', () => {
   const files = new TempFiles();
-  const creds = files.file('user.creds', 'SECRET-CREDS-CONTENT');
+  // A creds file whose contents must not show: the marker stands in its comment lines.
+  const creds = files.file('user.creds', credsText().replace('IMPORTANT', 'SECRET-CREDS-CONTENT'));
   after(() => {
     files.remove();
   });

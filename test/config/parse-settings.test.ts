@@ -55,14 +55,14 @@ interface SettingCase {
 
 describe('parseSettings', () => {
   const files = new TempFiles();
-  const creds = files.file('user.creds');
-  const credsOther = files.file('other.creds');
-  const ca = files.file('ca.pem');
-  const caOther = files.file('ca-other.pem');
-  const cert = files.file('cert.pem');
-  const certOther = files.file('cert-other.pem');
-  const key = files.file('key.pem');
-  const keyOther = files.file('key-other.pem');
+  const creds = files.creds('user.creds');
+  const credsOther = files.creds('other.creds');
+  const { certFile: cert, keyFile: key } = files.certificateAndKey('cert.pem', 'key.pem');
+  const ca = files.copy(cert, 'ca.pem');
+  const caOther = files.copy(cert, 'ca-other.pem');
+  // Other paths to the same certificate and key: each pair still matches.
+  const certOther = files.copy(cert, 'cert-other.pem');
+  const keyOther = files.copy(key, 'key-other.pem');
   after(() => {
     files.remove();
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,7 +11,7 @@ import {
   SETTING_DEFINITIONS,
   type SettingName,
 } from '../../src/config/setting-definitions.js';
-import { settingsErrorOf, settingsOf, TempFiles } from './fixtures.js';
+import { credsText, settingsErrorOf, settingsOf, TempFiles } from './fixtures.js';
 
 /** A value of one setting that must be refused, with the flags it needs alongside. */
 interface InvalidCase {
@@ -22,8 +23,7 @@ interface InvalidCase {
 
 describe('settings errors', () => {
   const files = new TempFiles();
-  const cert = files.file('cert.pem');
-  const key = files.file('key.pem');
+  const { certFile: cert, keyFile: key } = files.certificateAndKey('cert.pem', 'key.pem');
   const missing = join(files.dir, 'missing.pem');
   after(() => {
     files.remove();
@@ -232,7 +232,7 @@ describe('settings errors', () => {
         /basic authentication/,
       ],
     ];
-    const creds = files.file('conflict.creds');
+    const creds = files.creds('conflict.creds');
     for (const [what, argv, env, flag, reason] of conflicts) {
       it(`refuses ${what}`, () => {
         const err = settingsErrorOf(
@@ -285,6 +285,146 @@ describe('settings errors', () => {
         certFile: cert,
         keyFile: key,
       });
+    });
+  });
+
+  // Files whose contents cannot be used: refused at start, not at every connection attempt.
+  describe('file contents', () => {
+    const seed = `SU${'Q'.repeat(56)}`;
+    const jwt = 'eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJVIn0.c2ln';
+    const other = files.certificateAndKey('other-cert.pem', 'other-key.pem');
+    const encryptedKey = join(files.dir, 'encrypted-key.pem');
+    execFileSync('openssl', [
+      'pkey',
+      '-in',
+      key,
+      '-aes256',
+      '-passout',
+      'pass:secret',
+      '-out',
+      encryptedKey,
+    ]);
+    const cases: { what: string; argv: string[]; flag: string; reason: RegExp }[] = [
+      {
+        what: 'a creds file that is text',
+        argv: [`--nats.creds=${files.file('text.creds', 'user: alice\npassword: x\n')}`],
+        flag: '--nats.creds',
+        reason: /is not a NATS credentials file: it has no user JWT section/,
+      },
+      {
+        what: 'a certificate as creds file',
+        argv: [`--nats.creds=${cert}`],
+        flag: '--nats.creds',
+        reason: /is not a NATS credentials file/,
+      },
+      {
+        what: 'a creds file without its seed',
+        argv: [`--nats.creds=${files.file('jwt-only.creds', credsText(jwt).split('*')[0] ?? '')}`],
+        flag: '--nats.creds',
+        reason: /it has no NKey seed section/,
+      },
+      {
+        what: 'a creds file whose first section is no JWT',
+        argv: [`--nats.creds=${files.file('no-jwt.creds', credsText('not a jwt', seed))}`],
+        flag: '--nats.creds',
+        reason: /its first section does not hold a user JWT/,
+      },
+      {
+        what: 'a creds file with an account seed',
+        argv: [
+          `--nats.creds=${files.file('account-seed.creds', credsText(jwt, `SA${'Q'.repeat(56)}`))}`,
+        ],
+        flag: '--nats.creds',
+        reason: /its second section does not hold a user NKey seed/,
+      },
+      {
+        what: 'a CA file that is not PEM',
+        argv: [`--nats.tls-ca=${files.file('ca.txt', 'test\n')}`],
+        flag: '--nats.tls-ca',
+        reason: /is not a PEM certificate file/,
+      },
+      {
+        what: 'a key as CA file',
+        argv: [`--nats.tls-ca=${key}`],
+        flag: '--nats.tls-ca',
+        reason: /is not a PEM certificate file/,
+      },
+      {
+        what: 'a broken certificate block',
+        argv: [
+          `--nats.tls-ca=${files.file('broken.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')}`,
+        ],
+        flag: '--nats.tls-ca',
+        reason: /certificate 1 of ".*broken\.pem" cannot be read/,
+      },
+      {
+        what: 'a NATS client certificate that is a key',
+        argv: [`--nats.tls-cert=${key}`, `--nats.tls-key=${key}`],
+        flag: '--nats.tls-cert',
+        reason: /is not a PEM certificate file/,
+      },
+      {
+        what: 'a NATS client key that is a certificate',
+        argv: [`--nats.tls-cert=${cert}`, `--nats.tls-key=${cert}`],
+        flag: '--nats.tls-key',
+        reason: /is not a PEM private key file/,
+      },
+      {
+        what: 'an encrypted NATS client key',
+        argv: [`--nats.tls-cert=${cert}`, `--nats.tls-key=${encryptedKey}`],
+        flag: '--nats.tls-key',
+        reason: /is encrypted: use an unencrypted one/,
+      },
+      {
+        what: 'a NATS client key of another certificate',
+        argv: [`--nats.tls-cert=${cert}`, `--nats.tls-key=${other.keyFile}`],
+        flag: '--nats.tls-key',
+        reason: /is not the private key of the certificate in --nats\.tls-cert \(NATS_TLS_CERT\)/,
+      },
+      {
+        what: 'a web certificate that is not PEM',
+        argv: [`--web.tls-cert=${files.file('web.txt', 'test\n')}`, `--web.tls-key=${key}`],
+        flag: '--web.tls-cert',
+        reason: /is not a PEM certificate file/,
+      },
+      {
+        what: 'a web key that is not PEM',
+        argv: [`--web.tls-cert=${cert}`, `--web.tls-key=${files.file('web-key.txt', 'test\n')}`],
+        flag: '--web.tls-key',
+        reason: /is not a PEM private key file/,
+      },
+      {
+        what: 'a web key of another certificate',
+        argv: [`--web.tls-cert=${other.certFile}`, `--web.tls-key=${key}`],
+        flag: '--web.tls-key',
+        reason: /is not the private key of the certificate in --web\.tls-cert \(WEB_TLS_CERT\)/,
+      },
+    ];
+    for (const c of cases) {
+      it(`refuses ${c.what}, naming ${c.flag}`, () => {
+        const err = settingsErrorOf(c.argv);
+        assert.equal(err.code, 'INVALID_SETTING');
+        assert.equal(err.flag, c.flag);
+        assert.match(err.message, c.reason);
+        assert.ok(err.message.startsWith(`invalid ${c.flag} (`), err.message);
+      });
+    }
+
+    it('never quotes the contents of a creds file', () => {
+      const err = settingsErrorOf([
+        `--nats.creds=${files.file('secret.creds', credsText(jwt, `SX${'Q'.repeat(56)}`))}`,
+      ]);
+      assert.ok(!err.message.includes('QQQQ'), err.message);
+      assert.ok(!err.message.includes(jwt), err.message);
+    });
+
+    it('accepts a creds file as nsc writes it, and a key that matches its certificate', () => {
+      assert.equal(settingsOf([`--nats.creds=${files.creds('ok.creds')}`]).nats.auth.kind, 'creds');
+      assert.deepEqual(
+        settingsOf([`--nats.tls-cert=${other.certFile}`, `--nats.tls-key=${other.keyFile}`]).nats
+          .tls,
+        { caFile: undefined, certFile: other.certFile, keyFile: other.keyFile },
+      );
     });
   });
 });
