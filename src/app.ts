@@ -57,6 +57,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   const ingestStats = new IngestStats();
   const flushStats = new FlushStats();
   const connection = new ConnectionState();
+  // Before anything is opened: reading the credential files may fail.
+  const natsOptions = await connectionOptions(settings.nats);
 
   const records = await openFlapRecordStore(settings.store.url, {
     timeoutMs: settings.store.timeoutMs,
@@ -157,7 +159,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 
   const natsSettings = settings.nats;
-  const nats = new NatsClient(await connectionOptions(natsSettings), connection, logger);
+  const nats = new NatsClient(natsOptions, connection, logger);
   let subscriptions: Subscription[] = [];
 
   const consume = async (): Promise<void> => {

@@ -14,10 +14,18 @@ const EXIT_FAILURE = 1;
 /** A stop that takes longer than this is cut short: orchestrators allow about 10 s. */
 const STOP_LIMIT_MS = 9_000;
 
-/** Errors of start-up that are really a setting the operator must fix. */
+/**
+ * Errors of start-up that are really a setting the operator must fix; their
+ * messages name it. (A Redis or PostgreSQL server that is down is not one: the
+ * service starts and keeps retrying it.)
+ */
 const SETTING_ERROR_CODES = new Set([
   'INVALID_STORE_URL',
+  // --store.url: the SQLite file (or its folder) cannot be created or opened.
+  'STORE_OPEN_FAILED',
   'INVALID_LISTEN_ADDRESS',
+  // --web.listen-address: the address is in use, not on this host, or not allowed.
+  'LISTEN_FAILED',
   'TLS_FILE_UNREADABLE',
   'TLS_INVALID',
 ]);
@@ -57,8 +65,10 @@ async function main(): Promise<void> {
   } catch (err) {
     const code = err instanceof CodedError ? (err as CodedError).code : undefined;
     const setting = code !== undefined && SETTING_ERROR_CODES.has(code);
-    logger.fatal({ err: errorMessage(err) }, 'cannot start');
+    logger.fatal({ err: errorMessage(err), code }, 'cannot start');
     logger.flush();
+    // Said where a bad setting found while parsing is said, too.
+    if (setting) process.stderr.write(`chanfitness-exporter: ${errorMessage(err)}\n`);
     process.exit(setting ? EXIT_BAD_SETTING : EXIT_FAILURE);
   }
 

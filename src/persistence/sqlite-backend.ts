@@ -38,7 +38,8 @@ class BatchingKeyvSqlite extends KeyvSqlite {
 /**
  * Opens the SQLite file at `path` (absolute, or `:memory:`), creating its
  * folder. Unlike the network backends, a file that cannot be opened is an
- * error at start-up (STORE_OPEN_FAILED): it will not come back by itself.
+ * error at start-up (STORE_OPEN_FAILED, naming --store.url: a setting to fix):
+ * it will not come back by itself.
  */
 export async function openSqliteBackend(
   path: string,
@@ -50,7 +51,7 @@ export async function openSqliteBackend(
     } catch (err) {
       throw new PersistenceError(
         'STORE_OPEN_FAILED',
-        `cannot create the folder of the SQLite store ${path}: ${storeErrorMessage(err)}`,
+        `--store.url: cannot create the folder of the SQLite file ${path}: ${storeErrorMessage(err)}`,
         { cause: err },
       );
     }
@@ -74,7 +75,7 @@ export async function openSqliteBackend(
     await adapter.disconnect().catch(() => undefined);
     throw new PersistenceError(
       'STORE_OPEN_FAILED',
-      `cannot open the SQLite store ${path}: ${storeErrorMessage(err)}`,
+      `--store.url: cannot open the SQLite file ${path}: ${storeErrorMessage(err)}`,
       { cause: err },
     );
   }

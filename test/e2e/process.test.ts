@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExporterProcess } from '../support/exporter-process.js';
 
 describe('the exporter process', function () {
   this.timeout(30_000);
+  // Files of the cases below, removed at the end.
+  const dir = mkdtempSync(join(tmpdir(), 'chanfitness-process-'));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = (name: string, content: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
 
   it('starts on its defaults, serves health, and exits 0 on SIGTERM', async () => {
     const exporter = await ExporterProcess.start();
@@ -62,6 +76,18 @@ describe('the exporter process', function () {
         args: ['--nats.token=secret-token', '--nats.user=lnd', '--nats.password=pw'],
         message: /invalid --nats\.token \(NATS_TOKEN\): cannot be used with --nats\.user/,
       },
+      {
+        what: 'a --nats.creds file that is not a creds file',
+        env: { NATS_CREDS: file('user.creds', 'user: lnd\npassword: secret-token\n') },
+        message:
+          /invalid --nats\.creds \(NATS_CREDS\): ".*user\.creds" is not a NATS credentials file/,
+      },
+      {
+        what: 'a --nats.tls-ca file that is not PEM',
+        args: [`--nats.tls-ca=${file('ca.der', 'not PEM\n')}`],
+        message:
+          /invalid --nats\.tls-ca \(NATS_TLS_CA\): ".*ca\.der" is not a PEM certificate file/,
+      },
     ];
     // Concurrently: each process only parses its settings and exits.
     const exporters = await Promise.all(
@@ -82,5 +108,66 @@ describe('the exporter process', function () {
     } finally {
       await Promise.all(exporters.map((e) => e.dispose()));
     }
+  });
+
+  // A setting whose value cannot be used, found when it is used at start: exit 2 too.
+  describe('settings that cannot be used', () => {
+    let occupied: Server | undefined;
+    after(async () => {
+      const server = occupied;
+      if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+    });
+
+    const refused = async (args: string[], message: RegExp, what: string) => {
+      const exporter = await ExporterProcess.start({ args, noWait: true });
+      try {
+        const { code } = await exporter.waitForExit(20_000);
+        assert.equal(code, 2, `${what}: ${exporter.output()}`);
+        assert.match(exporter.stderr, message, what);
+        assert.ok(
+          exporter.logs().some((l) => l.msg === 'cannot start' && typeof l.err === 'string'),
+          what,
+        );
+        return exporter;
+      } finally {
+        await exporter.dispose();
+      }
+    };
+
+    it('exits 2 naming --store.url when the SQLite file cannot be created or opened', async () => {
+      // A file where its folder should be.
+      const notAFolder = file('not-a-folder', '');
+      const first = await refused(
+        [`--store.url=sqlite://${notAFolder}/flaps.sqlite`],
+        /--store\.url: cannot create the folder of the SQLite file .*not-a-folder/,
+        'folder',
+      );
+      // Refused before serving anything.
+      assert.ok(!first.logs().some((l) => l.msg === 'HTTP server listening'));
+      await refused(
+        [`--store.url=sqlite://${file('garbage.sqlite', 'not a database '.repeat(100))}`],
+        /--store\.url: cannot open the SQLite file .*garbage\.sqlite/,
+        'not a database',
+      );
+    });
+
+    it('exits 2 naming --web.listen-address when the address is in use or not on this host', async () => {
+      const server = createServer();
+      occupied = server;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      assert.ok(address !== null && typeof address === 'object');
+      await refused(
+        [`--web.listen-address=127.0.0.1:${address.port}`],
+        /cannot listen on --web\.listen-address 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+        'in use',
+      );
+      // TEST-NET-1 (RFC 5737): an address no interface of this host has.
+      await refused(
+        ['--web.listen-address=192.0.2.1:9766'],
+        /cannot listen on --web\.listen-address 192\.0\.2\.1:9766: .*EADDRNOTAVAIL/,
+        'not available',
+      );
+    });
   });
 });

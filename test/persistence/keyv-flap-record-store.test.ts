@@ -281,6 +281,26 @@ describe('openFlapRecordStore', () => {
     }
   });
 
+  it('fails at start-up, naming --store.url, when the file is not an SQLite database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chanfitness-persistence-'));
+    try {
+      await writeFile(
+        join(dir, 'flaps.sqlite'),
+        'not a database, but long enough to be read as one '.repeat(20),
+      );
+      await assert.rejects(
+        openFlapRecordStore('sqlite://flaps.sqlite', { logger: silentLogger, cwd: dir }),
+        (err: unknown) =>
+          isCode('STORE_OPEN_FAILED')(err) &&
+          err instanceof Error &&
+          err.message.startsWith('--store.url: cannot open the SQLite file ') &&
+          err.message.includes(join(dir, 'flaps.sqlite')),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a bad URL with a settings error', async () => {
     await assert.rejects(openFlapRecordStore('mongodb://db/x'), isCode('INVALID_STORE_URL'));
   });
