@@ -131,6 +131,7 @@ export function queryResolvers(deps: QueryDeps) {
           now: rankedAt,
         });
         const last = page.entries.at(-1);
+        let endCursor: string | null | undefined;
         return {
           nodes: page.entries.map(
             (entry) =>
@@ -143,16 +144,19 @@ export function queryResolvers(deps: QueryDeps) {
           ),
           totalCount: page.totalCount,
           pageInfo: {
-            endCursor:
-              last === undefined
-                ? null
-                : encodeCursor({
-                    order,
-                    rank: last.rank,
-                    node: last.node,
-                    channelPoint: last.channelPoint,
-                    at: rankedAt,
-                  }),
+            // Encoded only when asked for.
+            get endCursor(): string | null {
+              return (endCursor ??=
+                last === undefined
+                  ? null
+                  : encodeCursor({
+                      order,
+                      rank: last.rank,
+                      node: last.node,
+                      channelPoint: last.channelPoint,
+                      at: rankedAt,
+                    }));
+            },
             hasNextPage: page.hasNextPage,
           },
         };
