@@ -23,10 +23,19 @@ import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
 import { ChannelEventStore, type StoreObserver } from './store/channel-event-store.js';
 import { NodeStores } from './store/node-stores.js';
 
-/** Every step of stop() together stays well inside the 10 s an orchestrator allows. */
+/**
+ * stop() as a whole takes at most `total`, inside the 10 s an orchestrator
+ * allows (main exits anyway at 9 s); each step takes at most its own share and
+ * what is left of the total, whatever is down or hangs. The steps that keep
+ * data (applying what was received, the final flush) come first.
+ */
 const STOP_BUDGET_MS = {
+  total: 8_000,
   drainReads: 2_000,
   finalFlush: 4_000,
+  closeStore: 1_000,
+  closeNats: 1_500,
+  consuming: 100,
   http: 2_000,
 };
 
@@ -203,20 +212,29 @@ export async function startApp(options: AppOptions): Promise<App> {
     stopped ??= (async () => {
       // Not ready from here on: readiness turns false before anything closes.
       stopping = true;
+      const deadline = performance.now() + STOP_BUDGET_MS.total;
+      /** A step's share, cut to what is left of the total. */
+      const share = (ms: number): number => Math.max(0, Math.min(ms, deadline - performance.now()));
       logger.info('stopping: no more events are consumed');
       ingest.stop();
       for (const subscription of subscriptions) subscription.unsubscribe();
-      await jetstream?.stop(STOP_BUDGET_MS.drainReads);
+      if (jetstream !== undefined) {
+        const limit = share(STOP_BUDGET_MS.drainReads);
+        await settleWithin(jetstream.stop(limit), limit);
+      }
       await settleWithin(
         Promise.all([...stores.values()].map((store) => store.idle())),
-        STOP_BUDGET_MS.drainReads,
+        share(STOP_BUDGET_MS.drainReads),
       );
-      await flusher.stop();
-      await records.close();
-      await nats.close();
-      await settleWithin(consuming, 100);
-      await http.close();
-      logger.info('stopped');
+      await settleWithin(flusher.stop(), share(STOP_BUDGET_MS.finalFlush));
+      await settleWithin(records.close(), share(STOP_BUDGET_MS.closeStore));
+      await nats.close(share(STOP_BUDGET_MS.closeNats));
+      await settleWithin(consuming, share(STOP_BUDGET_MS.consuming));
+      await settleWithin(http.close(), share(STOP_BUDGET_MS.http));
+      logger.info(
+        { ms: Math.round(STOP_BUDGET_MS.total - (deadline - performance.now())) },
+        'stopped',
+      );
     })();
     return stopped;
   };

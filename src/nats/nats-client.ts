@@ -11,6 +11,10 @@ export interface ConnectHints {
 const DEFAULT_HINTS: ConnectHints = { repeatEveryMs: 60_000 };
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5_000;
+/** How long close() lets a drain take by default (a server that answers drains in milliseconds). */
+const DEFAULT_DRAIN_MS = 5_000;
+/** How long close() waits for the connection to close once the drain is given up. */
+const FORCED_CLOSE_MS = 500;
 
 export class NatsClosedError extends CodedError<'CLOSED'> {}
 
@@ -85,17 +89,26 @@ export class NatsClient {
     this.reconnectListeners.push(listener);
   }
 
-  /** Drains subscriptions and closes; safe to call when never connected. */
-  async close(): Promise<void> {
+  /**
+   * Drains subscriptions and closes, within `timeoutMs`: a drain waits for the
+   * server's answer, which a server that is down or hangs may never give; past
+   * the limit the connection is closed without it. Safe to call when never
+   * connected.
+   */
+  async close(timeoutMs = DEFAULT_DRAIN_MS): Promise<void> {
     this.closing = true;
     const nc = this.connection;
     if (nc === undefined || nc.isClosed()) return;
-    try {
-      await nc.drain();
-    } catch (err) {
-      this.logger.debug({ err: errorMessage(err) }, 'NATS drain failed; closing');
-      await nc.close();
+    const drain = await settleWithin(nc.drain(), timeoutMs);
+    if (drain.kind === 'failed') {
+      this.logger.debug({ err: errorMessage(drain.err) }, 'NATS drain failed: closing');
+    } else if (drain.kind === 'timeout') {
+      this.logger.warn(
+        { timeoutMs },
+        'NATS drain unfinished in time (is the server down or hung?): closing without it',
+      );
     }
+    if (drain.kind !== 'done') await settleWithin(nc.close(), FORCED_CLOSE_MS);
     this.state.connected = false;
   }
 
@@ -159,5 +172,33 @@ function connectFailure(err: unknown, options: ConnectionOptions): string {
         : 'no answer in time: a TLS server that requires a client certificate drops clients without one (--nats.tls-cert, --nats.tls-key)';
     default:
       return 'see the error';
+  }
+}
+
+type Settled =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'failed'; readonly err: unknown }
+  | {
+      readonly kind: 'timeout';
+    };
+
+/** How a promise settled within a time limit (it goes on after a timeout; its outcome is then ignored). */
+async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<Settled> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Settled>((resolve) => {
+    timer = setTimeout(() => {
+      resolve({ kind: 'timeout' });
+    }, limitMs);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (): Settled => ({ kind: 'done' }),
+        (err: unknown): Settled => ({ kind: 'failed', err }),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -22,6 +22,7 @@ import {
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { TcpProxy } from '../faults/support/tcp-proxy.js';
 import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
 
 const SHARED_NATS = 'nats://127.0.0.1:4222';
@@ -292,5 +293,55 @@ describe('NatsClient against a server that goes away and comes back', function (
     await eventually(() => received.includes('after'), 'a message after reconnecting');
     assert.ok(log.lines().some((l) => l.msg === 'disconnected from NATS, reconnecting'));
     await client.close();
+  });
+
+  it('closes within its limit when a drain is never answered (a hung server)', async () => {
+    server = await PrivateNatsServer.start([], { jetstream: false });
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      const log = captureLogger();
+      const state = new ConnectionState();
+      const client = new NatsClient(
+        { servers: proxy.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 },
+        state,
+        log.logger,
+      );
+      const nc = await client.start();
+      nc.subscribe('lnd.x.peer_events', { callback: () => undefined });
+      await nc.flush();
+      proxy.holdServerToClient();
+
+      const started = performance.now();
+      await client.close(300);
+      const took = performance.now() - started;
+      // The limit, plus at most the forced close.
+      assert.ok(took < 300 + 1_000, `closed after ${Math.round(took)} ms`);
+      assert.equal(state.connected, false);
+      assert.ok(nc.isClosed());
+      assert.ok(log.lines().some((l) => String(l.msg).startsWith('NATS drain unfinished in time')));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('closes within its limit when the server is gone', async () => {
+    server = await PrivateNatsServer.start([], { jetstream: false });
+    const log = captureLogger();
+    const state = new ConnectionState();
+    const client = new NatsClient(
+      { servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 2_000 },
+      state,
+      log.logger,
+    );
+    const nc = await client.start();
+    nc.subscribe('lnd.x.peer_events', { callback: () => undefined });
+    await nc.flush();
+    await server.stop();
+    await eventually(() => !state.connected, 'the disconnection');
+
+    const started = performance.now();
+    await client.close(300);
+    assert.ok(performance.now() - started < 300 + 1_000);
+    assert.equal(state.connected, false);
   });
 });
