@@ -104,6 +104,9 @@ interface PendingMessage {
  *   reconnection, when messages wait unacknowledged on the server);
  * - a message already handed to the store in this process is never handed
  *   again: its redelivery only replaces the delivery that will be acknowledged.
+ *
+ * One process per durable: a second one would have its consumer recreated
+ * under it, and its unapplied messages covered by the other's acknowledgements.
  */
 export class JetStreamDelivery {
   private messages: ConsumerMessages | undefined;
