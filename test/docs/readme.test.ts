@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { envVarOf, SETTING_DEFINITIONS } from '../../src/config/setting-definitions.js';
+import {
+  envVarOf,
+  SETTING_DEFINITIONS,
+  type SettingDefinition,
+} from '../../src/config/setting-definitions.js';
 import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
 import { CHANFITNESS_FAMILIES } from '../../src/metrics/metric-families.js';
 
@@ -28,7 +32,7 @@ describe('README', () => {
 
   it('gives every setting its default in the settings table', () => {
     const rows = readme.split('\n').filter((line) => line.startsWith('| `--'));
-    for (const d of SETTING_DEFINITIONS) {
+    for (const d of SETTING_DEFINITIONS as readonly SettingDefinition[]) {
       const row = rows.find(
         (line) => line.startsWith(`| \`--${d.name}\``) || line.startsWith(`| \`--${d.name} `),
       );
