@@ -2,6 +2,7 @@ import type { JITCache } from '@envelop/graphql-jit';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Cost, CostLimit } from './cost-limit.js';
+import { compileResultSerializer } from './result-serializer.js';
 
 type JitEntry = NonNullable<ReturnType<JITCache['get']>>;
 
@@ -31,6 +32,12 @@ export class CompiledQueryCache implements JITCache {
   }
 }
 
+interface VerifiedOperation {
+  readonly cost: Cost;
+  /** The operation's own serializer; undefined when its shape is not fixed by its document. */
+  readonly stringify: ((result: ExecutionResult) => string) | undefined;
+}
+
 function operationKey(params: GraphQLParams): string | undefined {
   return typeof params.query === 'string'
     ? `${params.operationName ?? ''}\u0000${params.query}`
@@ -48,8 +55,9 @@ function operationKey(params: GraphQLParams): string | undefined {
  * schema, so it would pass again. A result with errors is not used: the
  * request then takes the ordinary pipeline, which runs it again and masks
  * and logs its errors as always (queries have no side effects). The result
- * is serialized with the compiled query's stringify, as the JIT executor's.
- * The one check that depends on more than the document, the cost limit with
+ * is serialized by a serializer compiled for the operation (the same JSON as
+ * JSON.stringify's, see compileResultSerializer), or else with the compiled
+ * query's stringify, as the JIT executor's. The one check that depends on more than the document, the cost limit with
  * page sizes given by variables, is made here too: a request over it takes
  * the ordinary pipeline, which refuses it.
  */
@@ -58,21 +66,23 @@ export function useCompiledOperations(
   max: number,
   costLimit?: CostLimit,
 ): Plugin {
-  /** Operations run without error, with their cost (0 without a cost limit). */
-  const verified = new Map<string, Cost>();
+  /** Operations run without error, with their cost (0 without a cost limit) and serializer. */
+  const verified = new Map<string, VerifiedOperation>();
   return {
     onParams({ params, context, setResult }) {
       const key = operationKey(params);
       if (key === undefined) return undefined;
-      const cost = verified.get(key);
-      if (cost === undefined) return undefined;
+      const operation = verified.get(key);
+      if (operation === undefined) return undefined;
+      const { cost } = operation;
       const variables = params.variables ?? {};
       if (typeof cost !== 'number' && !costLimit?.admits(cost, variables)) return undefined;
       const entry = cache.get(params.query ?? '');
       if (entry === undefined) return undefined;
+      const stringify = operation.stringify ?? entry.stringify;
       const use = (result: ExecutionResult): void => {
         if (result.errors !== undefined && result.errors.length > 0) return;
-        setResult(Object.assign(result, { stringify: entry.stringify }));
+        setResult(Object.assign(result, { stringify }));
       };
       const result = entry.query(undefined, context, variables);
       if (result instanceof Promise) return result.then(use);
@@ -92,7 +102,10 @@ export function useCompiledOperations(
             costLimit === undefined ? 0 : costLimit.operationCost(schema, document, operationName);
           if (cost === undefined) return;
           makeRoom(verified, max);
-          verified.set(key, cost);
+          verified.set(key, {
+            cost,
+            stringify: compileResultSerializer(schema, document, operationName),
+          });
         },
       };
     },

@@ -37,4 +37,41 @@ describe('compiled operations fast path', () => {
       'logged',
     );
   });
+
+  it('answers repeats with the same bytes as the first answer, whatever the operation', async () => {
+    const h = new Harness();
+    const s = h.store();
+    s.peerEvent(pubkey(1), true, T0);
+    await h.open(pubkey(1), channelPoint(1), T0);
+    await h.open(pubkey(2), channelPoint(2), T0 + HOUR);
+    s.peerEvent(pubkey(1), false, T0 + HOUR);
+    h.clock.set(T0 + 2 * HOUR);
+    const queries: [string, Record<string, unknown>?][] = [
+      [
+        '{ channels { totalCount nodes { channelPoint uptimeRatio lifetimeSeconds uptimeSeconds peer { pubkey flapCount online } } pageInfo { endCursor hasNextPage } } }',
+      ],
+      [
+        'query P($first: Int) { channels(first: $first) { nodes { ...C other: node __typename } } } fragment C on Channel { node openedAt onlinePeriods { start end } uptime(from: "2024-05-01T00:30:00Z") { from to ratio } }',
+        { first: 1 },
+      ],
+      [
+        '{ peer(pubkey: "' +
+          pubkey(1) +
+          '") { lastFlap channels { channelPoint peer { pubkey } } } nodes { id channelCount } }',
+      ],
+      ['query($x: Boolean!) { nodes { id @include(if: $x) peerCount } }', { x: true }],
+      ['query One { nodes { id } } query Two { channels { totalCount } }'],
+    ];
+    for (const [query, variables] of queries) {
+      const body = {
+        query,
+        variables,
+        ...(query.startsWith('query One') ? { operationName: 'Two' } : {}),
+      };
+      const texts: string[] = [];
+      for (let i = 0; i < 3; i++) texts.push(await (await h.post(body)).text());
+      assert.ok(texts[0]!.startsWith('{"data":'), texts[0]);
+      assert.deepEqual(texts, [texts[0], texts[0], texts[0]], query);
+    }
+  });
 });
