@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { report, type BenchRow } from './result.js';
 import { CHANNELS, CHANNEL_BODY, PAGE_BODY, PEERS } from './graphql/fixture.js';
+import type { PageParts } from './graphql/parts.js';
 import type { ServerKind } from './graphql/server.js';
 
 const CONNECTIONS = 50;
@@ -44,6 +45,8 @@ interface Server {
   readonly url: string;
   /** CPU time the server process has used so far, in microseconds. */
   cpuMicros(): Promise<number>;
+  /** Where a page's CPU goes, measured in the server (`ours` only). */
+  parts(answer: string): Promise<PageParts | undefined>;
   /** Runs fn with the server's CPU profiler on, writing the profile to path. */
   profiled<T>(path: string, fn: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
@@ -81,6 +84,13 @@ function startServer(kind: ServerKind): Promise<Server> {
               done(m.cpuMicros);
             });
             child.send('cpu');
+          }),
+        parts: (answer) =>
+          new Promise((done) => {
+            child.once('message', (m: { parts?: PageParts }) => {
+              done(m.parts);
+            });
+            child.send({ parts: answer });
           }),
         profiled: async (path, fn) => {
           const started = reply();
@@ -198,6 +208,7 @@ const answers = new Map<string, string>();
 // can alternate between them: ROUNDS rounds, each server's best round kept,
 // so that a burst of other load on the machine does not decide a ratio.
 const servers = new Map<ServerKind, Server>();
+let parts: PageParts | undefined;
 try {
   for (const [kind] of plan) servers.set(kind, await startServer(kind));
   for (const query of ['channel', 'page'] as const) {
@@ -235,6 +246,11 @@ try {
         }
       }
     }
+  }
+  const oursServer = servers.get('ours');
+  const pageAnswer = answers.get('ours page');
+  if (oursServer !== undefined && pageAnswer !== undefined) {
+    parts = await oursServer.parts(`{"data":${pageAnswer}}`);
   }
 } finally {
   for (const server of servers.values()) await server.stop();
@@ -310,6 +326,28 @@ for (const query of ['channel', 'page'] as const) {
     },
   );
 }
+if (parts !== undefined) {
+  rows.push(
+    {
+      metric: `100-channel page, in the server: ranking all ${CHANNELS.toLocaleString('en-US')} channels by uptime ratio (figures and page selection)`,
+      value: parts.selection,
+      unit: '\u00b5s',
+    },
+    {
+      metric: `100-channel page, in the server: of which the store's figures (every channel's lifetime and uptime at now)`,
+      value: parts.storeFigures,
+      unit: '\u00b5s',
+    },
+    {
+      metric: `100-channel page, in the server: writing the answer (${parts.answerBytes.toLocaleString('en-US')} bytes of JSON) with the serializer compiled for the operation`,
+      value: parts.serialization,
+      unit: '\u00b5s',
+      baselineName: 'JSON.stringify',
+      baseline: parts.jsonStringify,
+      ratio: parts.jsonStringify / parts.serialization,
+    },
+  );
+}
 const presorted = get('yoga-presorted page');
 rows.push({
   metric: `100-channel page: reference, default graphql-yoga over a Map already in page order (no ordering work per request)`,
@@ -338,7 +376,7 @@ report({
   notes: [
     `One node, ${CHANNELS.toLocaleString('en-US')} channels over ${PEERS.toLocaleString('en-US')} peers with two weeks of peer history built through the store. Ours: createGraphQLServer (graphql-yoga with its plugins) behind the real createHttpServer (src/http/http-server.ts), computing every figure from the store at query time (a page ranks all ${CHANNELS.toLocaleString('en-US')} channels by uptime ratio). Baseline: createYoga with default options (its own parse and validation caches, graphql-js executor) serving graphql/schema.graphql with naive resolvers over a Map of the same channels as plain objects with their figures precomputed: a channel is a Map lookup, a page sorts the Map's values by uptime ratio and takes 100. The pre-sorted reference takes the first 100 entries of a Map already in page order.`,
     'Server CPU per request is the main thread\u2019s CPU time (from /proc) over the measured run divided by the requests answered: less disturbed by other load on the machine than req/s. Latency percentiles are the most disturbed: bare node:http\u2019s p99 in the same run is the floor this machine gives at that moment.',
-    `At ${CONNECTIONS} connections a single-threaded server's mean latency is about ${CONNECTIONS} / (req/s) (Little's law): a p99 under 20 ms needs a mean well under that, so well over 2,500 req/s, that is well under 400 \u00b5s of CPU per request; a 100-channel page ranked over all ${CHANNELS.toLocaleString('en-US')} channels at query time took ${Math.round(get('ours page').cpuPerRequest)} \u00b5s in this run.`,
+    `At ${CONNECTIONS} connections a single-threaded server's mean latency is about ${CONNECTIONS} / (req/s) (Little's law), and req/s at most 1 s / (CPU per request): a p99 under 20 ms needs a mean well under that, so well over 2,500 req/s, that is well under 400 \u00b5s of CPU per request. A 100-channel page ranked over all ${CHANNELS.toLocaleString('en-US')} channels at query time took ${Math.round(get('ours page').cpuPerRequest)} \u00b5s in this run: a mean latency of at least ${((CONNECTIONS * get('ours page').cpuPerRequest) / 1000).toFixed(0)} ms${parts === undefined ? '' : `, of which ranking took ${Math.round(parts.selection)} \u00b5s (${Math.round(parts.storeFigures)} \u00b5s of it the store's figures) and writing the answer's JSON ${Math.round(parts.serialization)} \u00b5s; the rest is graphql-yoga, HTTP and the socket write of the answer, and the execution of the 100 channels' fields`}.`,
     `Queries: channel(channelPoint: $channelPoint) and channels(first: 100), each with channelPoint uptimeRatio lifetimeSeconds uptimeSeconds peer { pubkey flapCount online }, POSTed as JSON. Every server's answer was checked equal to ours before the load${mismatches.length > 0 ? ` (MISMATCH: ${mismatches.join(', ')})` : ''}.`,
     `autocannon ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and query, alternating between the servers; each figure is from the server's best round (by req/s). ${pinning ? `Every server process pinned to CPU ${SERVER_CPU} (only the one under load is busy), autocannon in its own process pinned to CPU ${LOAD_CPU}` : 'taskset unavailable: processes not pinned'}.`,
     failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.',

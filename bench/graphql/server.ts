@@ -5,6 +5,8 @@
  * { profile: 'start' } it starts V8's CPU profiler, on { profile: 'stop', path }
  * writes the profile there (.cpuprofile, for Chrome DevTools) and answers
  * { profiled: path }. On 'cpu' it answers { cpuMicros } (user + system so far).
+ * On { parts: answer } (`ours` only) it measures where a page's CPU goes
+ * (bench/graphql/parts.ts) and answers { parts }.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,6 +23,7 @@ import {
 import { createSchema, createYoga } from 'graphql-yoga';
 import { createGraphQLServer } from '../../src/graphql/server.js';
 import { loadSchemaSource } from '../../src/graphql/schema-file.js';
+import type { NodeStores } from '../../src/store/node-stores.js';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -34,6 +37,7 @@ import {
   plainChannels,
   type PlainChannel,
 } from './fixture.js';
+import { measurePageParts } from './parts.js';
 
 export type ServerKind = 'ours' | 'yoga' | 'yoga-presorted' | 'graphql-js' | 'bare';
 
@@ -139,9 +143,13 @@ function graphqlJsListener(schema: GraphQLSchema) {
   };
 }
 
+/** The benchmark's store, for the page's breakdown (`ours` only). */
+let ourStores: NodeStores | undefined;
+
 async function listen(kind: ServerKind): Promise<number> {
   const stores = await buildStores();
   if (kind === 'ours') {
+    ourStores = stores;
     const logger = createLogger({ level: 'warn', format: 'json', destination: process.stderr });
     const graphql = createGraphQLServer({
       stores,
@@ -220,7 +228,8 @@ function mainThreadCpuMicros(): number {
 /** USER_HZ: the unit of /proc CPU times (100 on Linux everywhere that matters). */
 const CLOCK_TICKS = 100;
 
-type Message = 'stop' | 'cpu' | { profile: 'start' } | { profile: 'stop'; path: string };
+type Message =
+  'stop' | 'cpu' | { profile: 'start' } | { profile: 'stop'; path: string } | { parts: string };
 
 const kind = process.argv[2] as ServerKind;
 const port = await listen(kind);
@@ -229,6 +238,12 @@ process.on('message', (message: Message) => {
   if (message === 'stop') process.exit(0);
   if (message === 'cpu') {
     process.send?.({ cpuMicros: mainThreadCpuMicros() });
+    return;
+  }
+  if ('parts' in message) {
+    process.send?.({
+      parts: ourStores === undefined ? undefined : measurePageParts(ourStores, message.parts),
+    });
     return;
   }
   void (async () => {
