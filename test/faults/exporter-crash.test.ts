@@ -110,10 +110,13 @@ class CrashHarness {
     return this.api.consumer(this.stream, DURABLE);
   }
 
-  /** Every message up to the last published acknowledged, and none pending. */
+  /**
+   * Every message up to the last published acknowledged, and none pending; not
+   * yet while the exporter recreates its consumer (deleted, not yet added).
+   */
   async acknowledgedUpTo(seq = this.lastSeq): Promise<boolean> {
-    const info = await this.consumer();
-    return info.ack_floor.stream_seq === seq && info.num_ack_pending === 0;
+    const info = await this.api.tryConsumer(this.stream, DURABLE);
+    return info?.ack_floor.stream_seq === seq && info.num_ack_pending === 0;
   }
 
   /** Freezes Redis (SIGSTOP) once the exporter has a command in flight to it. */
@@ -237,7 +240,7 @@ describe('fault: the exporter killed with SIGKILL mid-stream and restarted (JetS
     await h.publish(unacked);
     await eventually(
       async () => {
-        const info = await h?.consumer();
+        const info = await h?.api.tryConsumer(h.stream, DURABLE);
         return (
           info?.delivered.stream_seq === h?.lastSeq && info?.num_ack_pending === unacked.length
         );
