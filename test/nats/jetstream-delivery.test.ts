@@ -103,6 +103,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     return { log, stores, stats, delivery, handed };
   }
 
+  /** The consumer's state (its probes retry: a consumer being recreated is briefly absent). */
   async function consumerInfo() {
     const jsm = await nc.jetstreamManager();
     return jsm.consumers.info(stream, 'chanfitness-test');
@@ -167,11 +168,10 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       `opened at its JetStream time to the microsecond: ${openedAt} vs ${storedAt}`,
     );
     assert.equal(store.peer(peer)?.flapCount, 21);
-    await eventually(
-      async () => (await numAckPending()) === 0,
-      'every message acknowledged',
-      15_000,
-    );
+    await eventually(async () => (await numAckPending()) === 0, 'every message acknowledged', {
+      limitMs: 15_000,
+      retryErrors: true,
+    });
   });
 
   it('acknowledges a message only once applied, and never applies a redelivery twice', async () => {
@@ -196,7 +196,10 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     assert.equal(p.stores.get('bob')?.peer(peer), undefined);
 
     release?.();
-    await eventually(async () => (await numAckPending()) === 0, 'the acknowledgements', 15_000);
+    await eventually(async () => (await numAckPending()) === 0, 'the acknowledgements', {
+      limitMs: 15_000,
+      retryErrors: true,
+    });
     assert.equal(p.stats.applied.get('bob')?.get('channel')?.get('OPEN_CHANNEL'), 1);
     assert.equal(p.stats.applied.get('bob')?.get('peer')?.get('PEER_ONLINE'), 1);
     assert.equal(p.stores.get('bob')?.peer(peer)?.flapCount, 2);
@@ -241,11 +244,10 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
       bytes(openChannelJson(peer, channelPoint(4))),
     );
     await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, true)));
-    await eventually(
-      async () => (await numAckPending()) === 2,
-      'two unacknowledged deliveries',
-      15_000,
-    );
+    await eventually(async () => (await numAckPending()) === 2, 'two unacknowledged deliveries', {
+      limitMs: 15_000,
+      retryErrors: true,
+    });
     await ncA.close();
 
     await js.publish(`${prefix}.dave.peer_events`, bytes(peerEventJson(peer, false)));
@@ -263,7 +265,10 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     assert.equal(store.peer(peer)?.flapCount, 3);
     assert.equal(store.peer(peer)?.online, false);
     assert.equal(store.reorderedTotal, 0);
-    await eventually(async () => (await numAckPending()) === 0, 'everything acknowledged', 15_000);
+    await eventually(async () => (await numAckPending()) === 0, 'everything acknowledged', {
+      limitMs: 15_000,
+      retryErrors: true,
+    });
   });
 
   it('keeps retrying while the stream is missing and it may not create it', async () => {
@@ -322,7 +327,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
         return info.num_ack_pending === 5 && info.num_pending === 15 && info.num_waiting > 0;
       },
       () => `5 in flight and the rest withheld (${state})`,
-      15_000,
+      { limitMs: 15_000, retryErrors: true },
     );
     assert.equal(p.handed.count, 5);
     assert.equal(p.stats.applied.get('erin')?.size ?? 0, 0, 'nothing applied');
@@ -334,7 +339,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
         return info.ack_floor.stream_seq === 20 && info.num_ack_pending === 0;
       },
       'every message acknowledged',
-      15_000,
+      { limitMs: 15_000, retryErrors: true },
     );
     assert.equal(p.handed.count, 20, 'each message handed once');
     assert.equal(p.stats.applied.get('erin')?.get('channel')?.get('OPEN_CHANNEL'), 1);
@@ -372,7 +377,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
           return info.ack_floor.stream_seq === 500 && info.num_ack_pending === 0;
         },
         'every message acknowledged',
-        15_000,
+        { limitMs: 15_000, retryErrors: true },
       );
       assert.equal(p.handed.count, 500);
       assert.equal((await consumerInfo()).config.ack_policy, AckPolicy.All);
@@ -404,7 +409,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
         return info.ack_floor.stream_seq === 4 && info.num_ack_pending === 0;
       },
       'our messages acknowledged',
-      15_000,
+      { limitMs: 15_000, retryErrors: true },
     );
     const info = await consumerInfo();
     assert.equal(info.config.filter_subject, consumerFilter(prefix));
@@ -446,7 +451,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
         return info.ack_floor.stream_seq === 3 && info.num_ack_pending === 0;
       },
       'the third message acknowledged',
-      15_000,
+      { limitMs: 15_000, retryErrors: true },
     );
     const info = await consumerInfo();
     assert.equal(info.config.ack_policy, AckPolicy.All);
