@@ -537,3 +537,71 @@ describe('ChannelEventStore delivery order across peers while a record read is i
     assert.deepEqual(rejected, [OTHER]);
   });
 });
+
+describe('ChannelEventStore rules checked one by one', () => {
+  it('counts the flap of monitor creation without logging it; the channel seeds the log without a flap', async () => {
+    const f = storeFixture();
+    f.store.peerEvent(PEER, true, TEST_NOW - HOUR);
+    f.store.openChannel(PEER, CHAN1, TEST_NOW);
+    await f.store.idle();
+    const monitor = f.store.peer(PEER);
+    assert.ok(monitor);
+    assert.equal(monitor.flapCount, 1, 'creation is a flap');
+    assert.equal(monitor.lastFlap, TEST_NOW);
+    // One event in the sequence: the seed, staged at the opening; no second one for creation.
+    assert.equal(monitor.log.committedCount, 0);
+    assert.deepEqual(monitor.log.staged, { time: TEST_NOW, online: true });
+  });
+
+  it('seeds the log of a second channel when only a staged event exists (the staged one does not count)', async () => {
+    const f = storeFixture();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW);
+    await f.store.idle();
+    f.store.closeChannel(PEER, CHAN1, TEST_NOW + MINUTE);
+    f.store.peerEvent(PEER, true, TEST_NOW + 2 * MINUTE); // no channel: not logged
+    f.store.openChannel(PEER, CHAN2, TEST_NOW + 3 * MINUTE);
+    const monitor = f.store.peer(PEER);
+    assert.ok(monitor);
+    assert.equal(monitor.log.committedCount, 0);
+    assert.deepEqual(monitor.log.staged, { time: TEST_NOW + 3 * MINUTE, online: true });
+    // The committed log is still empty with a staged event: the next opening seeds it
+    // again, through the rate limiter (more than 1 s later: the staged event is committed).
+    f.store.openChannel(PEER, channelPoint(1, 3), TEST_NOW + 4 * MINUTE);
+    assert.equal(monitor.log.committedCount, 1);
+    assert.deepEqual(monitor.log.staged, { time: TEST_NOW + 4 * MINUTE, online: true });
+    assert.equal(monitor.flapCount, 2, 'creation and one peer event; openings add none');
+  });
+
+  it('applies a peer event that waited for the record read at the peer latest time, and counts it reordered', async () => {
+    const f = storeFixture();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW + HOUR);
+    f.store.peerEvent(PEER, false, TEST_NOW); // older, queued behind the open
+    await f.store.idle();
+    assert.equal(f.store.reorderedTotal, 1);
+    assert.deepEqual(f.reordered, [
+      { pubkey: PEER, eventTime: TEST_NOW, appliedTime: TEST_NOW + HOUR },
+    ]);
+    assert.equal(f.store.peer(PEER)?.lastFlap, TEST_NOW + HOUR);
+  });
+
+  it('applies an older close at the peer latest time, and counts it reordered', async () => {
+    const f = storeFixture();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW);
+    f.store.openChannel(PEER, CHAN2, TEST_NOW);
+    f.store.peerEvent(PEER, true, TEST_NOW + HOUR);
+    await f.store.idle();
+    f.store.closeChannel(PEER, CHAN1, TEST_NOW + MINUTE);
+    assert.equal(f.store.reorderedTotal, 1);
+    assert.equal(f.store.channel(CHAN1), undefined);
+    assert.equal(f.store.peer(PEER)?.channelCount, 1);
+  });
+
+  it('refuses an uptime query ending at the zero time or before its start (INVALID_RANGE)', async () => {
+    const f = storeFixture();
+    f.store.openChannel(PEER, CHAN1, TEST_NOW);
+    await f.store.idle();
+    assert.throws(() => f.store.uptime(PEER, TEST_NOW, 0), isCode('INVALID_RANGE'));
+    assert.throws(() => f.store.uptime(PEER, TEST_NOW, TEST_NOW - 1), isCode('INVALID_RANGE'));
+    assert.throws(() => f.store.uptime(OTHER, TEST_NOW, TEST_NOW + 1), isCode('PEER_NOT_FOUND'));
+  });
+});
