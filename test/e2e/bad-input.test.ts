@@ -33,6 +33,25 @@ interface BadCase {
 
 const txid = () => randomBytes(32).toString('hex');
 
+/** Polls GraphQL until the channel is tracked: the messages published before it are handled. */
+async function channelTracked(
+  exporter: ExporterProcess,
+  node: string,
+  channelPoint: string,
+  what: string,
+): Promise<void> {
+  await pollUntil(
+    () =>
+      query<{ channel: { channelPoint: string } | null }>(
+        exporter,
+        'query ($c: String!, $n: String) { channel(channelPoint: $c, node: $n) { channelPoint } }',
+        { c: channelPoint, n: node },
+      ).catch(() => ({ channel: null })),
+    (d) => d.channel?.channelPoint === channelPoint,
+    what,
+  );
+}
+
 function badCases(now: number, monitored: string): BadCase[] {
   const open = (pubkey: string, channelPoint: string) => ({
     type: 'OPEN_CHANNEL',
@@ -254,16 +273,7 @@ describe('e2e: bad input is counted by reason and good input around it applied',
     const barrier = randomChannelPoint();
     publisher.channel(node, openChannelJson(randomPubkey(), barrier, now - MINUTE));
     await publisher.flush();
-    await pollUntil(
-      () =>
-        query<{ channel: { channelPoint: string } | null }>(
-          exporter,
-          'query ($c: String!, $n: String) { channel(channelPoint: $c, node: $n) { channelPoint } }',
-          { c: barrier, n: node },
-        ).catch(() => ({ channel: null })),
-      (d) => d.channel?.channelPoint === barrier,
-      'the open after the garbage',
-    );
+    await channelTracked(exporter, node, barrier, 'the open after the garbage');
     const nodes = await query<{ nodes: { id: string }[] }>(exporter, '{ nodes { id } }');
     assert.deepEqual(
       nodes.nodes.map((n) => n.id),
@@ -301,16 +311,7 @@ describe('e2e: bad input is counted by reason and good input around it applied',
     const channelPoint = randomChannelPoint();
     publisher.channel(node, openChannelJson(randomPubkey(), channelPoint, Date.now() - MINUTE));
     await publisher.flush();
-    await pollUntil(
-      () =>
-        query<{ channel: { channelPoint: string } | null }>(
-          exporter,
-          'query ($c: String!, $n: String) { channel(channelPoint: $c, node: $n) { channelPoint } }',
-          { c: channelPoint, n: node },
-        ).catch(() => ({ channel: null })),
-      (d) => d.channel?.channelPoint === channelPoint,
-      'the open after the flood',
-    );
+    await channelTracked(exporter, node, channelPoint, 'the open after the flood');
     const after = await scrape(exporter);
     assert.equal(
       sampleValue(after, 'chanfitness_events_rejected_total', { reason: 'unknown_type' }),
