@@ -17,6 +17,9 @@ import { connectionOptions } from './nats/connection-options.js';
 import { subscribeEvents } from './nats/event-subscription.js';
 import { JetStreamDelivery } from './nats/jetstream-delivery.js';
 import { NatsClient, NatsClosedError } from './nats/nats-client.js';
+import { HistoryKeeper, type RestoreResult } from './history/history-keeper.js';
+import { keyvHistoryKv } from './history/history-kv.js';
+import { HistoryStats } from './history/history-stats.js';
 import { FlapFlusher } from './persistence/flap-flusher.js';
 import { FlushStats } from './persistence/flush-stats.js';
 import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
@@ -32,6 +35,7 @@ import { NodeStores } from './store/node-stores.js';
 const STOP_BUDGET_MS = {
   total: 8_000,
   drainReads: 2_000,
+  finalSnapshot: 3_000,
   finalFlush: 4_000,
   closeStore: 1_000,
   closeNats: 1_500,
@@ -75,20 +79,27 @@ export async function startApp(options: AppOptions): Promise<App> {
     clock,
   });
 
+  const history = settings.history;
+  const historyStats = new HistoryStats();
+  historyStats.enabled = history.enabled;
   const bootstrapPeers = new BootstrapPeers();
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({
-        node,
-        clock,
-        readFlapRecord: (pubkey) => records.read(node, pubkey),
-        bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
-        observer: storeObserver(node, logger, clock),
-      }),
-  );
+  const stores = new NodeStores((node) => {
+    const store = new ChannelEventStore({
+      node,
+      clock,
+      readFlapRecord: (pubkey) => records.read(node, pubkey),
+      bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
+      observer: storeObserver(node, logger, clock),
+      retentionMs: history.enabled ? history.retentionMs : undefined,
+    });
+    // Events applied before the history could be read are applied again on top of it.
+    if (history.enabled && !historyStats.restored) store.beginJournal(history.pendingLimit);
+    return store;
+  });
 
   // Until NATS is connected there is nobody to ask (and no event to bootstrap for).
   let bootstrap: Bootstrap = () => Promise.resolve(undefined);
+  const jetstreamMode = settings.nats.jetstream !== undefined;
   const ingest = new EventIngest({
     stores,
     bootstrapPeers,
@@ -96,7 +107,27 @@ export async function startApp(options: AppOptions): Promise<App> {
     clock,
     stats: ingestStats,
     logger,
+    trackSequences: history.enabled && jetstreamMode,
   });
+
+  let jetstream: JetStreamDelivery | undefined;
+  const keeper = history.enabled
+    ? new HistoryKeeper({
+        stores,
+        kv: keyvHistoryKv(records),
+        stats: historyStats,
+        logger,
+        clock,
+        bootstrapPeers,
+        intervalMs: history.snapshotIntervalMs,
+        jetstream: jetstreamMode
+          ? {
+              appliedThrough: () => jetstream?.appliedThrough() ?? 0,
+              peerSequence: (node, pubkey) => ingest.peerSequence(node, pubkey),
+            }
+          : undefined,
+      })
+    : undefined;
 
   const flusher = new FlapFlusher({
     stores,
@@ -106,11 +137,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     clock,
     intervalMs: settings.flap.flushIntervalMs,
     stopTimeoutMs: STOP_BUDGET_MS.finalFlush,
+    recordsOf:
+      keeper === undefined ? undefined : (store) => keeper.committedFlapRecords(store.node),
   });
   flusher.start();
 
-  let jetstream: JetStreamDelivery | undefined;
   let stopping = false;
+  const isStopping = (): boolean => stopping;
   /**
    * Ready: NATS connected (in JetStream mode, the consumer consuming) and the
    * flap record store open. Not ready from the first moment of stop(), before
@@ -120,6 +153,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     const reasons: string[] = [];
     if (stopping) reasons.push('stopping');
     if (!records.isOpen) reasons.push('the flap record store is not open');
+    if (keeper !== undefined && !historyStats.restored) {
+      reasons.push(
+        jetstreamMode
+          ? 'restoring the history (the store cannot be read yet): nothing is consumed until it is'
+          : 'restoring the history (the store cannot be read yet): events are kept to join to it',
+      );
+    }
     if (!connection.connected) reasons.push('NATS is not connected');
     if (settings.nats.jetstream !== undefined && jetstream?.consuming !== true) {
       reasons.push('the JetStream consumer is not set up');
@@ -133,6 +173,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     flush: flushStats,
     connection,
     clock,
+    history: historyStats,
   });
   const graphql = createGraphQLServer({
     stores,
@@ -162,6 +203,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       closeTimeoutMs: STOP_BUDGET_MS.http,
     });
   } catch (err) {
+    await keeper?.stop();
     await flusher.stop();
     await records.close();
     throw err;
@@ -171,7 +213,60 @@ export async function startApp(options: AppOptions): Promise<App> {
   const nats = new NatsClient(natsOptions, connection, logger);
   let subscriptions: Subscription[] = [];
 
+  /**
+   * Restores the history, trying again (1 s doubling to 30 s) while the store
+   * cannot be read; undefined when stopped first.
+   */
+  let restoring: Promise<RestoreResult | undefined> | undefined;
+  const restoreHistory = (): Promise<RestoreResult | undefined> => {
+    restoring ??= (async () => {
+      if (keeper === undefined) return undefined;
+      let delayMs = 1_000;
+      for (;;) {
+        try {
+          const result = await keeper.restore();
+          keeper.start();
+          return result;
+        } catch (err) {
+          if (stopping) return undefined;
+          logger.warn(
+            { err: errorMessage(err), retryInMs: delayMs },
+            jetstreamMode
+              ? 'cannot read the history: nothing is consumed until it can be (the stream keeps the events)'
+              : 'cannot read the history: consuming meanwhile, the events are joined to it once it can be read',
+          );
+          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          if (isStopping()) return undefined;
+          delayMs = Math.min(delayMs * 2, 30_000);
+        }
+      }
+    })();
+    return restoring;
+  };
+  if (keeper !== undefined && !jetstreamMode) {
+    // Core NATS: restored nodes reconcile with their first listing after the restart.
+    void restoreHistory().then((result) => {
+      if (result !== undefined) ingest.restoredNodes(result.nodes, 'reconcile');
+    });
+    // Consumes once restored, or once a first try has failed (events are then journaled).
+    await Promise.race([
+      restoring,
+      new Promise((resolve) => setTimeout(resolve, settings.store.timeoutMs + 500).unref()),
+    ]);
+  }
+
   const consume = async (): Promise<void> => {
+    let resumeAfter: number | undefined;
+    if (keeper !== undefined && jetstreamMode) {
+      const result = await restoreHistory();
+      if (result === undefined || stopping) return;
+      resumeAfter = result.through;
+      ingest.restoredNodes(
+        result.nodes,
+        result.through === undefined ? 'reconcile' : 'replay',
+        result.skips,
+      );
+    }
     const nc = await nats.start();
     if (stopping) return;
     bootstrap = bootstrapRequests(nc, {
@@ -186,6 +281,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         settings: natsSettings.jetstream,
         prefix: natsSettings.subjectPrefix,
         logger,
+        resumeAfter,
       });
       jetstream = delivery;
       // Deliveries lost during the outage: take them again now, in order.
@@ -226,6 +322,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         Promise.all([...stores.values()].map((store) => store.idle())),
         share(STOP_BUDGET_MS.drainReads),
       );
+      if (keeper !== undefined) {
+        await settleWithin(keeper.stop(), share(STOP_BUDGET_MS.finalSnapshot));
+      }
       await settleWithin(flusher.stop(), share(STOP_BUDGET_MS.finalFlush));
       await settleWithin(records.close(), share(STOP_BUDGET_MS.closeStore));
       await nats.close(share(STOP_BUDGET_MS.closeNats));

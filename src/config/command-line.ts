@@ -22,6 +22,7 @@ const GROUP_HEADINGS: Readonly<Record<SettingGroup, string>> = {
   nats: 'NATS input:',
   store: 'Flap count store (Keyv):',
   flap: 'Flap counts:',
+  history: 'History across restarts:',
   web: 'HTTP server (/metrics, /graphql, /healthz, /readyz):',
   graphql: 'GraphQL:',
   log: 'Logging:',

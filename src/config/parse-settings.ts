@@ -18,6 +18,7 @@ import {
 import { parseChoice, parseInteger } from './scalar-values.js';
 import type { SettingName } from './setting-definitions.js';
 import type {
+  HistorySettings,
   NatsAuth,
   NatsSettings,
   NatsTls,
@@ -64,6 +65,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): 
         parseDurationMs(value, AT_LEAST_1S),
       ),
     },
+    history: readHistory(reader),
     web: readWeb(reader),
     graphql: {
       maxDepth: reader.required('graphql.max-depth', (value) => parseInteger(value, 1)),
@@ -153,6 +155,20 @@ function readStore(reader: SettingsReader): StoreSettings {
     ...reader.required('store.url', parseStoreUrl),
     timeoutMs: reader.required('store.timeout', (value) => parseDurationMs(value, AT_LEAST_1MS)),
   };
+}
+
+function readHistory(reader: SettingsReader): HistorySettings {
+  const enabled = reader.boolean('history');
+  const snapshotIntervalMs = reader.required('history.snapshot-interval', (value) =>
+    parseDurationMs(value, AT_LEAST_1S),
+  );
+  // 0 keeps everything; anything else at least an hour (and beyond a timer's range: no timer uses it).
+  const retentionMs = reader.required('history.retention', (value) =>
+    value.trim() === '0' ? 0 : parseDurationMs(value, { minMs: 3_600_000, minText: '1h' }),
+  );
+  const pendingLimit = reader.required('history.pending-limit', (value) => parseInteger(value, 0));
+  if (!enabled) return { enabled: false };
+  return { enabled: true, snapshotIntervalMs, retentionMs, pendingLimit };
 }
 
 function readWeb(reader: SettingsReader): WebSettings {

@@ -1,5 +1,5 @@
 /** Help section of a setting; the part of its name before the first dot. */
-export type SettingGroup = 'nats' | 'store' | 'flap' | 'web' | 'graphql' | 'log';
+export type SettingGroup = 'nats' | 'store' | 'flap' | 'history' | 'web' | 'graphql' | 'log';
 
 export interface SettingDefinition {
   /** The flag without its dashes, `<group>.<name>`. */
@@ -148,6 +148,36 @@ export const SETTING_DEFINITIONS = [
     valueName: 'duration',
     default: '1h',
     description: 'how often flap counts are written to the store (at least 1s)',
+  },
+  {
+    name: 'history',
+    group: 'history',
+    default: 'true',
+    description:
+      'keep every lifetime, uptime and flap count across restarts in the store (--no-history: only flap counts, as lnd)',
+  },
+  {
+    name: 'history.snapshot-interval',
+    group: 'history',
+    valueName: 'duration',
+    default: '1m',
+    description: 'how often the changes of the history are written to the store (and at stop)',
+  },
+  {
+    name: 'history.retention',
+    group: 'history',
+    valueName: 'duration',
+    default: '90d',
+    description:
+      'peer events older than this are compacted away (lifetime uptime stays exact; 0 keeps all)',
+  },
+  {
+    name: 'history.pending-limit',
+    group: 'history',
+    valueName: 'count',
+    default: '1000000',
+    description:
+      'events kept to join to a history the store cannot give yet at start (core NATS mode)',
   },
   {
     name: 'web.listen-address',

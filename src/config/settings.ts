@@ -5,6 +5,7 @@ export interface Settings {
   readonly nats: NatsSettings;
   readonly store: StoreSettings;
   readonly flap: FlapSettings;
+  readonly history: HistorySettings;
   readonly web: WebSettings;
   readonly graphql: GraphqlSettings;
   readonly log: LogSettings;
@@ -74,6 +75,19 @@ export interface FlapSettings {
   /** Period of flap count flushes to the store, ms (at least 1 s). */
   readonly flushIntervalMs: number;
 }
+
+/** The whole store kept across restarts (--history); undefined: only flap counts, as lnd. */
+export type HistorySettings =
+  | { readonly enabled: false }
+  | {
+      readonly enabled: true;
+      /** Period of snapshots, ms. */
+      readonly snapshotIntervalMs: number;
+      /** Events older than this are compacted away, ms; 0 keeps everything. */
+      readonly retentionMs: number;
+      /** Events kept while a restore is awaited (core NATS). */
+      readonly pendingLimit: number;
+    };
 
 export interface WebSettings {
   readonly listen: ListenAddress;

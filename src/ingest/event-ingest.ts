@@ -11,7 +11,7 @@ import type { NodeStores } from '../store/node-stores.js';
 import type { BootstrapPeers } from './bootstrap-peers.js';
 import { eventTime, MAX_FUTURE_MS } from './event-time.js';
 import type { EventKind, IngestStats, NodeAppliedCounts } from './ingest-stats.js';
-import type { Bootstrap } from './node-snapshot.js';
+import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
 import type { RejectReason } from './reject-reason.js';
 
 /** The two event subjects of a node: `<prefix>.<node>.channel_events` and `.peer_events`. */
@@ -39,6 +39,21 @@ export interface EventIngestDeps {
   readonly maxHeldEvents?: number;
   /** When a failed bootstrap is asked again: 5 s, doubling up to 5 min, by default. */
   readonly bootstrapRetry?: BootstrapRetry;
+  /** History is kept: per peer, the JetStream sequence of its last applied message is tracked. */
+  readonly trackSequences?: boolean;
+}
+
+/** How restored history meets a node's first bootstrap. */
+export type RestoredNodeMode =
+  /** JetStream: the stream replays what the state misses; the node is not asked again. */
+  | 'replay'
+  /** Core NATS: the first bootstrap reconciles the state with the node's listings. */
+  | 'reconcile';
+
+/** Messages a restored JetStream consumer skips per node: those its state already includes. */
+export interface ReplaySkipOf {
+  readonly floor: number;
+  readonly peers: ReadonlyMap<string, number>;
 }
 
 /** The backoff of a failed bootstrap: the first delay, doubled after each failure up to the max. */
@@ -55,6 +70,7 @@ interface HeldEvent {
   readonly message: ChannelEventMessage | PeerEventMessage;
   readonly time: number;
   readonly done: (() => void) | undefined;
+  readonly seq: number | undefined;
 }
 
 interface NodeState {
@@ -71,6 +87,13 @@ interface NodeState {
   readonly counts: NodeAppliedCounts;
   /** What counts an event of each type once settled, for events nobody waits on (core NATS). */
   readonly settlers: Map<string, Settled>;
+  /** History restored for the node: its first bootstrap reconciles (core NATS) or is skipped. */
+  restored: RestoredNodeMode | undefined;
+  /** JetStream: per peer, the sequence of its last applied message (history in JetStream mode). */
+  readonly peerSeqs: Map<string, number> | undefined;
+  /** Messages the restored state includes, skipped until the replay passes them. */
+  skip: ReplaySkipOf | undefined;
+  skipMax: number;
 }
 
 const DEFAULT_MAX_HELD_EVENTS = 50_000;
@@ -93,6 +116,11 @@ export class EventIngest {
   private readonly maxHeld: number;
   private readonly retryBackoff: BootstrapRetry;
   private stopped = false;
+  /** Restored nodes not seen yet, with how their history meets their first bootstrap. */
+  private readonly restoredModes = new Map<string, RestoredNodeMode>();
+  private readonly skips = new Map<string, ReplaySkipOf>();
+  /** Messages skipped because the restored history includes them. */
+  skippedReplayed = 0;
 
   constructor(private readonly deps: EventIngestDeps) {
     this.rejectLog = new RateLimitedLog(deps.clock);
@@ -106,6 +134,35 @@ export class EventIngest {
   }
 
   /**
+   * Nodes whose store was restored from history, before any of their events:
+   * in 'replay' mode their first bootstrap is skipped (the stream replays what
+   * the state misses, skipping what it includes); in 'reconcile' mode it
+   * closes the channels the node no longer lists, adds the new ones and
+   * applies the connectivity that changed, at the reply time.
+   */
+  restoredNodes(
+    nodes: Iterable<string>,
+    mode: RestoredNodeMode,
+    skips?: ReadonlyMap<string, ReplaySkipOf>,
+  ): void {
+    for (const node of nodes) {
+      const state = this.nodes.get(node);
+      if (state !== undefined) state.restored = mode;
+      else this.restoredModes.set(node, mode);
+      const skip = skips?.get(node);
+      if (skip !== undefined) {
+        if (state !== undefined) this.setSkip(state, skip);
+        else this.skips.set(node, skip);
+      }
+    }
+  }
+
+  /** The JetStream sequence of the last message applied for this peer of the node. */
+  peerSequence(node: string, pubkey: string): number | undefined {
+    return this.nodes.get(node)?.peerSeqs?.get(pubkey);
+  }
+
+  /**
    * handle() with the message's parts as arguments: the NATS adapters call
    * this, so that a busy stream costs no message object per message.
    */
@@ -115,6 +172,7 @@ export class EventIngest {
     data: Uint8Array,
     streamTime?: number,
     done?: () => void,
+    seq?: number,
   ): void {
     const receipt = this.deps.clock.now();
     // The hot path: no wrapper object, no copy (an object spread per message
@@ -146,15 +204,45 @@ export class EventIngest {
     }
     // Created by its first message that decodes: garbage names no node.
     const node = this.nodeState(nodeName);
+    if (seq !== undefined && node.skip !== undefined && this.included(node, decoded, seq)) {
+      this.skippedReplayed += 1;
+      done?.();
+      return;
+    }
     if (node.held !== undefined) {
       if (node.held.length < this.maxHeld) {
-        node.held.push({ kind, message: decoded, time, done });
+        node.held.push({ kind, message: decoded, time, done, seq });
         return;
       }
       // A bootstrap that takes this long no longer gets to hold the node's events.
       this.release(node);
     }
-    this.apply(node, kind, decoded, time, done);
+    this.apply(node, kind, decoded, time, done, seq);
+  }
+
+  /** Whether the restored state already includes this message (a JetStream replay). */
+  private included(
+    node: NodeState,
+    message: ChannelEventMessage | PeerEventMessage,
+    seq: number,
+  ): boolean {
+    const skip = node.skip as ReplaySkipOf;
+    if (seq > node.skipMax) {
+      // Past everything the state includes: no more look-ups.
+      node.skip = undefined;
+      return false;
+    }
+    if (seq <= skip.floor) return true;
+    const pubkey = (message as { pubkey?: string }).pubkey;
+    const through = pubkey === undefined ? undefined : skip.peers.get(pubkey);
+    return through !== undefined && seq <= through;
+  }
+
+  private setSkip(state: NodeState, skip: ReplaySkipOf): void {
+    let max = skip.floor;
+    for (const through of skip.peers.values()) if (through > max) max = through;
+    state.skip = skip;
+    state.skipMax = max;
   }
 
   /** Starts tracking a node (named in the settings) before any of its events. */
@@ -194,9 +282,20 @@ export class EventIngest {
         store: this.deps.stores.getOrCreate(node),
         counts: this.deps.stats.nodeCounts(node),
         settlers: new Map(),
+        restored: this.restoredModes.get(node),
+        peerSeqs: this.deps.trackSequences === true ? new Map() : undefined,
+        skip: undefined,
+        skipMax: 0,
       };
+      this.restoredModes.delete(node);
+      const skip = this.skips.get(node);
+      if (skip !== undefined) {
+        this.skips.delete(node);
+        this.setSkip(state, skip);
+      }
       this.nodes.set(node, state);
-      this.startBootstrap(node);
+      // A restored node in replay mode: the stream brings what its state misses.
+      if (state.restored !== 'replay') this.startBootstrap(node);
     }
     return state;
   }
@@ -260,7 +359,9 @@ export class EventIngest {
   private release(state: NodeState): void {
     const held = state.held ?? [];
     state.held = undefined;
-    for (const event of held) this.apply(state, event.kind, event.message, event.time, event.done);
+    for (const event of held) {
+      this.apply(state, event.kind, event.message, event.time, event.done, event.seq);
+    }
   }
 
   /**
@@ -285,6 +386,12 @@ export class EventIngest {
       // Still there when the hold overflowed and let them go: they were applied from that time.
       const firstHeld = held?.[0]?.time;
       const time = firstHeld !== undefined && firstHeld < replyTime ? firstHeld : replyTime;
+      if (state.restored === 'reconcile') {
+        if (snapshot.incomplete === true) return false;
+        state.restored = undefined;
+        this.reconcile(node, state, snapshot, replyTime);
+        return true;
+      }
       for (const channel of snapshot.channels) {
         state.store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
       }
@@ -295,23 +402,73 @@ export class EventIngest {
     }
   }
 
+  /**
+   * The first listing after a restore (core NATS, where what happened while
+   * the exporter was down is lost): channels the node no longer lists are
+   * closed, listed channels the store lacks are added, and peers whose listed
+   * connectivity differs from the restored one get it, all at the reply time.
+   */
+  private reconcile(node: string, state: NodeState, snapshot: NodeSnapshot, time: number): void {
+    const { store } = state;
+    const listed = new Set(snapshot.channels.map((c) => c.channelPoint));
+    let closed = 0;
+    let opened = 0;
+    let changed = 0;
+    for (const channel of [...store.channels()]) {
+      if (listed.has(channel.channelPoint)) continue;
+      store.closeChannel(channel.peer.pubkey, channel.channelPoint, time);
+      closed += 1;
+    }
+    const online = snapshot.onlinePeers;
+    if (online !== undefined) {
+      for (const pubkey of [...store.knownPeers()]) {
+        const now = online.has(pubkey);
+        if (store.connectivity(pubkey) === now) continue;
+        store.peerEvent(pubkey, now, time);
+        changed += 1;
+      }
+      for (const pubkey of online) {
+        if (store.connectivity(pubkey)) continue;
+        store.peerEvent(pubkey, true, time);
+        changed += 1;
+      }
+    }
+    for (const channel of snapshot.channels) {
+      if (store.channel(channel.channelPoint) !== undefined) continue;
+      store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
+      opened += 1;
+    }
+    this.deps.logger.info(
+      { node, closed, opened, connectivityChanged: changed },
+      'restored history reconciled with the node listings',
+    );
+  }
+
   private apply(
     node: NodeState,
     kind: EventKind,
     message: ChannelEventMessage | PeerEventMessage,
     time: number,
     done: (() => void) | undefined,
+    seq?: number,
   ): void {
     const { store } = node;
     const { type } = message;
+    const peerSeqs = node.peerSeqs;
     // Core NATS: nobody waits on the event, its type's settler counts it (no
     // closure per event). JetStream: a closure acknowledges this message.
     const settled =
       done === undefined
         ? (node.settlers.get(type) ?? this.settlerOf(node, kind, type))
-        : (outcome: ApplyOutcome) => {
-            this.settle(node.counts, kind, type, outcome, done);
-          };
+        : peerSeqs !== undefined && seq !== undefined
+          ? (outcome: ApplyOutcome) => {
+              const { pubkey } = message as { pubkey?: string };
+              if (pubkey !== undefined) peerSeqs.set(pubkey, seq);
+              this.settle(node.counts, kind, type, outcome, done);
+            }
+          : (outcome: ApplyOutcome) => {
+              this.settle(node.counts, kind, type, outcome, done);
+            };
     if (kind === 'peer') {
       const { pubkey } = message as PeerEventMessage;
       store.peerEvent(pubkey, type === 'PEER_ONLINE', time, settled);

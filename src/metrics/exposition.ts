@@ -1,11 +1,13 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.js';
+import type { HistoryStats } from '../history/history-stats.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
 import type { ConnectionState } from '../nats/connection-state.js';
 import type { FlushStats } from '../persistence/flush-stats.js';
 import type { NodeStores } from '../store/node-stores.js';
 import { ChannelCollector } from './channel-collector.js';
 import { ChunkedTextWriter, DEFAULT_CHUNK_CHARS } from './chunked-text-writer.js';
+import { registerHistoryCollector } from './history-collector.js';
 import { registerIngestCollector } from './ingest-collector.js';
 import { registerNatsCollector } from './nats-collector.js';
 import { PeerCollector } from './peer-collector.js';
@@ -18,8 +20,13 @@ export interface ExpositionSources {
   readonly ingest: IngestStats;
   readonly flush: FlushStats;
   readonly connection: ConnectionState;
-  /** The stores' clock: "now" of a scrape, for channel lifetimes. */
+  /** The stores' clock: "now" of a scrape, for channel lifetimes and the snapshot age. */
   readonly clock: Clock;
+  /**
+   * History snapshots and their restore. Its families are registered when given; they
+   * have samples only while `enabled` is true.
+   */
+  readonly history?: HistoryStats;
 }
 
 export interface ExpositionOptions {
@@ -30,7 +37,7 @@ export interface ExpositionOptions {
 /**
  * The whole /metrics exposition. The per-channel and per-peer families, which
  * grow with the node, are streamed as text in chunks with yields to the event
- * loop; the small families (ingest, persistence, NATS) and prom-client's
+ * loop; the small families (ingest, persistence, history, NATS) and prom-client's
  * default process and Node.js metrics come from a prom-client registry of our
  * own, rendered at the start of each scrape.
  */
@@ -50,6 +57,9 @@ export class Exposition {
     this.peers = new PeerCollector(sources.stores);
     registerIngestCollector(this.registry, sources.ingest, sources.stores);
     registerPersistenceCollector(this.registry, sources.flush);
+    if (sources.history !== undefined) {
+      registerHistoryCollector(this.registry, sources.history, sources.clock);
+    }
     registerNatsCollector(this.registry, sources.connection);
     collectDefaultMetrics({ register: this.registry });
   }

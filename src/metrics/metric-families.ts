@@ -103,6 +103,91 @@ export const PERSISTENCE_FAMILIES = {
   },
 } as const satisfies Record<string, MetricFamily>;
 
+/**
+ * History snapshots and their restore (SPEC 4.2). Exported only while history is on
+ * (--history): with --no-history these families have no samples.
+ */
+export const HISTORY_FAMILIES = {
+  snapshotWritesTotal: {
+    name: 'chanfitness_history_snapshot_writes_total',
+    type: 'counter',
+    help: 'History snapshot writes to the persistent store, by result (success/error). A failed write is retried; the history since the last success is not yet persisted.',
+    labels: ['result'],
+  },
+  snapshotLastWriteBytes: {
+    name: 'chanfitness_history_snapshot_last_write_bytes',
+    type: 'gauge',
+    help: 'Bytes (keys and values) written by the last successful history snapshot: only what changed since the one before; absent before the first one.',
+    labels: [],
+  },
+  snapshotLastWriteDurationSeconds: {
+    name: 'chanfitness_history_snapshot_last_write_duration_seconds',
+    type: 'gauge',
+    help: 'How long the last successful history snapshot write took, in seconds, store round trips included; absent before the first one.',
+    labels: [],
+  },
+  snapshotLastWriteLongestStepSeconds: {
+    name: 'chanfitness_history_snapshot_last_write_longest_step_seconds',
+    type: 'gauge',
+    help: 'Longest the last history snapshot write held the event loop in one step, in seconds (events and scrapes wait that long; the target is under 0.05); absent before the first write.',
+    labels: [],
+  },
+  lastSnapshotTimestampSeconds: {
+    name: 'chanfitness_history_last_snapshot_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the end of the last successful history snapshot write; absent before the first one.',
+    labels: [],
+  },
+  snapshotAgeSeconds: {
+    name: 'chanfitness_history_snapshot_age_seconds',
+    type: 'gauge',
+    help: 'Seconds since the last successful history snapshot write: the history a crash now would lose in core NATS mode; absent before the first one.',
+    labels: [],
+  },
+  restoreDurationSeconds: {
+    name: 'chanfitness_history_restore_duration_seconds',
+    type: 'gauge',
+    help: 'How long restoring the persisted history took at start, in seconds; absent until the restore has succeeded.',
+    labels: [],
+  },
+  restored: {
+    name: 'chanfitness_history_restored',
+    type: 'gauge',
+    help: 'Whether the persisted history has been restored, or found absent (1), or the restore is still being retried (0). No snapshot is written before it is 1.',
+    labels: [],
+  },
+  restoreFailuresTotal: {
+    name: 'chanfitness_history_restore_failures_total',
+    type: 'counter',
+    help: 'Failed attempts to read the persisted history at start (the store was down or timed out); the restore is retried until one succeeds.',
+    labels: [],
+  },
+  rejectedTotal: {
+    name: 'chanfitness_history_rejected_total',
+    type: 'counter',
+    help: "Parts of the persisted history ignored at restore (a node's history, the node index or the JetStream mark), by reason: format (a format this version does not read) or corrupt (does not decode). What was ignored starts afresh, as in lnd; the log says what it was.",
+    labels: ['reason'],
+  },
+  pendingEvents: {
+    name: 'chanfitness_history_pending_events',
+    type: 'gauge',
+    help: 'Events applied while the history restore is retried (core NATS mode), held to be joined to the restored history once it succeeds.',
+    labels: [],
+  },
+  pendingOverflowTotal: {
+    name: 'chanfitness_history_pending_overflow_total',
+    type: 'counter',
+    help: 'Nodes whose events held while the history restore was retried went past --history.pending-limit (core NATS mode): the events past the limit are not in the restored history; the log names the node.',
+    labels: [],
+  },
+  compactedEventsTotal: {
+    name: 'chanfitness_history_compacted_events_total',
+    type: 'counter',
+    help: 'Committed events older than --history.retention dropped by compaction (lifetime uptimes stay exact).',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
 export const NATS_FAMILIES = {
   connected: {
     name: 'chanfitness_nats_connected',
@@ -118,12 +203,13 @@ export const NATS_FAMILIES = {
   },
 } as const satisfies Record<string, MetricFamily>;
 
-/** Every family of SPEC 5, in exposition order. */
+/** Every family of SPEC 5 and of history snapshots (SPEC 4.2), in exposition order. */
 export const CHANFITNESS_FAMILIES: readonly MetricFamily[] = [
   ...Object.values(CHANNEL_FAMILIES),
   ...Object.values(PEER_FAMILIES),
   ...Object.values(INGEST_FAMILIES),
   ...Object.values(PERSISTENCE_FAMILIES),
+  ...Object.values(HISTORY_FAMILIES),
   ...Object.values(NATS_FAMILIES),
 ];
 

@@ -57,6 +57,12 @@ export interface JetStreamDeliveryOptions {
   readonly ackWaitMs?: number;
   /** How long to wait before retrying a failed set-up (ms). */
   readonly retryMs?: number;
+  /**
+   * The restored history includes every message up to this stream sequence:
+   * the consumer is recreated to start right after it, whatever it had
+   * acknowledged (a crash leaves acknowledged messages the history lacks).
+   */
+  readonly resumeAfter?: number;
 }
 
 /**
@@ -157,11 +163,20 @@ export class JetStreamDelivery {
   /** True once the consumer is set up and messages flow. */
   consuming = false;
 
+  private resumeAfter: number | undefined;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly ingest: EventIngest,
     private readonly options: JetStreamDeliveryOptions,
-  ) {}
+  ) {
+    this.resumeAfter = options.resumeAfter;
+  }
+
+  /** Every stream sequence up to this one is applied (or was, before this process). */
+  appliedThrough(): number {
+    return this.ackedThrough;
+  }
 
   /** Sets up the stream and consumer (retrying until they can be) and starts consuming. */
   async start(): Promise<void> {
@@ -239,7 +254,13 @@ export class JetStreamDelivery {
     } catch (err) {
       if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
     }
-    if (info === undefined) {
+    const resumeAfter = this.resumeAfter;
+    if (resumeAfter !== undefined) {
+      // Once: a later set-up (after a failure) resumes from what this process applied.
+      this.resumeAfter = undefined;
+      this.ackedThrough = resumeAfter;
+      await this.recreateConsumer(jsm, resumeAfter + 1);
+    } else if (info === undefined) {
       await jsm.consumers.add(settings.stream, this.consumerConfig(DeliverPolicy.All));
     } else {
       // In this process our own count is right: an acknowledgement may still be on its way.
@@ -408,6 +429,7 @@ export class JetStreamDelivery {
       msg.data,
       fields.timeMs,
       this.settler(entry),
+      seq,
     );
   }
 

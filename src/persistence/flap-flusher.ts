@@ -34,6 +34,12 @@ export interface FlapFlusherOptions {
   readonly retryDelayMs?: number;
   /** Bound on stop(): the in-flight flush and the final one. */
   readonly stopTimeoutMs?: number;
+  /**
+   * The records to write for a store; its live records by default. With
+   * history, those of its last committed snapshot: a restart that replays
+   * the events since then must not find their flaps already counted.
+   */
+  readonly recordsOf?: (store: FlushableStore) => Map<string, FlapRecord>;
 }
 
 /** What one flush did. */
@@ -164,7 +170,7 @@ export class FlapFlusher {
       try {
         // Merging first: a record written before its read succeeds would overwrite the persisted count.
         unmerged += await store.retryRecordReads();
-        const toFlush = store.flapRecordsToFlush();
+        const toFlush = this.options.recordsOf?.(store) ?? store.flapRecordsToFlush();
         if (toFlush.size > 0) await records.write(store.node, toFlush);
         written += toFlush.size;
       } catch (err) {

@@ -1,3 +1,4 @@
+import type { Keyv } from 'keyv';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
@@ -184,6 +185,21 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
         }
       });
     }
+  }
+
+  /**
+   * One bounded operation on the same Keyv store, for other kinds of state
+   * kept beside the flap records (history): the same timeout, repair and
+   * coded errors as the records' own operations.
+   */
+  operate<T>(
+    kind: 'read' | 'write',
+    what: string,
+    op: (keyv: Keyv<unknown>) => Promise<T>,
+  ): Promise<T> {
+    if (kind === 'read') this.stats.readBatches += 1;
+    else this.stats.writeBatches += 1;
+    return this.run(kind, what, () => op(this.backend.keyv));
   }
 
   /** True from the moment it is opened until close() is called. */

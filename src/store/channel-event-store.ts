@@ -10,8 +10,9 @@ import {
 export type { ChannelInfo } from './channel-info.js';
 import { ChannelUptimeIndex, type ChannelUptimes } from './channel-uptimes.js';
 export type { ChannelUptimes } from './channel-uptimes.js';
-import type { OnlinePeriod } from './online-log.js';
+import { OnlineLog, type LogEvents, type OnlinePeriod } from './online-log.js';
 import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
+import type { PeerImage } from './store-image.js';
 
 /** Why the store could not apply an otherwise well-formed event. */
 export type StoreRejection = 'duplicate_channel' | 'unknown_channel';
@@ -42,7 +43,43 @@ export interface ChannelEventStoreConfig {
   /** Connectivity from the node's bootstrap list of peers, when it has been read. */
   readonly bootstrapConnectivity?: (pubkey: string) => boolean | undefined;
   readonly observer?: StoreObserver;
+  /**
+   * History kept, ms (--history.retention): committed events older than this
+   * may be compacted away, and windows are clamped to now - retention.
+   * Undefined or 0: everything is kept.
+   */
+  readonly retentionMs?: number;
 }
+
+/** A peer as persistence restores it: its image and the retained events of its log. */
+export interface RestoredPeer {
+  readonly image: PeerImage;
+  /** The committed events from image.monitor.log.offset on; none without a monitor. */
+  readonly events: LogEvents | undefined;
+}
+
+/** An applied event, kept while a restore is awaited so that it can be applied again on top. */
+type JournalEntry =
+  | {
+      readonly kind: 'open';
+      readonly pubkey: string;
+      readonly channelPoint: string;
+      readonly time: number;
+      readonly source: ChannelSource;
+      readonly loaded: LoadedRecord | undefined;
+    }
+  | {
+      readonly kind: 'close';
+      readonly pubkey: string;
+      readonly channelPoint: string;
+      readonly time: number;
+    }
+  | {
+      readonly kind: 'peer';
+      readonly pubkey: string;
+      readonly online: boolean;
+      readonly time: number;
+    };
 
 /** Uptime over a window already clamped to the channel's lifetime. */
 export interface UptimeWindow {
@@ -124,6 +161,12 @@ export class ChannelEventStore {
   /** Bumped whenever a channel is added or removed (ChannelUptimeIndex rebuilds then). */
   private channelVersion = 0;
   private uptimeIndex: ChannelUptimeIndex | undefined;
+  /** Peers changed since the last takeDirty(): what a snapshot writes. */
+  private dirty = new Set<string>();
+  /** Applied events while a restore is awaited (beginJournal), up to journalLimit. */
+  private journal: JournalEntry[] | undefined;
+  private journalLimit = 0;
+  private journalFull = false;
 
   constructor(private readonly config: ChannelEventStoreConfig) {
     this.node = config.node;
@@ -295,7 +338,12 @@ export class ChannelEventStore {
     if (monitor === undefined) {
       throw new StoreError('PEER_NOT_FOUND', `peer ${pubkey} not found in event store`);
     }
-    return monitor.log.uptime(start, end, this.config.clock.now());
+    const now = this.config.clock.now();
+    const horizon = this.horizon(now);
+    if (horizon !== undefined && start < horizon && end >= start) {
+      return monitor.log.uptime(Math.min(horizon, end), end, now);
+    }
+    return monitor.log.uptime(start, end, now);
   }
 
   /**
@@ -312,7 +360,7 @@ export class ChannelEventStore {
       );
     }
     const latest = Math.max(channel.openedAt, now);
-    const lo = clamp(from, channel.openedAt, latest);
+    const lo = clamp(Math.max(from, this.horizon(now) ?? from), channel.openedAt, latest);
     const hi = clamp(end, lo, latest);
     const uptime = hi > lo ? channel.peer.log.uptime(lo, hi, now) : 0;
     return { from: lo, to: hi, uptime };
@@ -321,7 +369,7 @@ export class ChannelEventStore {
   /** The peer's online periods during the channel's lifetime and the window, oldest first. */
   onlinePeriods(channel: ChannelView, from?: number, to?: number): OnlinePeriod[] {
     const now = this.config.clock.now();
-    const lo = Math.max(from ?? channel.openedAt, channel.openedAt);
+    const lo = Math.max(from ?? channel.openedAt, channel.openedAt, this.horizon(now) ?? -Infinity);
     const hi = Math.min(to ?? now, now);
     if (hi < lo) return [];
     return channel.peer.log.periods(lo, hi, now);
@@ -361,6 +409,7 @@ export class ChannelEventStore {
       unmerged.map(async (monitor) => {
         try {
           monitor.mergeRecord(await this.config.readFlapRecord(monitor.pubkey));
+          this.dirty.add(monitor.pubkey);
         } catch (err) {
           this.config.observer?.recordReadFailed?.(monitor.pubkey, err);
         }
@@ -380,6 +429,201 @@ export class ChannelEventStore {
       };
       this.settled.add(check);
     });
+  }
+
+  // ---- history ---------------------------------------------------------------
+
+  /** The start of what is kept: now - retention, or undefined when everything is kept. */
+  horizon(now: number = this.config.clock.now()): number | undefined {
+    const retention = this.config.retentionMs;
+    return retention === undefined || retention <= 0 ? undefined : now - retention;
+  }
+
+  /** True while the peer's events wait for its record read. */
+  isPending(pubkey: string): boolean {
+    return this.pending.size !== 0 && this.pending.has(pubkey);
+  }
+
+  /** True when every submitted event has been applied (no record read in flight). */
+  get isIdle(): boolean {
+    return this.pending.size === 0;
+  }
+
+  /** The peers changed since the last call (their images are what a snapshot writes). */
+  takeDirty(): Set<string> {
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    return dirty;
+  }
+
+  /** Marks peers changed again (a snapshot that failed to write them). */
+  markDirty(pubkeys: Iterable<string>): void {
+    for (const pubkey of pubkeys) this.dirty.add(pubkey);
+  }
+
+  /** Every peer the store knows (monitored or only seen). */
+  knownPeers(): IterableIterator<string> {
+    return this.peerStates.keys();
+  }
+
+  /** Everything the store knows of a peer, its log's events aside; undefined for an unknown one. */
+  peerImage(pubkey: string): PeerImage | undefined {
+    const state = this.peerStates.get(pubkey);
+    if (state === undefined) return undefined;
+    return {
+      pubkey,
+      connectivity: state.online,
+      latest: state.latest,
+      monitor: state.monitor?.image(),
+    };
+  }
+
+  /** Copies of a monitored peer's committed events with absolute indices in [from, to). */
+  logEvents(pubkey: string, from: number, to: number): LogEvents {
+    const monitor = this.monitors.get(pubkey);
+    if (monitor === undefined) return { times: new Float64Array(0), kinds: new Uint8Array(0) };
+    return monitor.log.copyEvents(from, to);
+  }
+
+  /**
+   * Replaces the whole state by restored peers (the store must be idle).
+   * Throws INVALID_STATE, leaving the store empty, when they do not make a
+   * consistent store (a channel point held by two peers, ...).
+   */
+  restore(peers: Iterable<RestoredPeer>): void {
+    this.clearState();
+    try {
+      for (const { image, events } of peers) this.restorePeer(image, events);
+    } catch (err) {
+      this.clearState();
+      throw err;
+    }
+    this.channelVersion += 1;
+  }
+
+  /**
+   * Starts keeping every applied event (at most limit of them), so that
+   * rebase() can apply them again on top of a restore that comes late.
+   */
+  beginJournal(limit: number): void {
+    this.journal = [];
+    this.journalLimit = limit;
+    this.journalFull = false;
+  }
+
+  /** Stops keeping events: nothing was persisted for this store, its state stands. */
+  endJournal(): void {
+    this.journal = undefined;
+    this.journalFull = false;
+  }
+
+  /** Events kept by the journal. */
+  get journalSize(): number {
+    return this.journal?.length ?? 0;
+  }
+
+  /** True once the journal reached its limit (later events are not kept). */
+  get journalOverflowed(): boolean {
+    return this.journalFull;
+  }
+
+  /**
+   * The restore arrived (the store must be idle): the state becomes the
+   * restored one with every journaled event applied again on top, at their
+   * own times, as if the restore had come before them. Past the journal's
+   * limit, events are not applied again (as after a crash).
+   */
+  rebase(peers: Iterable<RestoredPeer>): void {
+    const journal = this.journal ?? [];
+    this.journal = undefined;
+    this.journalFull = false;
+    this.restore(peers);
+    for (const entry of journal) {
+      switch (entry.kind) {
+        case 'open':
+          this.applyOpen(entry.pubkey, entry.channelPoint, entry.time, entry.source, entry.loaded);
+          break;
+        case 'close':
+          this.applyClose(entry.pubkey, entry.channelPoint, entry.time);
+          break;
+        case 'peer':
+          this.applyPeer(entry.pubkey, entry.online, entry.time);
+      }
+    }
+  }
+
+  /**
+   * Drops the committed events before the retention horizon that no figure
+   * from the horizon on needs (OnlineLog.compactBefore). A channel opened
+   * before them keeps its online time at the opening, so its lifetime uptime
+   * stays exact. Returns how many events were dropped.
+   */
+  compact(now: number = this.config.clock.now()): number {
+    const horizon = this.horizon(now);
+    if (horizon === undefined) return 0;
+    let dropped = 0;
+    for (const monitor of this.monitors.values()) {
+      const log = monitor.log;
+      if (log.committedCount < 2) continue;
+      for (const channel of monitor.channels()) {
+        // Final once an event after the opening is committed: sets the channel's memo.
+        if (channel.openedAt <= horizon) channelUptimeAt(channel, now);
+      }
+      const n = log.compactBefore(horizon);
+      if (n > 0) {
+        dropped += n;
+        this.dirty.add(monitor.pubkey);
+      }
+    }
+    return dropped;
+  }
+
+  private clearState(): void {
+    this.monitors.clear();
+    this.channelIndex.clear();
+    this.peerStates.clear();
+    this.dirty.clear();
+    this.channelVersion += 1;
+  }
+
+  private restorePeer(image: PeerImage, events: LogEvents | undefined): void {
+    if (this.peerStates.has(image.pubkey)) {
+      throw new StoreError('INVALID_STATE', `peer ${image.pubkey} listed twice`);
+    }
+    const state: PeerState = {
+      online: image.connectivity,
+      latest: image.latest,
+      monitor: undefined,
+    };
+    this.peerStates.set(image.pubkey, state);
+    if (image.monitor === undefined) return;
+    const log = OnlineLog.restore(
+      image.monitor.log,
+      events ?? {
+        times: new Float64Array(0),
+        kinds: new Uint8Array(0),
+      },
+    );
+    const monitor = PeerMonitor.restore(image.pubkey, image.monitor, log);
+    for (const channel of monitor.channels()) {
+      if (this.channelIndex.has(channel.channelPoint)) {
+        throw new StoreError('INVALID_STATE', `channel ${channel.channelPoint} held by two peers`);
+      }
+      this.channelIndex.set(channel.channelPoint, channel);
+    }
+    state.monitor = monitor;
+    this.monitors.set(image.pubkey, monitor);
+  }
+
+  private record(entry: JournalEntry): void {
+    const journal = this.journal;
+    if (journal === undefined || this.journalFull) return;
+    if (journal.length >= this.journalLimit) {
+      // Past the limit, later events are not applied again on top of the restore.
+      this.journalFull = true;
+      return;
+    }
+    journal.push(entry);
   }
 
   // ---- applying ------------------------------------------------------------
@@ -447,6 +691,9 @@ export class ChannelEventStore {
     source: ChannelSource,
     loaded: LoadedRecord | undefined,
   ): ApplyOutcome {
+    if (this.journal !== undefined) {
+      this.record({ kind: 'open', pubkey, channelPoint, time: eventTime, source, loaded });
+    }
     const existing = this.channelIndex.get(channelPoint);
     if (existing !== undefined) {
       // The start-up list repeats channels already opened by events: not an error.
@@ -456,6 +703,7 @@ export class ChannelEventStore {
     // An earlier open of this channel point waits for its peer's record read.
     if (this.reservedByOther(channelPoint, pubkey))
       return this.rejectDuplicate(pubkey, channelPoint);
+    this.dirty.add(pubkey);
     const time = this.advance(pubkey, eventTime);
     let monitor = this.monitors.get(pubkey);
     if (monitor === undefined) {
@@ -488,6 +736,9 @@ export class ChannelEventStore {
   }
 
   private applyClose(pubkey: string, channelPoint: string, eventTime: number): ApplyOutcome {
+    if (this.journal !== undefined) {
+      this.record({ kind: 'close', pubkey, channelPoint, time: eventTime });
+    }
     const monitor = this.monitors.get(pubkey);
     if (monitor === undefined || monitor.channel(channelPoint) === undefined) {
       // Channels restored from a backup close without ever having opened.
@@ -501,6 +752,7 @@ export class ChannelEventStore {
       );
       return 'unknown_channel';
     }
+    this.dirty.add(pubkey);
     this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
     this.channelIndex.delete(channelPoint);
@@ -509,6 +761,8 @@ export class ChannelEventStore {
   }
 
   private applyPeer(pubkey: string, online: boolean, eventTime: number): void {
+    if (this.journal !== undefined) this.record({ kind: 'peer', pubkey, online, time: eventTime });
+    this.dirty.add(pubkey);
     const state = this.peerStates.get(pubkey);
     if (state === undefined) {
       // First sight of the peer: no monitor yet (an open creates the state first).

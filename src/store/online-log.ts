@@ -41,6 +41,26 @@ const OFFLINE = 0;
 const ONLINE = 1;
 const NONE = 2;
 
+/** Committed events of a log as plain columns: what persistence writes and restores. */
+export interface LogEvents {
+  readonly times: Float64Array;
+  /** 1 online, 0 offline. */
+  readonly kinds: Uint8Array;
+}
+
+/** Everything of a log but its events: what persistence needs to place and rebuild them. */
+export interface LogHeader {
+  /** Bumped when the log is cleared (its last channel closed): events of another epoch are another log. */
+  readonly epoch: number;
+  /** Absolute index of the first retained committed event (events before it were compacted away). */
+  readonly offset: number;
+  /** Absolute index after the last committed event. */
+  readonly end: number;
+  /** Online time up to the first retained event, from the log's first event (its running total). */
+  readonly cumBase: number;
+  readonly staged: OnlineEvent | undefined;
+}
+
 /** Shared by every log with nothing committed: never written (grow() replaces them first). */
 const EMPTY_TIMES = new Float64Array(0);
 const EMPTY_KINDS = new Uint8Array(0);
@@ -82,6 +102,50 @@ export class OnlineLog {
   private directory: TimeDirectory | undefined;
   /** Events when a directory could last not be built: retried once they have doubled. */
   private directoryFailedAt = 0;
+  /** Committed events compacted away before times[0]: absolute index of times[0]. */
+  private offset = 0;
+
+  /**
+   * A log rebuilt from persisted state: the retained committed events (from
+   * absolute index header.offset), their running online total at the first
+   * one, and the staged event. The totals are recomputed by the same
+   * additions commit() made, so every figure equals the original's.
+   */
+  static restore(header: LogHeader, events: LogEvents): OnlineLog {
+    const log = new OnlineLog();
+    const n = events.times.length;
+    if (events.kinds.length !== n || header.end - header.offset !== n) {
+      throw new StoreError('INVALID_STATE', 'log events do not match their header');
+    }
+    log.generation = header.epoch;
+    log.offset = header.offset;
+    if (n > 0) {
+      let capacity = INITIAL_CAPACITY;
+      while (capacity < n) capacity *= 2;
+      log.allocate(capacity);
+      for (let i = 0; i < n; i++) {
+        const time = events.times[i] as number;
+        const kind = events.kinds[i] === ONLINE ? ONLINE : OFFLINE;
+        if (i > 0 && !(time >= (log.times[i - 1] as number))) {
+          throw new StoreError('INVALID_STATE', 'log event times run backwards');
+        }
+        if (i === 0) {
+          log.times[0] = time;
+          log.cum[0] = header.cumBase;
+          log.kinds[0] = kind;
+          if (kind === ONLINE) log.committedRunStart = 0;
+          log.n = 1;
+        } else {
+          log.commit(time, kind);
+        }
+      }
+    }
+    if (header.staged !== undefined) {
+      log.stagedTime = header.staged.time;
+      log.stagedKind = header.staged.online ? ONLINE : OFFLINE;
+    }
+    return log;
+  }
 
   /** Number of committed events (the staged event is not counted). */
   get committedCount(): number {
@@ -93,6 +157,70 @@ export class OnlineLog {
     return this.stagedKind === NONE
       ? undefined
       : { time: this.stagedTime, online: this.stagedKind === ONLINE };
+  }
+
+  /** The log's place and totals, without its events (see LogHeader). */
+  header(): LogHeader {
+    return {
+      epoch: this.generation,
+      offset: this.offset,
+      end: this.offset + this.n,
+      cumBase: this.n > 0 ? (this.cum[0] as number) : 0,
+      staged: this.staged,
+    };
+  }
+
+  /** Time of the first retained committed event; undefined with none. */
+  get firstTime(): number | undefined {
+    return this.n > 0 ? this.times[0] : undefined;
+  }
+
+  /** Copies of the committed events with absolute indices in [from, to), clamped to those retained. */
+  copyEvents(from: number, to: number): LogEvents {
+    const lo = Math.max(0, from - this.offset);
+    const hi = Math.min(this.n, to - this.offset);
+    if (hi <= lo) return { times: new Float64Array(0), kinds: new Uint8Array(0) };
+    return { times: this.times.slice(lo, hi), kinds: this.kinds.slice(lo, hi) };
+  }
+
+  /**
+   * Drops the committed events that no instant at or after the horizon
+   * depends on: every one before the latest event at or before it (whose
+   * state holds at the horizon), and never one of the online run the log
+   * ends with (the trailing period is measured from its first event). The
+   * running totals of the events kept are untouched, so online time up to any
+   * instant from the horizon on is exactly what it was. Returns how many
+   * events were dropped.
+   */
+  compactBefore(horizon: number): number {
+    const n = this.n;
+    if (n < 2 || (this.times[1] as number) > horizon) return 0;
+    let k = this.committedAtOrBefore(horizon);
+    if (this.committedRunStart >= 0) k = Math.min(k, this.committedRunStart);
+    if (k <= 0) return 0;
+    const kept = n - k;
+    if (kept * 4 <= this.times.length && this.times.length > INITIAL_CAPACITY) {
+      // Much smaller now: give the memory back (retention bounds a long-running store).
+      const times = this.times;
+      const cum = this.cum;
+      const kinds = this.kinds;
+      let capacity = INITIAL_CAPACITY;
+      while (capacity < kept * 2) capacity *= 2;
+      this.allocate(capacity);
+      this.times.set(times.subarray(k, n));
+      this.cum.set(cum.subarray(k, n));
+      this.kinds.set(kinds.subarray(k, n));
+    } else {
+      this.times.copyWithin(0, k, n);
+      this.cum.copyWithin(0, k, n);
+      this.kinds.copyWithin(0, k, n);
+    }
+    this.n = kept;
+    this.offset += k;
+    if (this.committedRunStart >= 0) this.committedRunStart -= k;
+    this.directory = undefined;
+    this.directoryFailedAt = 0;
+    return k;
   }
 
   /** Committed events, oldest first (a copy; for tests and diagnostics). */
@@ -134,6 +262,7 @@ export class OnlineLog {
     this.generation += 1;
     this.directory = undefined;
     this.directoryFailedAt = 0;
+    this.offset = 0;
   }
 
   /** Bytes held by the committed log's arrays (and its time directory, once built). */
@@ -177,6 +306,12 @@ export class OnlineLog {
       }
     }
     return this.onlineUntil(end, now) - before;
+  }
+
+  /** Sets a memo to a persisted final value (a channel restored with its log). */
+  adoptMemo(memo: OnlineMemo, value: number): void {
+    memo.memoGeneration = this.generation;
+    memo.memoValue = value;
   }
 
   /** Whether the memo holds this log's final online time at its instant. */
@@ -357,17 +492,21 @@ export class OnlineLog {
    * heap, not three.
    */
   private grow(): void {
-    const capacity = Math.max(INITIAL_CAPACITY, this.times.length * 2);
+    const times = this.times;
+    const cum = this.cum;
+    const kinds = this.kinds;
+    this.allocate(Math.max(INITIAL_CAPACITY, times.length * 2));
+    this.times.set(times);
+    this.cum.set(cum);
+    this.kinds.set(kinds);
+  }
+
+  /** New empty arrays of this capacity, views of one buffer. */
+  private allocate(capacity: number): void {
     const buffer = new ArrayBuffer(capacity * BYTES_PER_EVENT);
-    const times = new Float64Array(buffer, 0, capacity);
-    const cum = new Float64Array(buffer, capacity * 8, capacity);
-    const kinds = new Uint8Array(buffer, capacity * 16, capacity);
-    times.set(this.times);
-    cum.set(this.cum);
-    kinds.set(this.kinds);
-    this.times = times;
-    this.cum = cum;
-    this.kinds = kinds;
+    this.times = new Float64Array(buffer, 0, capacity);
+    this.cum = new Float64Array(buffer, capacity * 8, capacity);
+    this.kinds = new Uint8Array(buffer, capacity * 16, capacity);
   }
 }
 

@@ -1,5 +1,6 @@
 import { StoreError } from './errors.js';
 import { OnlineLog, type OnlineMemo } from './online-log.js';
+import type { MonitorImage } from './store-image.js';
 import { cooldownFlapCount, rateLimitMs } from './rate-limit.js';
 
 /** A channel the store tracks. */
@@ -59,10 +60,11 @@ export class PeerMonitor implements PeerView {
   lastFlap: number | undefined;
   flapsSinceStart = 0;
   recordMerged: boolean;
-  readonly log = new OnlineLog();
-  private readonly channelMap = new Map<string, ChannelView>();
+  private readonly channelMap = new Map<string, TrackedChannel>();
   /** When this monitor was created; a late-read record is cooled down to this time. */
-  private readonly createdAt: number;
+  readonly createdAt: number;
+  /** The peer's event log; replaced only when the monitor is restored. */
+  log = new OnlineLog();
 
   constructor(
     readonly pubkey: string,
@@ -74,6 +76,54 @@ export class PeerMonitor implements PeerView {
     this.lastFlap = record?.lastFlap;
     this.createdAt = createdAt;
     this.recordMerged = recordMerged;
+  }
+
+  /**
+   * A monitor rebuilt from persisted state (its log already restored): the
+   * channels keep their opening times and the online time at their opening.
+   */
+  static restore(pubkey: string, image: MonitorImage, log: OnlineLog): PeerMonitor {
+    const monitor = new PeerMonitor(
+      pubkey,
+      image.lastFlap === undefined
+        ? undefined
+        : { count: image.flapCount, lastFlap: image.lastFlap },
+      image.createdAt,
+      image.recordMerged,
+    );
+    monitor.flapCount = image.flapCount;
+    monitor.online = image.online;
+    monitor.log = log;
+    for (const channel of image.channels) {
+      if (monitor.channelMap.has(channel.channelPoint)) {
+        throw new StoreError('INVALID_STATE', `channel ${channel.channelPoint} listed twice`);
+      }
+      const tracked = new TrackedChannel(channel.channelPoint, monitor, channel.openedAt);
+      if (channel.atOpening !== undefined) log.adoptMemo(tracked, channel.atOpening);
+      monitor.channelMap.set(channel.channelPoint, tracked);
+    }
+    return monitor;
+  }
+
+  /** What persistence keeps of the monitor but its log's events. */
+  image(): MonitorImage {
+    const channels = [];
+    for (const channel of this.channelMap.values()) {
+      channels.push({
+        channelPoint: channel.channelPoint,
+        openedAt: channel.openedAt,
+        atOpening: this.log.memoIsFinal(channel) ? channel.memoValue : undefined,
+      });
+    }
+    return {
+      flapCount: this.flapCount,
+      lastFlap: this.lastFlap,
+      online: this.online,
+      recordMerged: this.recordMerged,
+      createdAt: this.createdAt,
+      channels,
+      log: this.log.header(),
+    };
   }
 
   get channelCount(): number {

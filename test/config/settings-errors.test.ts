@@ -60,6 +60,10 @@ describe('settings errors', () => {
       value: 'abc',
       reason: /"abc" is not a duration \(e\.g\. 90s, 1h\)/,
     },
+    { name: 'history', value: 'perhaps', reason: /not a boolean/ },
+    { name: 'history.snapshot-interval', value: '10ms', reason: /shorter than the minimum 1s/ },
+    { name: 'history.retention', value: '5m', reason: /shorter than the minimum 1h/ },
+    { name: 'history.pending-limit', value: '-3', reason: /not a whole number|less than/ },
     { name: 'web.listen-address', value: 'localhost', reason: /not host:port/ },
     {
       name: 'web.tls-cert',

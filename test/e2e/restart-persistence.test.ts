@@ -78,7 +78,9 @@ for (const { name, open } of BACKENDS) {
       await backend.cleanup([n1, n2]);
     });
 
-    const start = () => startExporter({ prefix, args: [`--store.url=${backend.url}`] });
+    // lnd's persistence: flap records only (history-restart.test.ts covers --history).
+    const start = () =>
+      startExporter({ prefix, args: [`--store.url=${backend.url}`, '--no-history'] });
 
     it('persists, answers from the store after a restart, and adds the creation flap on re-open', async () => {
       const now = Date.now();

@@ -38,6 +38,9 @@ const QUIET_ALERTS: Record<string, string> = {
   ChanfitnessFlapFlushStale: 'flushes every 2 s',
   ChanfitnessChannelLowUptime: 'no channel is older than the 7-day minimum lifetime',
   ChanfitnessPeerOfflineTooLong: 'no peer can have been offline for a day in 3 h of history',
+  ChanfitnessHistorySnapshotFailing: 'sqlite snapshots succeed',
+  ChanfitnessHistorySnapshotStale: 'a snapshot every 2 s',
+  ChanfitnessHistoryRejected: 'the store is new: no persisted history to ignore',
 };
 /** Alerts whose expression must return series: the test publishes malformed messages. */
 const ACTIVE_ALERTS = ['ChanfitnessEventsRejected'];
@@ -104,6 +107,8 @@ describe('Dashboards and rules against a real Prometheus scraping the real expor
         `--nats.subject-prefix=${prefix}`,
         `--store.url=sqlite://${join(dir, 'f.sqlite')}`,
         '--flap.flush-interval=2s',
+        // History is on by default; snapshots this often give the history panels a value.
+        '--history.snapshot-interval=2s',
         '--log.level=info',
       ],
       startTimeoutMs: 20_000,
@@ -136,6 +141,9 @@ describe('Dashboards and rules against a real Prometheus scraping the real expor
       timeoutMs: 20_000,
     });
     await prometheus.waitForSeries('chanfitness_last_flap_flush_timestamp_seconds', {
+      timeoutMs: 20_000,
+    });
+    await prometheus.waitForSeries('chanfitness_history_last_snapshot_timestamp_seconds', {
       timeoutMs: 20_000,
     });
     // Malformed messages after Prometheus's first samples, so that it sees the counter rise.

@@ -174,6 +174,27 @@ export function fixtureExposition(now: number, started: number): string {
     [{ result: 'error' }, 1],
   ]);
   family('chanfitness_last_flap_flush_timestamp_seconds', 'gauge', [[{}, now - 600]]);
+  // History on: restored at the start in 1.2 s, a snapshot every 2 s (the last 1.5 s ago),
+  // one failure long ago, nothing ignored, nothing pending.
+  family('chanfitness_history_snapshot_writes_total', 'counter', [
+    [{ result: 'success' }, 30 + Math.floor(elapsed / 2)],
+    [{ result: 'error' }, 1],
+  ]);
+  family('chanfitness_history_snapshot_last_write_bytes', 'gauge', [[{}, 48_213]]);
+  family('chanfitness_history_snapshot_last_write_duration_seconds', 'gauge', [[{}, 0.084]]);
+  family('chanfitness_history_snapshot_last_write_longest_step_seconds', 'gauge', [[{}, 0.006]]);
+  family('chanfitness_history_last_snapshot_timestamp_seconds', 'gauge', [[{}, now - 1.5]]);
+  family('chanfitness_history_snapshot_age_seconds', 'gauge', [[{}, 1.5]]);
+  family('chanfitness_history_restore_duration_seconds', 'gauge', [[{}, 1.2]]);
+  family('chanfitness_history_restored', 'gauge', [[{}, 1]]);
+  family('chanfitness_history_restore_failures_total', 'counter', [[{}, 0]]);
+  family('chanfitness_history_rejected_total', 'counter', [
+    [{ reason: 'format' }, 0],
+    [{ reason: 'corrupt' }, 0],
+  ]);
+  family('chanfitness_history_pending_events', 'gauge', [[{}, 0]]);
+  family('chanfitness_history_pending_overflow_total', 'counter', [[{}, 0]]);
+  family('chanfitness_history_compacted_events_total', 'counter', [[{}, 250]]);
   family('chanfitness_nats_connected', 'gauge', [[{}, 1]]);
   return lines.join('\n') + '\n';
 }

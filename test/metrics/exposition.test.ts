@@ -56,6 +56,15 @@ describe('Exposition', () => {
     sources.flush.lastSuccessAt = T0 + 2.5 * HOUR;
     sources.connection.connected = true;
     sources.connection.bootstrapFailures.set('alice', 2);
+    const history = sources.history!;
+    history.enabled = true;
+    history.restored = true;
+    history.restoreDurationMs = 800;
+    history.writeSuccess = 3;
+    history.lastWriteBytes = 2048;
+    history.lastWriteDurationMs = 30;
+    history.lastWriteLongestStepMs = 4;
+    history.lastSuccessAt = T0 + 2.75 * HOUR;
 
     const families = parseExposition(await sources.exposition.renderToString());
 
@@ -109,6 +118,8 @@ describe('Exposition', () => {
       only(families, 'chanfitness_bootstrap_failures_total', { node: 'alice' }).value,
       2,
     );
+    assert.equal(only(families, 'chanfitness_history_restored', {}).value, 1);
+    assert.equal(only(families, 'chanfitness_history_snapshot_age_seconds', {}).value, 900);
   });
 
   it('includes the default process and Node.js metrics, and only listed names', async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/clock.js';
+import { HistoryStats } from '../../src/history/history-stats.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { Exposition, type ExpositionOptions } from '../../src/metrics/exposition.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
@@ -23,11 +24,18 @@ export interface TestSources {
   readonly ingest: IngestStats;
   readonly flush: FlushStats;
   readonly connection: ConnectionState;
+  /** History stats (off until a test sets `enabled`); undefined with `history: false`. */
+  readonly history: HistoryStats | undefined;
   readonly exposition: Exposition;
 }
 
+export interface TestSourceOptions extends ExpositionOptions {
+  /** Give the exposition history stats (the default), or none. */
+  readonly history?: boolean;
+}
+
 /** Real stores (no persisted records) behind a real Exposition, on a test clock. */
-export function makeSources(options: ExpositionOptions = {}): TestSources {
+export function makeSources(options: TestSourceOptions = {}): TestSources {
   const clock = new TestClock(T0);
   const stores = new NodeStores(
     (node) =>
@@ -36,8 +44,13 @@ export function makeSources(options: ExpositionOptions = {}): TestSources {
   const ingest = new IngestStats();
   const flush = new FlushStats();
   const connection = new ConnectionState();
-  const exposition = new Exposition({ stores, ingest, flush, connection, clock }, options);
-  return { clock, stores, ingest, flush, connection, exposition };
+  const { history: withHistory = true, ...expositionOptions } = options;
+  const history = withHistory ? new HistoryStats() : undefined;
+  const exposition = new Exposition(
+    { stores, ingest, flush, connection, clock, history },
+    expositionOptions,
+  );
+  return { clock, stores, ingest, flush, connection, history, exposition };
 }
 
 export function pubkey(i: number): string {

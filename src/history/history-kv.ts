@@ -1,0 +1,48 @@
+import type { KeyvFlapRecordStore } from '../persistence/keyv-flap-record-store.js';
+
+/** The Keyv operations history needs, each bounded and failing with a coded error. */
+export interface HistoryKv {
+  get(key: string): Promise<unknown>;
+  getMany(keys: readonly string[]): Promise<unknown[]>;
+  setMany(entries: readonly { key: string; value: unknown }[]): Promise<void>;
+  deleteMany(keys: readonly string[]): Promise<void>;
+}
+
+/** Most keys per getMany/setMany/deleteMany. */
+const BATCH = 500;
+
+/** History kept in the Keyv store of the flap records (same namespace, timeout and repairs). */
+export function keyvHistoryKv(records: KeyvFlapRecordStore): HistoryKv {
+  return {
+    get: (key) => records.operate('read', `reading ${key}`, (keyv) => keyv.get(key)),
+    async getMany(keys) {
+      const out: unknown[] = [];
+      for (let i = 0; i < keys.length; i += BATCH) {
+        const batch = keys.slice(i, i + BATCH);
+        const values = await records.operate(
+          'read',
+          `reading ${batch.length} history keys`,
+          (keyv) => keyv.getMany(batch),
+        );
+        out.push(...values);
+      }
+      return out;
+    },
+    async setMany(entries) {
+      await records.operate('write', `writing ${entries.length} history keys`, async (keyv) => {
+        const results: unknown = await keyv.setMany([...entries]);
+        if (Array.isArray(results) && results.includes(false)) {
+          throw new Error('the store did not take every history key');
+        }
+      });
+    },
+    async deleteMany(keys) {
+      for (let i = 0; i < keys.length; i += BATCH) {
+        const batch = keys.slice(i, i + BATCH);
+        await records.operate('write', `deleting ${batch.length} history keys`, (keyv) =>
+          keyv.deleteMany(batch),
+        );
+      }
+    },
+  };
+}

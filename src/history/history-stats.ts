@@ -1,0 +1,35 @@
+/** Why persisted history was not restored. */
+export type HistoryRejectReason = 'format' | 'corrupt';
+
+/**
+ * What the history keeper did, read by the metrics collector at scrape time.
+ * Times are milliseconds since the Unix epoch, durations milliseconds.
+ */
+export class HistoryStats {
+  /** History is on (--history); when false the collector exports nothing of it. */
+  enabled = false;
+  writeSuccess = 0;
+  writeError = 0;
+  /** Bytes written by the last successful snapshot write (keys and values). */
+  lastWriteBytes: number | undefined;
+  /** Duration of the last successful snapshot write. */
+  lastWriteDurationMs: number | undefined;
+  /** End of the last successful snapshot write; undefined before one. */
+  lastSuccessAt: number | undefined;
+  /** Longest synchronous step of the last write (capture or encoding of a chunk). */
+  lastWriteLongestStepMs: number | undefined;
+  /** How long restoring took at start; undefined until it has succeeded. */
+  restoreDurationMs: number | undefined;
+  /** True once persisted state is restored (or found absent); snapshots are written only then. */
+  restored = false;
+  /** Failed restore attempts (the store was down); retried until one succeeds. */
+  restoreFailures = 0;
+  /** Persisted nodes ignored at restore, by reason. */
+  readonly rejected: Record<HistoryRejectReason, number> = { format: 0, corrupt: 0 };
+  /** Events applied while the restore waits (core NATS), to be joined to it. */
+  pendingEvents = 0;
+  /** Events past --history.pending-limit: the join then starts from a fresh store. */
+  pendingOverflow = 0;
+  /** Committed events dropped by retention compaction. */
+  compactedEvents = 0;
+}
