@@ -422,14 +422,12 @@ export class EventIngest {
     const online = snapshot.onlinePeers;
     if (online !== undefined) {
       for (const pubkey of [...store.knownPeers()]) {
-        const now = online.has(pubkey);
-        if (store.connectivity(pubkey) === now) continue;
-        store.peerEvent(pubkey, now, time);
-        changed += 1;
-      }
-      for (const pubkey of online) {
-        if (store.connectivity(pubkey)) continue;
-        store.peerEvent(pubkey, true, time);
+        const listed = online.has(pubkey);
+        // The restored state: a monitor's own, else the last peer event's (the
+        // listing just read is already the fallback of connectivity()).
+        const restored = store.peer(pubkey)?.online ?? store.connectivity(pubkey);
+        if (restored === listed) continue;
+        store.peerEvent(pubkey, listed, time);
         changed += 1;
       }
     }
