@@ -54,6 +54,8 @@ class CrashHarness {
       '--nats.create-stream',
       `--store.url=${redis.url}`,
       '--flap.flush-interval=1s',
+      // lnd's persistence (flap records from live counts): history-restart.test.ts covers --history.
+      '--no-history',
       // Longer than the whole crash sequence: a read or a flush stuck on the frozen Redis stays stuck.
       '--store.timeout=60s',
       '--log.level=info',
