@@ -91,6 +91,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       observer: storeObserver(node, logger, clock),
       retentionMs: history.enabled ? history.retentionMs : undefined,
+      trackChanges: history.enabled,
     });
     // Events applied before the history could be read are applied again on top of it.
     if (history.enabled && !historyStats.restored) store.beginJournal(history.pendingLimit);

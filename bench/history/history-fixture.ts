@@ -58,6 +58,7 @@ export function historyStores(
       readFlapRecord: () => Promise.resolve(undefined),
       bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       retentionMs: RETENTION_MS,
+      trackChanges: true,
     });
     if (!stats.restored) store.beginJournal(PENDING_LIMIT);
     return store;

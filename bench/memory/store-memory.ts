@@ -4,37 +4,22 @@
  * node and the store alone, without the TypeScript loader. Prints one JSON
  * line of figures (MemoryFigures).
  */
-import type { Clock } from '../../src/clock.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { seededRandom } from '../../test/support/seeded-random.js';
+import {
+  BenchClock,
+  CLASSES,
+  DAY,
+  DAYS,
+  MINUTE,
+  openChannels,
+  playHistory,
+  simulatedPeers,
+  T0,
+} from './simulated-node.js';
 
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) throw new Error('run with --expose-gc');
-
-const PEERS = 20_000;
-const CHANNELS = 100_000;
-const DAYS = 30;
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const T0 = Date.parse('2024-01-01T00:00:00Z');
-
-/**
- * Reliability classes: mean time online and offline between flaps. Most peers
- * are well connected; a tail restarts or loses connectivity several times a day.
- */
-const CLASSES = [
-  { name: 'reliable', share: 0.5, onlineMs: 24 * HOUR, offlineMs: 15 * MINUTE },
-  { name: 'average', share: 0.35, onlineMs: 4 * HOUR, offlineMs: 20 * MINUTE },
-  { name: 'flaky', share: 0.15, onlineMs: HOUR, offlineMs: 5 * MINUTE },
-] as const;
-
-class BenchClock implements Clock {
-  constructor(public time: number) {}
-  now(): number {
-    return this.time;
-  }
-}
 
 /**
  * Full collections, then a pause for V8's background threads to hand freed
@@ -53,17 +38,7 @@ function heapBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-function hex(n: number, width: number): string {
-  return n.toString(16).padStart(width, '0');
-}
-
-/** A flat string, as JSON.parse hands ingestion its pubkeys and channel points (no rope). */
-function flat(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
-}
-
 const random = seededRandom(42);
-const exponential = (mean: number): number => -mean * Math.log(1 - random());
 
 await gcFully();
 const empty: Sample = { heap: heapBytes(), rss: process.memoryUsage().rss };
@@ -108,69 +83,18 @@ export interface MemoryFigures {
   readonly buildSeconds: number;
 }
 
-interface SimPeer {
-  readonly pubkey: string;
-  readonly onlineMs: number;
-  readonly offlineMs: number;
-  online: boolean;
-  /** When the peer next changes state. */
-  next: number;
-}
+const { peers, classCounts } = simulatedPeers(random);
 
-const peers: SimPeer[] = [];
-const classCounts = new Map<string, number>();
-for (let p = 0; p < PEERS; p++) {
-  const u = random();
-  let acc = 0;
-  let cls: (typeof CLASSES)[number] = CLASSES[0];
-  for (const c of CLASSES) {
-    acc += c.share;
-    cls = c;
-    if (u < acc) break;
-  }
-  classCounts.set(cls.name, (classCounts.get(cls.name) ?? 0) + 1);
-  const pubkey = flat((p % 2 === 0 ? '02' : '03') + hex(p, 8) + 'ab'.repeat(28));
-  const online = random() < 0.9;
-  peers.push({
-    pubkey,
-    onlineMs: cls.onlineMs,
-    offlineMs: cls.offlineMs,
-    online,
-    next: T0 + exponential(online ? cls.onlineMs : cls.offlineMs),
-  });
-}
-
-// Channels: the peers' connections first (as lnd reports them), then the opens,
-// spread over the peers (1 to 9 each, 5 on average) in the first minutes.
+// Channels: the peers' connections first (as lnd reports them), then the opens.
 const begun = performance.now();
-for (const peer of peers) store.peerEvent(peer.pubkey, peer.online, T0);
-let opened = 0;
-for (let c = 0; c < CHANNELS; c++) {
-  const peer = peers[c < PEERS ? c : Math.floor(random() * PEERS)];
-  if (peer === undefined) continue;
-  const txid = hex(c, 8) + 'cd'.repeat(28);
-  store.openChannel(peer.pubkey, flat(`${txid}:${c % 3}`), T0 + 1 + (c % 600) * 100);
-  opened++;
-}
+const opened = openChannels(store, peers, random);
 await store.idle();
 clock.time = T0 + 10 * MINUTE;
 await gcFully();
 const withChannels: Sample = { heap: heapBytes(), rss: process.memoryUsage().rss };
 
-// History: day by day, every peer's flaps of that day in time order (per peer
-// the store only needs order; interleaving by day mixes the logs' growth).
-let received = 0;
-for (let day = 0; day < DAYS; day++) {
-  const end = T0 + (day + 1) * DAY;
-  for (const peer of peers) {
-    while (peer.next < end) {
-      peer.online = !peer.online;
-      store.peerEvent(peer.pubkey, peer.online, peer.next);
-      received++;
-      peer.next += Math.max(1, exponential(peer.online ? peer.onlineMs : peer.offlineMs));
-    }
-  }
-}
+// History: day by day, every peer's flaps of that day in time order.
+const received = playHistory(store, peers, random);
 const buildSeconds = (performance.now() - begun) / 1000;
 clock.time = T0 + DAYS * DAY;
 await gcFully();

@@ -49,6 +49,8 @@ export interface ChannelEventStoreConfig {
    * Undefined or 0: everything is kept.
    */
   readonly retentionMs?: number;
+  /** Keep the set of changed peers for takeDirty() (history snapshots); off as lnd. */
+  readonly trackChanges?: boolean;
 }
 
 /** A peer as persistence restores it: its image and the retained events of its log. */
@@ -59,27 +61,7 @@ export interface RestoredPeer {
 }
 
 /** An applied event, kept while a restore is awaited so that it can be applied again on top. */
-type JournalEntry =
-  | {
-      readonly kind: 'open';
-      readonly pubkey: string;
-      readonly channelPoint: string;
-      readonly time: number;
-      readonly source: ChannelSource;
-      readonly loaded: LoadedRecord | undefined;
-    }
-  | {
-      readonly kind: 'close';
-      readonly pubkey: string;
-      readonly channelPoint: string;
-      readonly time: number;
-    }
-  | {
-      readonly kind: 'peer';
-      readonly pubkey: string;
-      readonly online: boolean;
-      readonly time: number;
-    };
+type JournalEntry = StoreEvent & { readonly loaded?: LoadedRecord | undefined };
 
 /** Uptime over a window already clamped to the channel's lifetime. */
 export interface UptimeWindow {
@@ -99,7 +81,8 @@ export interface FlapCountAnswer {
 /** Where an added channel comes from: an open event, or the start-up list of channels. */
 export type ChannelSource = 'event' | 'bootstrap';
 
-type Operation = (
+/** An event as the store applies it. */
+type StoreEvent =
   | {
       readonly kind: 'open';
       readonly pubkey: string;
@@ -118,8 +101,10 @@ type Operation = (
       readonly pubkey: string;
       readonly online: boolean;
       readonly time: number;
-    }
-) & { readonly settled: Settled | undefined };
+    };
+
+/** An event waiting for its peer's record read, with who to tell once applied. */
+type Operation = StoreEvent & { readonly settled: Settled | undefined };
 
 interface PeerState {
   /** State of the latest peer event seen; undefined before any. */
@@ -162,7 +147,8 @@ export class ChannelEventStore {
   private channelVersion = 0;
   private uptimeIndex: ChannelUptimeIndex | undefined;
   /** Peers changed since the last takeDirty(): what a snapshot writes. */
-  private dirty = new Set<string>();
+  /** Peers changed since the last takeDirty(), when history is kept (trackChanges). */
+  private dirty: Set<string> | undefined;
   /** Applied events while a restore is awaited (beginJournal), up to journalLimit. */
   private journal: JournalEntry[] | undefined;
   private journalLimit = 0;
@@ -170,6 +156,7 @@ export class ChannelEventStore {
 
   constructor(private readonly config: ChannelEventStoreConfig) {
     this.node = config.node;
+    if (config.trackChanges === true) this.dirty = new Set();
   }
 
   // ---- events ----------------------------------------------------------------
@@ -409,7 +396,7 @@ export class ChannelEventStore {
       unmerged.map(async (monitor) => {
         try {
           monitor.mergeRecord(await this.config.readFlapRecord(monitor.pubkey));
-          this.dirty.add(monitor.pubkey);
+          this.dirty?.add(monitor.pubkey);
         } catch (err) {
           this.config.observer?.recordReadFailed?.(monitor.pubkey, err);
         }
@@ -452,12 +439,14 @@ export class ChannelEventStore {
   /** The peers changed since the last call (their images are what a snapshot writes). */
   takeDirty(): Set<string> {
     const dirty = this.dirty;
+    if (dirty === undefined) return new Set();
     this.dirty = new Set();
     return dirty;
   }
 
   /** Marks peers changed again (a snapshot that failed to write them). */
   markDirty(pubkeys: Iterable<string>): void {
+    this.dirty ??= new Set();
     for (const pubkey of pubkeys) this.dirty.add(pubkey);
   }
 
@@ -572,7 +561,7 @@ export class ChannelEventStore {
       const n = log.compactBefore(horizon);
       if (n > 0) {
         dropped += n;
-        this.dirty.add(monitor.pubkey);
+        this.dirty?.add(monitor.pubkey);
       }
     }
     return dropped;
@@ -582,7 +571,7 @@ export class ChannelEventStore {
     this.monitors.clear();
     this.channelIndex.clear();
     this.peerStates.clear();
-    this.dirty.clear();
+    this.dirty?.clear();
     this.channelVersion += 1;
   }
 
@@ -703,7 +692,7 @@ export class ChannelEventStore {
     // An earlier open of this channel point waits for its peer's record read.
     if (this.reservedByOther(channelPoint, pubkey))
       return this.rejectDuplicate(pubkey, channelPoint);
-    this.dirty.add(pubkey);
+    this.dirty?.add(pubkey);
     const time = this.advance(pubkey, eventTime);
     let monitor = this.monitors.get(pubkey);
     if (monitor === undefined) {
@@ -752,7 +741,7 @@ export class ChannelEventStore {
       );
       return 'unknown_channel';
     }
-    this.dirty.add(pubkey);
+    this.dirty?.add(pubkey);
     this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
     this.channelIndex.delete(channelPoint);
@@ -762,7 +751,7 @@ export class ChannelEventStore {
 
   private applyPeer(pubkey: string, online: boolean, eventTime: number): void {
     if (this.journal !== undefined) this.record({ kind: 'peer', pubkey, online, time: eventTime });
-    this.dirty.add(pubkey);
+    this.dirty?.add(pubkey);
     const state = this.peerStates.get(pubkey);
     if (state === undefined) {
       // First sight of the peer: no monitor yet (an open creates the state first).

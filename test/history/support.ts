@@ -75,6 +75,7 @@ export function keptStores(
         readFlapRecord: () => Promise.resolve(undefined),
         bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
         retentionMs: options.retentionMs,
+        trackChanges: true,
       }),
   );
   const keeper = new HistoryKeeper({
