@@ -446,8 +446,9 @@ export class ChannelEventStore {
 
   /** Marks peers changed again (a snapshot that failed to write them). */
   markDirty(pubkeys: Iterable<string>): void {
-    this.dirty ??= new Set();
-    for (const pubkey of pubkeys) this.dirty.add(pubkey);
+    const dirty = this.dirty;
+    if (dirty === undefined) return;
+    for (const pubkey of pubkeys) dirty.add(pubkey);
   }
 
   /** Every peer the store knows (monitored or only seen). */
