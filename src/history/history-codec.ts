@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { CodedError } from '../errors.js';
 import type { LogEvents, LogHeader } from '../store/online-log.js';
 import type { ChannelImage, MonitorImage, PeerImage } from '../store/store-image.js';
@@ -130,32 +131,80 @@ export function firstSegment(offset: number): number {
 
 // ---- events ------------------------------------------------------------------
 
+/** Typed arrays are in the host's byte order: copied as they are on little-endian hosts. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** Times as little-endian float64, then one byte of kind per event, in base64. */
 export function encodeEvents(events: LogEvents): string {
   const n = events.times.length;
   const buffer = Buffer.allocUnsafe(n * 9);
-  for (let i = 0; i < n; i++) buffer.writeDoubleLE(events.times[i] as number, i * 8);
+  if (LITTLE_ENDIAN) {
+    buffer.set(new Uint8Array(events.times.buffer, events.times.byteOffset, n * 8));
+  } else {
+    for (let i = 0; i < n; i++) buffer.writeDoubleLE(events.times[i] as number, i * 8);
+  }
   buffer.set(events.kinds.subarray(0, n), n * 8);
   return buffer.toString('base64');
 }
 
 export function decodeEvents(text: unknown, what: string): LogEvents {
+  const buffer = eventBytes(text, what);
+  const n = buffer.length / 9;
+  const events = { times: new Float64Array(n), kinds: new Uint8Array(n) };
+  copyEvents(buffer, 0, n, events, 0, what);
+  return events;
+}
+
+/**
+ * Decodes the events of a segment straight into a log's columns: `count`
+ * events from the `skip`-th on, at index `at`. Throws when it holds another number.
+ */
+export function decodeEventsInto(
+  text: unknown,
+  what: string,
+  skip: number,
+  count: number,
+  into: LogEvents,
+  at: number,
+): void {
+  const buffer = eventBytes(text, what);
+  if (buffer.length / 9 !== skip + count) {
+    throw new HistoryCorruptError(`${what} does not hold the events it should`);
+  }
+  copyEvents(buffer, skip, count, into, at, what);
+}
+
+function eventBytes(text: unknown, what: string): Buffer {
   if (typeof text !== 'string') throw new HistoryCorruptError(`${what}: events are not a string`);
   const buffer = Buffer.from(text, 'base64');
   if (buffer.length % 9 !== 0) throw new HistoryCorruptError(`${what}: events are truncated`);
+  return buffer;
+}
+
+/** Copies events [skip, skip + count) of an encoded buffer into the columns at index at, checked. */
+function copyEvents(
+  buffer: Buffer,
+  skip: number,
+  count: number,
+  into: LogEvents,
+  at: number,
+  what: string,
+): void {
   const n = buffer.length / 9;
-  const times = new Float64Array(n);
-  const kinds = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const time = buffer.readDoubleLE(i * 8);
-    const kind = buffer[n * 8 + i] as number;
-    if (!Number.isFinite(time) || kind > 1) {
-      throw new HistoryCorruptError(`${what}: event ${i} is not a time and a kind`);
-    }
-    times[i] = time;
-    kinds[i] = kind;
+  const { times, kinds } = into;
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(times.buffer, times.byteOffset + at * 8, count * 8).set(
+      buffer.subarray(skip * 8, (skip + count) * 8),
+    );
+  } else {
+    for (let i = 0; i < count; i++) times[at + i] = buffer.readDoubleLE((skip + i) * 8);
   }
-  return { times, kinds };
+  kinds.set(buffer.subarray(n * 8 + skip, n * 8 + skip + count), at);
+  for (let i = at; i < at + count; i++) {
+    if (!Number.isFinite(times[i]) || (kinds[i] as number) > 1) {
+      throw new HistoryCorruptError(`${what}: event ${i - at + skip} is not a time and a kind`);
+    }
+  }
 }
 
 // ---- peers -------------------------------------------------------------------
@@ -301,9 +350,10 @@ export function decodeManifest(value: unknown, what: string): Manifest {
   return m as unknown as Manifest;
 }
 
-export function decodeSegment(value: unknown, what: string): { from: number; events: LogEvents } {
+/** A sealed segment's first absolute index and its encoded events (decoded by decodeEventsInto). */
+export function decodeSegment(value: unknown, what: string): { from: number; data: unknown } {
   const s = record(value, what);
-  return { from: int(s.f, `${what}.f`), events: decodeEvents(s.d, what) };
+  return { from: int(s.f, `${what}.f`), data: s.d };
 }
 
 export function decodeNodeIndex(value: unknown): NodeIndex {

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -5,11 +6,12 @@ import type { BootstrapPeers } from '../ingest/bootstrap-peers.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ChannelEventStore, RestoredPeer } from '../store/channel-event-store.js';
 import type { NodeStores } from '../store/node-stores.js';
-import type { LogEvents } from '../store/online-log.js';
+import { OnlineLog, type LogEvents } from '../store/online-log.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
 import {
   decodeBootstrap,
   decodeBucket,
+  decodeEventsInto,
   decodeJetStreamMark,
   decodeManifest,
   decodeNodeIndex,
@@ -38,7 +40,14 @@ export const BUCKETS = 256;
 const STEP_MS = 10;
 
 /** Approximate payload per setMany call: Keyv serializes a call's values in one go. */
-const WRITE_BATCH_CHARS = 1_000_000;
+const WRITE_BATCH_CHARS = 256 * 1024;
+const WRITE_BATCH_KEYS = 200;
+
+/** Share of the time a paced snapshot's own steps take (the rest is the event loop's). */
+const PACED_SHARE = 0.08;
+
+/** Longest break of a paced snapshot between two steps. */
+const MAX_PAUSE_MS = 1_000;
 
 /** Where JetStream delivery stands, for a snapshot to say which messages it includes. */
 export interface JetStreamPosition {
@@ -386,8 +395,8 @@ export class HistoryKeeper {
       const m = p.image.monitor;
       if (s === undefined || m === undefined) continue;
       const { offset, end } = m.log;
-      const times = new Float64Array(end - offset);
-      const kinds = new Uint8Array(end - offset);
+      // In the log's own layout: restoring adopts them without a copy.
+      const columns = OnlineLog.columns(end - offset);
       let filled = 0;
       for (let j = s.first; j < s.end; j++) {
         const what = `segment ${j} of ${p.image.pubkey} on ${node}`;
@@ -397,20 +406,17 @@ export class HistoryKeeper {
         const from = Math.max(offset, j * SEGMENT_EVENTS);
         const skip = from - segment.from;
         const count = (j + 1) * SEGMENT_EVENTS - from;
-        if (skip < 0 || segment.events.times.length - skip !== count) {
-          throw new HistoryCorruptError(`${what} does not hold the events it should`);
-        }
-        times.set(segment.events.times.subarray(skip), filled);
-        kinds.set(segment.events.kinds.subarray(skip), filled);
+        if (skip < 0) throw new HistoryCorruptError(`${what} starts after the log's offset`);
+        decodeEventsInto(segment.data, what, skip, count, columns, filled);
         filled += count;
       }
       const tail = p.tail;
       if (tail === undefined || filled + tail.times.length !== end - offset) {
         throw new HistoryCorruptError(`the log of ${p.image.pubkey} on ${node} does not add up`);
       }
-      times.set(tail.times, filled);
-      kinds.set(tail.kinds, filled);
-      events.set(p.image.pubkey, { times, kinds });
+      columns.times.set(tail.times, filled);
+      columns.kinds.set(tail.kinds, filled);
+      events.set(p.image.pubkey, columns);
     }
     let bootstrap: string[] | undefined;
     if (manifest.bootstrap !== undefined) {
@@ -435,10 +441,15 @@ export class HistoryKeeper {
     return new Map(this.nodes.get(node)?.flapRecords);
   }
 
-  /** Writes a snapshot now, or waits for the one in flight and writes another. Never rejects. */
-  async snapshotNow(): Promise<SnapshotOutcome> {
+  /**
+   * Writes a snapshot now, or waits for the one in flight and writes another.
+   * Paced, it takes breaks so that its own work holds the event loop about
+   * PACED_SHARE of the time (the timer's snapshots: ingestion keeps its
+   * pace); unpaced, it only yields (at stop, where time counts). Never rejects.
+   */
+  async snapshotNow(options: { paced?: boolean } = {}): Promise<SnapshotOutcome> {
     while (this.running !== undefined) await this.running;
-    const run = this.snapshotOnce().finally(() => {
+    const run = this.snapshotOnce(options.paced === true).finally(() => {
       this.running = undefined;
     });
     this.running = run;
@@ -471,17 +482,17 @@ export class HistoryKeeper {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.snapshotNow().finally(() => {
+      void this.snapshotNow({ paced: true }).finally(() => {
         if (!this.stopped) this.schedule();
       });
     }, this.options.intervalMs);
     this.timer.unref();
   }
 
-  private async snapshotOnce(): Promise<SnapshotOutcome> {
+  private async snapshotOnce(paced: boolean): Promise<SnapshotOutcome> {
     const { stats, jetstream, clock } = this.options;
     const started = performance.now();
-    const step = new StepTimer();
+    const pacer = new Pacer(paced ? PACED_SHARE : undefined);
     let ok = true;
     let peers = 0;
     let bytes = 0;
@@ -491,10 +502,14 @@ export class HistoryKeeper {
     }
     const through = jetstream?.appliedThrough();
     const capturedAt = clock.now();
+    // What the write costs the event loop, whatever part of it (capture, Keyv's
+    // serialization, the driver, garbage collection) holds it.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     for (const store of [...this.options.stores.values()]) {
       nodes += 1;
       try {
-        const written = await this.writeNode(store, through, capturedAt, step);
+        const written = await this.writeNode(store, through, capturedAt, pacer);
         peers += written.peers;
         bytes += written.bytes;
       } catch (err) {
@@ -512,17 +527,20 @@ export class HistoryKeeper {
         this.logFailure('*', err);
       }
     }
+    loopDelay.disable();
+    // The longest the event loop waited past the histogram's own timer.
+    const longestStepMs = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
     const durationMs = performance.now() - started;
     if (ok) {
       stats.writeSuccess += 1;
       stats.lastSuccessAt = clock.now();
       stats.lastWriteBytes = bytes;
       stats.lastWriteDurationMs = durationMs;
-      stats.lastWriteLongestStepMs = step.longest;
+      stats.lastWriteLongestStepMs = longestStepMs;
     } else {
       stats.writeError += 1;
     }
-    return { ok, nodes, peers, bytes, durationMs, longestStepMs: step.longest };
+    return { ok, nodes, peers, bytes, durationMs, longestStepMs };
   }
 
   private logFailure(node: string, err: unknown): void {
@@ -539,7 +557,7 @@ export class HistoryKeeper {
     store: ChannelEventStore,
     through: number | undefined,
     capturedAt: number,
-    step: StepTimer,
+    pacer: Pacer,
   ): Promise<{ peers: number; bytes: number }> {
     const { kv, jetstream, bootstrapPeers, stats } = this.options;
     const node = store.node;
@@ -555,7 +573,7 @@ export class HistoryKeeper {
       this.indexed.add(node);
     }
 
-    step.begin();
+    pacer.begin();
     stats.compactedEvents += store.compact(capturedAt);
     const dirty = store.takeDirty();
     const dirtyBuckets = new Set<number>();
@@ -566,19 +584,18 @@ export class HistoryKeeper {
     }
     const bootstrapVersion = bootstrapPeers.version(node);
     const bootstrapChanged = bootstrapVersion !== history.bootstrapVersion;
-    step.end();
     if (dirtyBuckets.size === 0 && !bootstrapChanged && history.gen > 0 && through === undefined) {
       return { peers: 0, bytes: 0 };
     }
 
     const gen = history.nextGen;
     history.nextGen += 1;
-    const writes: { key: string; value: unknown; chars: number }[] = [];
+    const writer = new BatchWriter(kv, pacer, (key) => history.orphans.add(key));
     const newSegments = new Map<string, SegmentRange>();
     const newRecords = new Map<string, FlapRecord>();
     let peers = 0;
     try {
-      step.begin();
+      pacer.begin();
       for (const bucket of dirtyBuckets) {
         const stored: StoredPeer[] = [];
         let chars = 0;
@@ -608,7 +625,7 @@ export class HistoryKeeper {
                 store.logEvents(pubkey, segmentFrom, (j + 1) * SEGMENT_EVENTS),
               );
               const key = historyKeys.segment(node, pubkey, epoch, j);
-              writes.push({ key, value: { f: segmentFrom, d }, chars: key.length + d.length + 16 });
+              writer.add(key, { f: segmentFrom, d }, key.length + d.length + 16);
             }
             tail = store.logEvents(pubkey, Math.max(sealed * SEGMENT_EVENTS, offset), end);
             newSegments.set(pubkey, { epoch, first, end: sealed });
@@ -620,18 +637,18 @@ export class HistoryKeeper {
           chars +=
             120 + (entry.m === undefined ? 0 : entry.m.lg.tl.length + entry.m.ch.length * 110);
           stored.push(entry);
-          if (step.elapsed() > STEP_MS) {
-            step.end();
-            await yieldToLoop();
-            step.begin();
+          if (pacer.elapsed() > STEP_MS) {
+            await pacer.pause();
+            pacer.begin();
           }
         }
         const key = historyKeys.bucket(node, bucket, gen);
-        writes.push({
-          key,
-          value: { v: HISTORY_FORMAT, peers: stored },
-          chars: key.length + chars,
-        });
+        writer.add(key, { v: HISTORY_FORMAT, peers: stored }, key.length + chars);
+        if (writer.full) {
+          await pacer.pause();
+          await writer.flush();
+          pacer.begin();
+        }
       }
       let bootstrapGen = history.bootstrapGen;
       if (bootstrapChanged) {
@@ -639,22 +656,12 @@ export class HistoryKeeper {
         if (list !== undefined) {
           bootstrapGen = gen;
           const key = historyKeys.bootstrap(node, gen);
-          writes.push({ key, value: [...list], chars: list.size * 70 });
+          writer.add(key, [...list], list.size * 70);
         }
       }
-      step.end();
-
-      let bytes = 0;
-      for (const batch of batches(writes)) {
-        for (const w of batch) {
-          bytes += w.chars;
-          history.orphans.add(w.key);
-        }
-        step.begin();
-        const written = kv.setMany(batch.map(({ key, value }) => ({ key, value })));
-        step.end();
-        await written;
-      }
+      await pacer.pause();
+      await writer.flush();
+      let bytes = writer.bytes;
       const buckets: Record<string, number> = {};
       for (const [bucket, g] of history.buckets) buckets[bucket] = g;
       for (const bucket of dirtyBuckets) buckets[bucket] = gen;
@@ -700,7 +707,7 @@ export class HistoryKeeper {
       }
       for (const [pubkey, record] of newRecords) history.flapRecords.set(pubkey, record);
       history.gen = gen;
-      for (const w of writes) history.orphans.delete(w.key);
+      for (const key of writer.keys) history.orphans.delete(key);
       const named = new Set(
         Object.entries(buckets).map(([b, g]) => historyKeys.bucket(node, Number(b), g)),
       );
@@ -762,10 +769,14 @@ export class HistoryKeeper {
   }
 }
 
-/** Measures the synchronous steps of a snapshot: the longest is what it stalls the event loop. */
-class StepTimer {
-  longest = 0;
+/**
+ * Times the steps of a snapshot and, when pacing, follows each with a break
+ * long enough that the steps take about `share` of the time.
+ */
+class Pacer {
   private startedAt = 0;
+
+  constructor(private readonly share: number | undefined) {}
 
   begin(): void {
     this.startedAt = performance.now();
@@ -775,26 +786,54 @@ class StepTimer {
     return performance.now() - this.startedAt;
   }
 
-  end(): void {
-    this.longest = Math.max(this.longest, this.elapsed());
-  }
-}
-
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function* batches<T extends { chars: number }>(writes: T[]): Generator<T[]> {
-  let batch: T[] = [];
-  let chars = 0;
-  for (const w of writes) {
-    if (batch.length > 0 && (chars + w.chars > WRITE_BATCH_CHARS || batch.length >= 500)) {
-      yield batch;
-      batch = [];
-      chars = 0;
+  /** Ends the step, then lets the event loop run (for a while, when pacing). */
+  async pause(): Promise<void> {
+    const ms = this.elapsed();
+    if (this.share === undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return;
     }
-    batch.push(w);
-    chars += w.chars;
+    const rest = Math.min(ms * (1 / this.share - 1), MAX_PAUSE_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, rest)));
   }
-  if (batch.length > 0) yield batch;
+}
+
+/**
+ * Collects a snapshot's writes into setMany batches of about WRITE_BATCH_CHARS:
+ * Keyv serializes a batch in one go, so its size bounds that stall.
+ */
+class BatchWriter {
+  bytes = 0;
+  readonly keys: string[] = [];
+  private batch: { key: string; value: unknown }[] = [];
+  private chars = 0;
+
+  constructor(
+    private readonly kv: HistoryKv,
+    private readonly pacer: Pacer,
+    private readonly written: (key: string) => void,
+  ) {}
+
+  get full(): boolean {
+    return this.chars >= WRITE_BATCH_CHARS || this.batch.length >= WRITE_BATCH_KEYS;
+  }
+
+  add(key: string, value: unknown, chars: number): void {
+    this.batch.push({ key, value });
+    this.chars += chars;
+    this.bytes += chars;
+    this.keys.push(key);
+  }
+
+  /** Writes what is collected; each batch is a paced step of its own. */
+  async flush(): Promise<void> {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.chars = 0;
+    for (const { key } of batch) this.written(key);
+    this.pacer.begin();
+    await this.kv.setMany(batch);
+    await this.pacer.pause();
+  }
 }

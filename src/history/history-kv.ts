@@ -11,21 +11,33 @@ export interface HistoryKv {
 /** Most keys per getMany/setMany/deleteMany. */
 const BATCH = 500;
 
+/** getMany batches read at once. */
+const READS_IN_FLIGHT = 4;
+
 /** History kept in the Keyv store of the flap records (same namespace, timeout and repairs). */
 export function keyvHistoryKv(records: KeyvFlapRecordStore): HistoryKv {
   return {
     get: (key) => records.operate('read', `reading ${key}`, (keyv) => keyv.get(key)),
     async getMany(keys) {
-      const out: unknown[] = [];
-      for (let i = 0; i < keys.length; i += BATCH) {
-        const batch = keys.slice(i, i + BATCH);
-        const values = await records.operate(
-          'read',
-          `reading ${batch.length} history keys`,
-          (keyv) => keyv.getMany(batch),
-        );
-        out.push(...values);
-      }
+      const out: unknown[] = new Array<unknown>(keys.length);
+      // A few batches in flight: the next is read while one is decoded.
+      let next = 0;
+      const reader = async (): Promise<void> => {
+        while (next < keys.length) {
+          const from = next;
+          next += BATCH;
+          const batch = keys.slice(from, from + BATCH);
+          const values = await records.operate(
+            'read',
+            `reading ${batch.length} history keys`,
+            (keyv) => keyv.getMany(batch),
+          );
+          values.forEach((value, i) => {
+            out[from + i] = value;
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
       return out;
     },
     async setMany(entries) {

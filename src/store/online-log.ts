@@ -106,6 +106,20 @@ export class OnlineLog {
   private offset = 0;
 
   /**
+   * Columns for n committed events laid out as a log keeps them (one buffer,
+   * room to grow): events decoded into them are adopted by restore() without
+   * a copy.
+   */
+  static columns(n: number): LogEvents {
+    const capacity = Math.max(INITIAL_CAPACITY, n + (n >>> 3));
+    const buffer = new ArrayBuffer(capacity * BYTES_PER_EVENT);
+    return {
+      times: new Float64Array(buffer, 0, n),
+      kinds: new Uint8Array(buffer, capacity * 16, n),
+    };
+  }
+
+  /**
    * A log rebuilt from persisted state: the retained committed events (from
    * absolute index header.offset), their running online total at the first
    * one, and the staged event. The totals are recomputed by the same
@@ -120,31 +134,55 @@ export class OnlineLog {
     log.generation = header.epoch;
     log.offset = header.offset;
     if (n > 0) {
-      let capacity = INITIAL_CAPACITY;
-      while (capacity < n) capacity *= 2;
-      log.allocate(capacity);
-      for (let i = 0; i < n; i++) {
-        const time = events.times[i] as number;
-        const kind = events.kinds[i] === ONLINE ? ONLINE : OFFLINE;
-        if (i > 0 && !(time >= (log.times[i - 1] as number))) {
-          throw new StoreError('INVALID_STATE', 'log event times run backwards');
-        }
-        if (i === 0) {
-          log.times[0] = time;
-          log.cum[0] = header.cumBase;
-          log.kinds[0] = kind;
-          if (kind === ONLINE) log.committedRunStart = 0;
-          log.n = 1;
-        } else {
-          log.commit(time, kind);
-        }
+      if (!log.adopt(events)) {
+        log.allocate(Math.max(INITIAL_CAPACITY, n + (n >>> 3)));
+        log.times.set(events.times);
+        log.kinds.set(events.kinds);
       }
+      const { times, cum, kinds } = log;
+      let total = header.cumBase;
+      let runStart = -1;
+      for (let i = 0; i < n; i++) {
+        const time = times[i] as number;
+        if (i > 0) {
+          const prev = times[i - 1] as number;
+          if (!(time >= prev))
+            throw new StoreError('INVALID_STATE', 'log event times run backwards');
+          // The same addition commit() makes.
+          if (kinds[i - 1] === ONLINE) total += time - prev;
+        }
+        cum[i] = total;
+        const kind = kinds[i] === ONLINE ? ONLINE : OFFLINE;
+        kinds[i] = kind;
+        if (kind !== ONLINE) runStart = -1;
+        else if (runStart < 0) runStart = i;
+      }
+      log.committedRunStart = runStart;
+      log.n = n;
     }
     if (header.staged !== undefined) {
       log.stagedTime = header.staged.time;
       log.stagedKind = header.staged.online ? ONLINE : OFFLINE;
     }
     return log;
+  }
+
+  /** Takes columns made by OnlineLog.columns() as its own; false for any others. */
+  private adopt(events: LogEvents): boolean {
+    const buffer = events.times.buffer;
+    if (!(buffer instanceof ArrayBuffer) || events.kinds.buffer !== buffer) return false;
+    const capacity = buffer.byteLength / BYTES_PER_EVENT;
+    if (
+      !Number.isInteger(capacity) ||
+      events.times.byteOffset !== 0 ||
+      events.kinds.byteOffset !== capacity * 16
+    ) {
+      return false;
+    }
+    this.times = new Float64Array(buffer, 0, capacity);
+    this.cum = new Float64Array(buffer, capacity * 8, capacity);
+    this.kinds = new Uint8Array(buffer, capacity * 16, capacity);
+    return true;
   }
 
   /** Number of committed events (the staged event is not counted). */
