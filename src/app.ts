@@ -123,6 +123,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         intervalMs: history.snapshotIntervalMs,
         jetstream: jetstreamMode
           ? {
+              stream: settings.nats.jetstream.stream,
+              durable: settings.nats.jetstream.durable,
               appliedThrough: () => jetstream?.appliedThrough() ?? 0,
               peerSequence: (node, pubkey) => ingest.peerSequence(node, pubkey),
             }

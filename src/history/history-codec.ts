@@ -71,6 +71,9 @@ export interface Manifest {
 export interface JetStreamMark {
   readonly v: number;
   readonly through: number;
+  /** The stream and durable the sequence belongs to. */
+  readonly stream: string;
+  readonly durable: string;
 }
 
 /** A sealed segment: committed events [from, (index + 1) * SEGMENT_EVENTS) of a log epoch. */
@@ -369,6 +372,8 @@ export function decodeJetStreamMark(value: unknown): JetStreamMark {
   const x = record(value, 'JetStream mark');
   checkFormat(x.v, 'JetStream mark');
   int(x.through, 'JetStream mark.through');
+  str(x.stream, 'JetStream mark.stream');
+  str(x.durable, 'JetStream mark.durable');
   return x as unknown as JetStreamMark;
 }
 

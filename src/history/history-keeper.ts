@@ -51,6 +51,9 @@ const MAX_PAUSE_MS = 1_000;
 
 /** Where JetStream delivery stands, for a snapshot to say which messages it includes. */
 export interface JetStreamPosition {
+  /** The stream and durable consumer the sequences are of. */
+  readonly stream: string;
+  readonly durable: string;
   /** Every stream sequence up to this one is applied. */
   appliedThrough(): number;
   /** The sequence of the last message applied for this peer of the node, if any. */
@@ -87,6 +90,8 @@ export interface HistoryKeeperOptions {
   /** JetStream mode: where delivery stands. */
   readonly jetstream?: JetStreamPosition;
   readonly bucketCount?: number;
+  /** How a paced snapshot takes its breaks; a timer by default (tests record them). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the keeper knows a node's committed state to be. */
@@ -199,7 +204,18 @@ export class HistoryKeeper {
     if (this.options.jetstream !== undefined) {
       try {
         const value = await kv.get(historyKeys.jetstream);
-        if (value !== undefined) mark = decodeJetStreamMark(value).through;
+        if (value !== undefined) {
+          const found = decodeJetStreamMark(value);
+          const { stream, durable } = this.options.jetstream;
+          if (found.stream === stream && found.durable === durable) mark = found.through;
+          else {
+            // Sequences of another stream (or consumer) say nothing of this one.
+            logger.warn(
+              { was: { stream: found.stream, durable: found.durable }, now: { stream, durable } },
+              'the history was consumed from another stream or durable: reconciling with the nodes instead of resuming',
+            );
+          }
+        }
       } catch (err) {
         if (!this.rejectedState(err, 'the JetStream mark')) {
           stats.restoreFailures += 1;
@@ -289,7 +305,7 @@ export class HistoryKeeper {
       for (let b = 0; b < this.bucketCount; b++) {
         history.orphans.add(historyKeys.bucket(node, b, manifest.gen + 1));
       }
-      if (manifest.through !== undefined) {
+      if (mark !== undefined && manifest.through !== undefined) {
         skips.set(node, { floor: manifest.through, peers: peerSkips });
       }
       writtenAt.set(node, manifest.writtenAt);
@@ -492,7 +508,7 @@ export class HistoryKeeper {
   private async snapshotOnce(paced: boolean): Promise<SnapshotOutcome> {
     const { stats, jetstream, clock } = this.options;
     const started = performance.now();
-    const pacer = new Pacer(paced ? PACED_SHARE : undefined);
+    const pacer = new Pacer(paced ? PACED_SHARE : undefined, this.options.sleep ?? sleep);
     let ok = true;
     let peers = 0;
     let bytes = 0;
@@ -520,7 +536,15 @@ export class HistoryKeeper {
     if (ok && through !== undefined) {
       try {
         await this.options.kv.setMany([
-          { key: historyKeys.jetstream, value: { v: HISTORY_FORMAT, through } },
+          {
+            key: historyKeys.jetstream,
+            value: {
+              v: HISTORY_FORMAT,
+              through,
+              stream: jetstream?.stream ?? '',
+              durable: jetstream?.durable ?? '',
+            },
+          },
         ]);
       } catch (err) {
         ok = false;
@@ -776,7 +800,10 @@ export class HistoryKeeper {
 class Pacer {
   private startedAt = 0;
 
-  constructor(private readonly share: number | undefined) {}
+  constructor(
+    private readonly share: number | undefined,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
 
   begin(): void {
     this.startedAt = performance.now();
@@ -793,8 +820,7 @@ class Pacer {
       await new Promise((resolve) => setImmediate(resolve));
       return;
     }
-    const rest = Math.min(ms * (1 / this.share - 1), MAX_PAUSE_MS);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, rest)));
+    await this.sleep(Math.max(1, Math.min(ms * (1 / this.share - 1), MAX_PAUSE_MS)));
   }
 }
 
@@ -836,4 +862,8 @@ class BatchWriter {
     await this.kv.setMany(batch);
     await this.pacer.pause();
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

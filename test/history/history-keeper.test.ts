@@ -289,4 +289,56 @@ describe('history: snapshots and restore', () => {
     assert.equal(restarted.bootstrapPeers.connectivity('n', pubkeyOf(2)), true);
     assert.equal(restarted.bootstrapPeers.connectivity('n', pubkeyOf(3)), false);
   });
+
+  it("paces the timer's snapshots with breaks, and not the final one", async () => {
+    const clock = new TestClock(TEST_NOW);
+    const kv = new MemoryKv();
+    const breaks: number[] = [];
+    const live = keptStores(kv, clock, {
+      sleep: (ms) => {
+        breaks.push(ms);
+        return Promise.resolve();
+      },
+    });
+    live.stats.restored = true;
+    const store = live.stores.getOrCreate('n');
+    play(store, clock, seededRandom(2), 500, 40);
+    await settle(store);
+    assert.equal((await live.keeper.snapshotNow()).ok, true);
+    assert.equal(breaks.length, 0, 'unpaced: no breaks');
+    play(store, clock, seededRandom(3), 500, 40);
+    await settle(store);
+    assert.equal((await live.keeper.snapshotNow({ paced: true })).ok, true);
+    assert.ok(breaks.length >= 2, `${breaks.length} breaks`);
+    // Each break is about 11.5 times its step (8% of the time), at least 1 ms, at most 1 s.
+    for (const ms of breaks) assert.ok(ms >= 1 && ms <= 1_000, `break of ${ms} ms`);
+    const restarted = keptStores(kv, clock);
+    await restarted.keeper.restore();
+    assert.deepEqual(pictureOf(restarted.stores.get('n') as ChannelEventStore), pictureOf(store));
+  });
+
+  it('resumes a JetStream consumer only from a mark of the same stream and durable', async () => {
+    const clock = new TestClock(TEST_NOW);
+    const kv = new MemoryKv();
+    const position = (stream: string) => ({
+      stream,
+      durable: 'd',
+      appliedThrough: () => 42,
+      peerSequence: () => undefined,
+    });
+    const live = keptStores(kv, clock, { jetstream: position('EVENTS') });
+    live.stats.restored = true;
+    live.stores.getOrCreate('n').openChannel(pubkeyOf(1), pointOf(1), clock.now());
+    await settle(live.stores.getOrCreate('n'));
+    assert.equal((await live.keeper.snapshotNow()).ok, true);
+    const same = keptStores(kv, clock, { jetstream: position('EVENTS') });
+    const resumed = await same.keeper.restore();
+    assert.equal(resumed.through, 42);
+    assert.equal(resumed.skips.get('n')?.floor, 42);
+    const other = keptStores(kv, clock, { jetstream: position('OTHER') });
+    const reconciled = await other.keeper.restore();
+    assert.equal(reconciled.through, undefined);
+    assert.equal(reconciled.skips.size, 0);
+    assert.equal(other.stores.get('n')?.channelCount, 1);
+  });
 });

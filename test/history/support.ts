@@ -62,7 +62,12 @@ export interface KeptStores {
 export function keptStores(
   kv: HistoryKv,
   clock: TestClock,
-  options: { retentionMs?: number; jetstream?: JetStreamPosition; bucketCount?: number } = {},
+  options: {
+    retentionMs?: number;
+    jetstream?: JetStreamPosition;
+    bucketCount?: number;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ): KeptStores {
   const stats = new HistoryStats();
   stats.enabled = true;
@@ -88,6 +93,7 @@ export function keptStores(
     intervalMs: 60_000,
     jetstream: options.jetstream,
     bucketCount: options.bucketCount,
+    sleep: options.sleep,
   });
   return { stores, keeper, stats, bootstrapPeers };
 }
