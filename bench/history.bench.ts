@@ -229,7 +229,8 @@ async function measureBackend(
     );
     await kept.records.close();
 
-    // Ingest while a full snapshot is written (another fresh namespace), against the same loop alone.
+    // Ingest while a full snapshot is written, paced as the timer writes it (another fresh
+    // namespace), against the same loop alone.
     const before = await ingestLoop(store, node, () => false, 200_000);
     store.markDirty([...store.knownPeers()]);
     const sideStats = new HistoryStats();
@@ -244,7 +245,8 @@ async function measureBackend(
     );
     let done = false;
     const monitored = await withDelayMonitor(async () => {
-      const snapshot = sideKept.keeper.snapshotNow().finally(() => {
+      // Paced, as the timer's snapshots are (the final one at stop is not).
+      const snapshot = sideKept.keeper.snapshotNow({ paced: true }).finally(() => {
         done = true;
       });
       const loop = await ingestLoop(store, node, () => done, Infinity);
