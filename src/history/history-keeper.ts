@@ -166,6 +166,11 @@ export class HistoryKeeper {
 
   constructor(private readonly options: HistoryKeeperOptions) {
     this.bucketCount = options.bucketCount ?? BUCKETS;
+    options.stats.pendingCounter = () => {
+      let n = 0;
+      for (const store of options.stores.values()) n += store.journalSize;
+      return n;
+    };
     this.logLimiter = new RateLimitedLog(options.clock);
   }
 
@@ -317,7 +322,6 @@ export class HistoryKeeper {
     }
     stats.restored = true;
     stats.restoreDurationMs = performance.now() - started;
-    stats.pendingEvents = 0;
     logger.info(
       {
         nodes: restoredNodes.length,

@@ -26,10 +26,15 @@ export class HistoryStats {
   restoreFailures = 0;
   /** Persisted nodes ignored at restore, by reason. */
   readonly rejected: Record<HistoryRejectReason, number> = { format: 0, corrupt: 0 };
-  /** Events applied while the restore waits (core NATS), to be joined to it. */
-  pendingEvents = 0;
-  /** Events past --history.pending-limit: the join then starts from a fresh store. */
+  /** Counts the events kept while the restore is awaited (core NATS); set by the keeper. */
+  pendingCounter: (() => number) | undefined;
+  /** Nodes whose kept events went past --history.pending-limit (the later ones are lost). */
   pendingOverflow = 0;
+
+  /** Events applied while the restore waits, to be joined to it. */
+  get pendingEvents(): number {
+    return this.pendingCounter?.() ?? 0;
+  }
   /** Committed events dropped by retention compaction. */
   compactedEvents = 0;
 }

@@ -129,7 +129,7 @@ export const HISTORY_FAMILIES = {
   snapshotLastWriteLongestStepSeconds: {
     name: 'chanfitness_history_snapshot_last_write_longest_step_seconds',
     type: 'gauge',
-    help: 'Longest the last history snapshot write held the event loop in one step, in seconds (events and scrapes wait that long; the target is under 0.05); absent before the first write.',
+    help: 'Longest the event loop was held during the last history snapshot write, in seconds (whatever held it: capture, serialization, the store driver, garbage collection; events and scrapes wait that long; meant to stay under 0.05); absent before the first write.',
     labels: [],
   },
   lastSnapshotTimestampSeconds: {

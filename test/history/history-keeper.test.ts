@@ -270,9 +270,12 @@ describe('history: snapshots and restore', () => {
     };
     apply(live);
     apply(reference);
+    // The events kept to be joined, as the metrics show them.
+    assert.ok(restarted.stats.pendingEvents >= 30, `${restarted.stats.pendingEvents} pending`);
     await settle(live);
     await settle(reference);
     await restarted.keeper.restore();
+    assert.equal(restarted.stats.pendingEvents, 0);
     assert.deepEqual(pictureOf(live), pictureOf(reference));
   });
 

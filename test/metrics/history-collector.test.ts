@@ -143,7 +143,7 @@ describe('History collector', () => {
     stats.restoreFailures = 3;
     stats.rejected.format = 2;
     stats.rejected.corrupt = 1;
-    stats.pendingEvents = 42;
+    stats.pendingCounter = () => 42;
     stats.pendingOverflow = 7;
     stats.compactedEvents = 9001;
     clock.time = T0 + HOUR + 90 * SECOND;
