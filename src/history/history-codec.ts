@@ -140,14 +140,28 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 /** Times as little-endian float64, then one byte of kind per event, in base64. */
 export function encodeEvents(events: LogEvents): string {
   const n = events.times.length;
-  const buffer = Buffer.allocUnsafe(n * 9);
+  const buffer = scratch(n * 9);
   if (LITTLE_ENDIAN) {
     buffer.set(new Uint8Array(events.times.buffer, events.times.byteOffset, n * 8));
   } else {
     for (let i = 0; i < n; i++) buffer.writeDoubleLE(events.times[i] as number, i * 8);
   }
   buffer.set(events.kinds.subarray(0, n), n * 8);
-  return buffer.toString('base64');
+  return buffer.toString('base64', 0, n * 9);
+}
+
+/**
+ * One buffer for every encoding and decoding, grown when needed: a snapshot or
+ * a restore handles tens of thousands of segments, and a buffer each (memory
+ * outside the V8 heap) made V8 collect garbage in the middle of ingestion.
+ * Its contents are valid until the next call.
+ */
+let scratchBuffer = Buffer.alloc(SEGMENT_EVENTS * 9);
+
+function scratch(bytes: number): Buffer {
+  if (scratchBuffer.length < bytes)
+    scratchBuffer = Buffer.alloc(Math.max(bytes, scratchBuffer.length * 2));
+  return scratchBuffer;
 }
 
 export function decodeEvents(text: unknown, what: string): LogEvents {
@@ -177,11 +191,13 @@ export function decodeEventsInto(
   copyEvents(buffer, skip, count, into, at, what);
 }
 
+/** The bytes of encoded events, in the scratch buffer (valid until the next call). */
 function eventBytes(text: unknown, what: string): Buffer {
   if (typeof text !== 'string') throw new HistoryCorruptError(`${what}: events are not a string`);
-  const buffer = Buffer.from(text, 'base64');
-  if (buffer.length % 9 !== 0) throw new HistoryCorruptError(`${what}: events are truncated`);
-  return buffer;
+  const into = scratch(Math.ceil((text.length * 3) / 4));
+  const length = into.write(text, 'base64');
+  if (length % 9 !== 0) throw new HistoryCorruptError(`${what}: events are truncated`);
+  return into.subarray(0, length);
 }
 
 /** Copies events [skip, skip + count) of an encoded buffer into the columns at index at, checked. */

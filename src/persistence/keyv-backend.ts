@@ -1,5 +1,5 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
-import { keyvDeserialize } from './flap-record-codec.js';
+import { keyvDeserialize, keyvSerialize } from './flap-record-codec.js';
 import type { StoreKind } from './store-url.js';
 
 /** What every backend is opened with. */
@@ -42,6 +42,7 @@ export function newKeyv(
     namespace,
     useKeyPrefix,
     throwOnErrors: true,
+    serialize: keyvSerialize,
     deserialize: keyvDeserialize,
   });
 }

@@ -468,11 +468,14 @@ export class ChannelEventStore {
     };
   }
 
-  /** Copies of a monitored peer's committed events with absolute indices in [from, to). */
+  /**
+   * A monitored peer's committed events with absolute indices in [from, to),
+   * as views: valid until the next event is applied (encode them at once).
+   */
   logEvents(pubkey: string, from: number, to: number): LogEvents {
     const monitor = this.monitors.get(pubkey);
     if (monitor === undefined) return { times: new Float64Array(0), kinds: new Uint8Array(0) };
-    return monitor.log.copyEvents(from, to);
+    return monitor.log.eventsView(from, to);
   }
 
   /**

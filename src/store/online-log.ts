@@ -213,12 +213,14 @@ export class OnlineLog {
     return this.n > 0 ? this.times[0] : undefined;
   }
 
-  /** Copies of the committed events with absolute indices in [from, to), clamped to those retained. */
-  copyEvents(from: number, to: number): LogEvents {
+  /**
+   * The committed events with absolute indices in [from, to), clamped to those
+   * retained, as views of the log's own arrays: valid until the log changes.
+   */
+  eventsView(from: number, to: number): LogEvents {
     const lo = Math.max(0, from - this.offset);
-    const hi = Math.min(this.n, to - this.offset);
-    if (hi <= lo) return { times: new Float64Array(0), kinds: new Uint8Array(0) };
-    return { times: this.times.slice(lo, hi), kinds: this.kinds.slice(lo, hi) };
+    const hi = Math.max(lo, Math.min(this.n, to - this.offset));
+    return { times: this.times.subarray(lo, hi), kinds: this.kinds.subarray(lo, hi) };
   }
 
   /**
