@@ -44,7 +44,7 @@ const WRITE_BATCH_CHARS = 256 * 1024;
 const WRITE_BATCH_KEYS = 200;
 
 /** Share of the time a paced snapshot's own steps take (the rest is the event loop's). */
-const PACED_SHARE = 0.08;
+const PACED_SHARE = 0.05;
 
 /** Longest break of a paced snapshot between two steps. */
 const MAX_PAUSE_MS = 1_000;
@@ -593,6 +593,18 @@ export class HistoryKeeper {
     if (this.indexRejected && history.gen === 0 && !this.preserve.has(historyKeys.manifest(node))) {
       this.setAside(node);
     }
+    if (history.gen > 0 && !(await this.stillThere(node, history.gen))) {
+      // The store lost (or someone replaced) what this process wrote: write it all again.
+      this.options.logger.warn(
+        { node },
+        'the history in the store is not the one this process wrote last (the store lost it?): writing all of it again',
+      );
+      store.markDirty([...store.knownPeers()]);
+      history.buckets.clear();
+      history.segments.clear();
+      history.bootstrapVersion = -1;
+      this.indexed.delete(node);
+    }
     if (!this.indexed.has(node) || this.preserve.has(historyKeys.nodes)) {
       // Before its first manifest: a node in the index without one is simply empty.
       await this.keepAside(historyKeys.nodes);
@@ -755,6 +767,17 @@ export class HistoryKeeper {
       store.markDirty(dirty);
       if (bootstrapChanged) history.bootstrapVersion = -1;
       throw err;
+    }
+  }
+
+  /** Whether the store still holds the manifest of this generation (one read per snapshot). */
+  private async stillThere(node: string, gen: number): Promise<boolean> {
+    const value = await this.options.kv.get(historyKeys.manifest(node));
+    if (value === undefined) return false;
+    try {
+      return decodeManifest(value, `manifest of ${node}`).gen === gen;
+    } catch {
+      return false;
     }
   }
 
