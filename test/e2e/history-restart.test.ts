@@ -5,6 +5,7 @@ import { createClient } from '@keyv/redis';
 import { connect, type NatsConnection } from 'nats';
 import { eventually, pollUntil } from '../support/eventually.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   bytes,
   closedChannelJson,
@@ -689,5 +690,97 @@ describe('e2e: the first bootstrap after a core NATS restart reconciles the hist
     );
     assert.equal(p1After.flapCount, p1Before.flapCount + 1);
     assert.ok(Date.parse(p1After.lastFlap!) >= restartAt, p1After.lastFlap!);
+  });
+});
+
+describe('e2e: history through a Redis killed during snapshots that comes back empty', function () {
+  this.timeout(40_000);
+  const prefix = randomToken('e2ehout');
+  const node = randomToken('node');
+  let redis: PrivateRedisServer | undefined;
+  let exporter: ExporterProcess | undefined;
+  let publisher: Publisher | undefined;
+
+  after(async () => {
+    await exporter?.dispose();
+    await publisher?.close();
+    await redis?.dispose();
+  });
+
+  it('keeps ingesting while snapshots fail, writes everything again, and restores it', async () => {
+    redis = await PrivateRedisServer.start();
+    publisher = await Publisher.connect(prefix);
+    const start = () =>
+      startExporter({
+        prefix,
+        args: [`--store.url=${redis!.url}`, '--history.snapshot-interval=1s', '--store.timeout=1s'],
+      });
+    const t0 = Math.floor((Date.now() - HOUR) / SECOND) * SECOND;
+    const at = (s: number) => t0 + s * SECOND;
+    const p = randomPubkey();
+    const cp = randomChannelPoint();
+    const snapshots = async (result: 'success' | 'error') =>
+      sampleValue(await scrape(exporter!), 'chanfitness_history_snapshot_writes_total', {
+        result,
+      }) ?? 0;
+
+    exporter = await start();
+    publisher.peer(node, peerEventJson(p, true, at(0)));
+    publisher.channel(node, openChannelJson(p, cp, at(10)));
+    await publisher.flush();
+    await pollUntil(
+      () => appliedEvents(exporter!, node),
+      (n) => n === 2,
+      'the first events',
+    );
+    await snapshotIncludingNow(exporter);
+
+    // The store goes away: snapshots fail, events are still applied and served.
+    await redis.stop();
+    const errors = await snapshots('error');
+    publisher.peer(node, peerEventJson(p, false, at(60)));
+    publisher.peer(node, peerEventJson(p, true, at(120)));
+    await publisher.flush();
+    await pollUntil(
+      () => snapshots('error'),
+      (n) => n >= errors + 2,
+      'failed snapshots',
+    );
+    await pollUntil(
+      () => appliedEvents(exporter!, node),
+      (n) => n === 4,
+      'the outage events',
+    );
+    assert.equal((await fetch(`${exporter.url}/healthz`)).status, 200);
+    const during = await peerState(exporter, node, p);
+    assert.deepEqual(during, { online: true, flapCount: 3, lastFlap: iso(at(120)) });
+
+    // It comes back empty (no persistence): the next snapshot writes the whole history again.
+    await redis.restart();
+    await snapshotIncludingNow(exporter);
+    assert.ok(
+      exporter.logs().some((l) => String(l.msg).startsWith('the history in the store is not')),
+      'the rewrite is logged',
+    );
+    const before = {
+      p: await peerState(exporter, node, p),
+      cp: await channelState(exporter, node, cp, at(0), at(300)),
+    };
+    const stopped = await exporter.stop('SIGTERM');
+    assert.equal(stopped.code, 0, exporter.output());
+    await exporter.dispose();
+
+    exporter = await start();
+    await waitRestored(exporter);
+    assert.deepEqual(
+      {
+        p: await peerState(exporter, node, p),
+        cp: await channelState(exporter, node, cp, at(0), at(300)),
+      },
+      before,
+    );
+    assert.deepEqual(before.p, during);
+    assert.ok('openedAt' in before.cp && before.cp.openedAt === iso(at(10)));
+    assert.equal(uptimeOf(before.cp), 50 + 180);
   });
 });
