@@ -14,12 +14,10 @@
  *      --expose-gc process (bench/history/history-memory.ts, bundled).
  * `npm run bench -- history` runs it alone.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildSync } from 'esbuild';
 import type { SnapshotOutcome } from '../src/history/history-keeper.js';
 import { HistoryStats } from '../src/history/history-stats.js';
 import { BootstrapPeers } from '../src/ingest/bootstrap-peers.js';
@@ -38,9 +36,9 @@ import {
 import type { HistoryMemoryFigures } from './history/history-memory.js';
 import { BenchClock, T0 } from './memory/simulated-node.js';
 import { ensureBuilt, runExporter, type Timings } from './exporter-start.js';
+import { measureInFreshProcess } from './memory/fresh-process.js';
 import { report, type BenchRow } from './result.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const INCREMENT_EVENTS = 300_000;
 const RESTORE_RUNS = 2;
@@ -380,44 +378,15 @@ async function clearNamespace(url: string, namespace: string): Promise<void> {
   }
 }
 
-function runChild(script: string, args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', script, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolvePromise(out);
-      else reject(new Error(`memory child exited with ${code}`));
-    });
-  });
-}
-
-/** Row 4: the bundled memory child (packages stay external: resolved from node_modules). */
+/** Row 4: the memory child, in a fresh process. */
 async function memoryFigures(): Promise<HistoryMemoryFigures> {
-  const cache = join(ROOT, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const bundleDir = mkdtempSync(join(cache, 'chanfitness-history-memory-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'chanfitness-history-memory-'));
   try {
-    const script = join(bundleDir, 'history-memory.mjs');
-    buildSync({
-      entryPoints: [join(import.meta.dirname, 'history', 'history-memory.ts')],
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: script,
-      logLevel: 'error',
-    });
-    const out = await runChild(script, [dataDir]);
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '') as HistoryMemoryFigures;
+    return await measureInFreshProcess<HistoryMemoryFigures>(
+      join(import.meta.dirname, 'history', 'history-memory.ts'),
+      [dataDir],
+    );
   } finally {
-    rmSync(bundleDir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -8,16 +8,11 @@
  * "Heap" is V8's used heap plus ArrayBuffer backing stores (the logs' arrays
  * live outside the V8 heap).
  *
- * The measuring code (bench/memory/store-memory.ts, with the store) is bundled
- * to plain JavaScript by esbuild (tsx's own compiler) and run in a fresh
- * `node --expose-gc` child: the service runs compiled JavaScript, and the
- * TypeScript loader would add its own thread and ~30 MB to the RSS.
+ * The measuring code (bench/memory/store-memory.ts, with the store) runs in a
+ * fresh `node --expose-gc` process, bundled (bench/memory/fresh-process.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { measureInFreshProcess } from './memory/fresh-process.js';
 import type { MemoryFigures } from './memory/store-memory.js';
 import { report } from './result.js';
 
@@ -25,40 +20,9 @@ const MB = 2 ** 20;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-function runChild(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`memory child exited with ${code}`));
-    });
-  });
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'chanfitness-memory-'));
-let figures: MemoryFigures;
-try {
-  const script = join(dir, 'store-memory.mjs');
-  buildSync({
-    entryPoints: [join(import.meta.dirname, 'memory', 'store-memory.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: script,
-    logLevel: 'error',
-  });
-  const out = await runChild(script);
-  figures = JSON.parse(out.trim().split('\n').at(-1) ?? '') as MemoryFigures;
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+const figures = await measureInFreshProcess<MemoryFigures>(
+  join(import.meta.dirname, 'memory', 'store-memory.ts'),
+);
 
 const f = figures;
 const mb = (b: number): number => b / MB;

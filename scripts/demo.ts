@@ -12,7 +12,6 @@ const settings = demoSettings(command);
 
 try {
   const demo = await startDemo(settings);
-  console.log(describeDemo(settings));
   const shutdown = (signal: string): void => {
     console.log(`demo: ${signal}, draining the NATS connection after ${demo.published} messages`);
     void demo.stop();
@@ -23,6 +22,8 @@ try {
   process.once('SIGTERM', () => {
     shutdown('SIGTERM');
   });
+  // Announced once the signals are handled: whoever reads it may stop us at once.
+  console.log(describeDemo(settings));
   await demo.done;
   console.log(`demo: stopped after ${demo.published} messages`);
 } catch (err) {
