@@ -148,6 +148,46 @@ export async function startApp(options: AppOptions): Promise<App> {
   let stopping = false;
   const isStopping = (): boolean => stopping;
   /**
+   * Restores the history, trying again (1 s doubling to 30 s) while the store
+   * cannot be read; undefined when stopped first. Started at once: reading
+   * overlaps setting up HTTP and connecting to NATS.
+   */
+  let firstRestoreTried: () => void = () => undefined;
+  /** Resolves once the first try has succeeded or failed. */
+  const firstRestoreTry = new Promise<void>((resolve) => {
+    firstRestoreTried = resolve;
+  });
+  const restoring: Promise<RestoreResult | undefined> = (async () => {
+    if (keeper === undefined) return undefined;
+    let delayMs = 1_000;
+    for (;;) {
+      try {
+        const result = await keeper.restore();
+        keeper.start();
+        return result;
+      } catch (err) {
+        firstRestoreTried();
+        if (isStopping()) return undefined;
+        logger.warn(
+          { err: errorMessage(err), retryInMs: delayMs },
+          jetstreamMode
+            ? 'cannot read the history: nothing is consumed until it can be (the stream keeps the events)'
+            : 'cannot read the history: consuming meanwhile, the events are joined to it once it can be read',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        if (isStopping()) return undefined;
+        delayMs = Math.min(delayMs * 2, 30_000);
+      }
+    }
+  })().finally(firstRestoreTried);
+  if (keeper !== undefined && !jetstreamMode) {
+    // Core NATS: restored nodes reconcile with their first listing after the restart.
+    void restoring.then((result) => {
+      if (result !== undefined) ingest.restoredNodes(result.nodes, 'reconcile');
+    });
+  }
+
+  /**
    * Ready: NATS connected (in JetStream mode, the consumer consuming) and the
    * flap record store open. Not ready from the first moment of stop(), before
    * anything closes.
@@ -206,6 +246,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       closeTimeoutMs: STOP_BUDGET_MS.http,
     });
   } catch (err) {
+    stopping = true;
     await keeper?.stop();
     await flusher.stop();
     await records.close();
@@ -216,61 +257,27 @@ export async function startApp(options: AppOptions): Promise<App> {
   const nats = new NatsClient(natsOptions, connection, logger);
   let subscriptions: Subscription[] = [];
 
-  /**
-   * Restores the history, trying again (1 s doubling to 30 s) while the store
-   * cannot be read; undefined when stopped first.
-   */
-  let restoring: Promise<RestoreResult | undefined> | undefined;
-  const restoreHistory = (): Promise<RestoreResult | undefined> => {
-    restoring ??= (async () => {
-      if (keeper === undefined) return undefined;
-      let delayMs = 1_000;
-      for (;;) {
-        try {
-          const result = await keeper.restore();
-          keeper.start();
-          return result;
-        } catch (err) {
-          if (stopping) return undefined;
-          logger.warn(
-            { err: errorMessage(err), retryInMs: delayMs },
-            jetstreamMode
-              ? 'cannot read the history: nothing is consumed until it can be (the stream keeps the events)'
-              : 'cannot read the history: consuming meanwhile, the events are joined to it once it can be read',
-          );
-          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-          if (isStopping()) return undefined;
-          delayMs = Math.min(delayMs * 2, 30_000);
-        }
-      }
-    })();
-    return restoring;
-  };
-  if (keeper !== undefined && !jetstreamMode) {
-    // Core NATS: restored nodes reconcile with their first listing after the restart.
-    void restoreHistory().then((result) => {
-      if (result !== undefined) ingest.restoredNodes(result.nodes, 'reconcile');
-    });
-    // Consumes once restored, or once a first try has failed (events are then journaled).
-    await Promise.race([
-      restoring,
-      new Promise((resolve) => setTimeout(resolve, settings.store.timeoutMs + 500).unref()),
-    ]);
-  }
-
   const consume = async (): Promise<void> => {
+    // Connecting while the history is read.
+    const connecting = nats.start();
     let resumeAfter: number | undefined;
     if (keeper !== undefined && jetstreamMode) {
-      const result = await restoreHistory();
-      if (result === undefined || stopping) return;
+      const result = await restoring;
+      if (result === undefined || isStopping()) {
+        await connecting;
+        return;
+      }
       resumeAfter = result.through;
       ingest.restoredNodes(
         result.nodes,
         result.through === undefined ? 'reconcile' : 'replay',
         result.skips,
       );
+    } else if (keeper !== undefined) {
+      // Core NATS: consumes once restored, or once a first try failed (events are then journaled).
+      await firstRestoreTry;
     }
-    const nc = await nats.start();
+    const nc = await connecting;
     if (stopping) return;
     bootstrap = bootstrapRequests(nc, {
       prefix: natsSettings.subjectPrefix,
