@@ -151,6 +151,8 @@ export interface SnapshotOutcome {
 export class HistoryKeeper {
   private readonly nodes = new Map<string, NodeHistory>();
   private readonly indexed = new Set<string>();
+  /** The JetStream point restored: what is written never goes below it (nothing consumed yet). */
+  private restoredThrough = 0;
   /**
    * Persisted values this process could not use, copied aside (key -> where)
    * before its first write replaces them: nothing it has not restored is lost.
@@ -212,8 +214,10 @@ export class HistoryKeeper {
         if (value !== undefined) {
           const found = decodeJetStreamMark(value);
           const { stream, durable } = this.options.jetstream;
-          if (found.stream === stream && found.durable === durable) mark = found.through;
-          else {
+          if (found.stream === stream && found.durable === durable) {
+            mark = found.through;
+            this.restoredThrough = found.through;
+          } else {
             // Sequences of another stream (or consumer) say nothing of this one.
             logger.warn(
               { was: { stream: found.stream, durable: found.durable }, now: { stream, durable } },
@@ -520,7 +524,7 @@ export class HistoryKeeper {
     if (!this.restored) {
       return { ok: false, nodes: 0, peers: 0, bytes: 0, durationMs: 0, longestStepMs: 0 };
     }
-    const through = jetstream?.appliedThrough();
+    const through = this.appliedThrough();
     const capturedAt = clock.now();
     // What the write costs the event loop, whatever part of it (capture, Keyv's
     // serialization, the driver, garbage collection) holds it.
@@ -647,7 +651,7 @@ export class HistoryKeeper {
             through === undefined
               ? undefined
               : Math.max(
-                  jetstream?.appliedThrough() ?? through,
+                  this.appliedThrough() ?? through,
                   jetstream?.peerSequence(node, pubkey) ?? 0,
                 );
           const m = image.monitor;
@@ -768,6 +772,17 @@ export class HistoryKeeper {
       if (bootstrapChanged) history.bootstrapVersion = -1;
       throw err;
     }
+  }
+
+  /**
+   * Every stream sequence up to this one is in the state: what delivery has
+   * applied, and never less than what was restored (a process that stops
+   * before consuming must not move the resume point back).
+   */
+  private appliedThrough(): number | undefined {
+    const { jetstream } = this.options;
+    if (jetstream === undefined) return undefined;
+    return Math.max(jetstream.appliedThrough(), this.restoredThrough);
   }
 
   /** Whether the store still holds the manifest of this generation (one read per snapshot). */

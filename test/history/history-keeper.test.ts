@@ -339,6 +339,15 @@ describe('history: snapshots and restore', () => {
     const resumed = await same.keeper.restore();
     assert.equal(resumed.through, 42);
     assert.equal(resumed.skips.get('n')?.floor, 42);
+    // Stopped before consuming anything (delivery at 0): the point written stays 42.
+    const idle = keptStores(kv, clock, {
+      jetstream: { ...position('EVENTS'), appliedThrough: () => 0 },
+    });
+    await idle.keeper.restore();
+    assert.equal((await idle.keeper.stop())?.ok, true);
+    const again = keptStores(kv, clock, { jetstream: position('EVENTS') });
+    assert.equal((await again.keeper.restore()).through, 42);
+    assert.equal((await again.keeper.restore()).skips.get('n')?.floor, 42);
     const other = keptStores(kv, clock, { jetstream: position('OTHER') });
     const reconciled = await other.keeper.restore();
     assert.equal(reconciled.through, undefined);
