@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -43,8 +43,14 @@ const STEP_MS = 10;
 const WRITE_BATCH_CHARS = 256 * 1024;
 const WRITE_BATCH_KEYS = 200;
 
-/** Share of the time a paced snapshot's own steps take (the rest is the event loop's). */
-const PACED_SHARE = 0.05;
+/**
+ * Share of the time a paced snapshot's own steps take when the event loop is
+ * saturated (the rest is ingestion's). Its writes also take the store's own
+ * CPU (SQLite's on libuv's pool, Redis's in its server) from the cores
+ * ingestion shares: measured, ingestion keeps about 90% of its pace with
+ * this share.
+ */
+const PACED_SHARE = 0.03;
 
 /** Longest break of a paced snapshot between two steps. */
 const MAX_PAUSE_MS = 1_000;
@@ -392,56 +398,7 @@ export class HistoryKeeper {
     const manifestValue = await kv.get(historyKeys.manifest(node));
     if (manifestValue === undefined) return undefined;
     const manifest = decodeManifest(manifestValue, `manifest of ${node}`);
-    const bucketEntries = Object.entries(manifest.buckets);
-    const bucketValues = await kv.getMany(
-      bucketEntries.map(([bucket, gen]) => historyKeys.bucket(node, Number(bucket), gen)),
-    );
-    const peers: DecodedPeer[] = [];
-    bucketValues.forEach((value, i) => {
-      const what = `bucket ${bucketEntries[i]?.[0] ?? '?'} of ${node}`;
-      if (value === undefined) throw new HistoryCorruptError(`${what} is missing`);
-      const bucket = decodeBucket(value, what);
-      bucket.peers.forEach((peer, j) => peers.push(decodePeer(peer, `${what}, peer ${j}`)));
-    });
-    const segmentKeys: string[] = [];
-    for (const p of peers) {
-      const s = p.segments;
-      if (s === undefined) continue;
-      for (let j = s.first; j < s.end; j++) {
-        segmentKeys.push(historyKeys.segment(node, p.image.pubkey, s.epoch, j));
-      }
-    }
-    const segmentValues = await kv.getMany(segmentKeys);
-    const events = new Map<string, LogEvents>();
-    let at = 0;
-    for (const p of peers) {
-      const s = p.segments;
-      const m = p.image.monitor;
-      if (s === undefined || m === undefined) continue;
-      const { offset, end } = m.log;
-      // In the log's own layout: restoring adopts them without a copy.
-      const columns = OnlineLog.columns(end - offset);
-      let filled = 0;
-      for (let j = s.first; j < s.end; j++) {
-        const what = `segment ${j} of ${p.image.pubkey} on ${node}`;
-        const value = segmentValues[at++];
-        if (value === undefined) throw new HistoryCorruptError(`${what} is missing`);
-        const segment = decodeSegment(value, what);
-        const from = Math.max(offset, j * SEGMENT_EVENTS);
-        const skip = from - segment.from;
-        const count = (j + 1) * SEGMENT_EVENTS - from;
-        if (skip < 0) throw new HistoryCorruptError(`${what} starts after the log's offset`);
-        decodeEventsInto(segment.data, what, skip, count, columns, filled);
-        filled += count;
-      }
-      const tail = p.tail;
-      if (tail === undefined || filled + tail.times.length !== end - offset) {
-        throw new HistoryCorruptError(`the log of ${p.image.pubkey} on ${node} does not add up`);
-      }
-      columns.times.set(tail.times, filled);
-      columns.kinds.set(tail.kinds, filled);
-      events.set(p.image.pubkey, columns);
-    }
+    const { peers, events } = await this.readPeers(node, manifest);
     let bootstrap: string[] | undefined;
     if (manifest.bootstrap !== undefined) {
       const value = await kv.get(historyKeys.bootstrap(node, manifest.bootstrap));
@@ -450,6 +407,51 @@ export class HistoryKeeper {
       bootstrap = decodeBootstrap(value, `bootstrap list of ${node}`);
     }
     return { manifest, peers, events, bootstrap };
+  }
+
+  /**
+   * Reads and decodes a node's buckets and the sealed segments of their peers'
+   * logs, a group of buckets at a time and two groups at once: the store reads
+   * one group while the event loop decodes another, and the encoded segments
+   * never all live at once.
+   */
+  private async readPeers(
+    node: string,
+    manifest: Manifest,
+  ): Promise<{ peers: DecodedPeer[]; events: Map<string, LogEvents> }> {
+    const { kv } = this.options;
+    const bucketEntries = Object.entries(manifest.buckets);
+    const groups: DecodedPeer[][] = [];
+    const events = new Map<string, LogEvents>();
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      while (next < bucketEntries.length) {
+        const group = groups.length;
+        const entries = bucketEntries.slice(next, next + RESTORE_GROUP_BUCKETS);
+        next += entries.length;
+        groups.push([]);
+        const values: unknown[] = [];
+        await kv.getEach(
+          entries.map(([bucket, gen]) => historyKeys.bucket(node, Number(bucket), gen)),
+          (from, batch) => {
+            batch.forEach((value, i) => (values[from + i] = value));
+          },
+        );
+        const peers: DecodedPeer[] = [];
+        entries.forEach(([bucket], i) => {
+          const what = `bucket ${bucket} of ${node}`;
+          const value = values[i];
+          if (value === undefined) throw new HistoryCorruptError(`${what} is missing`);
+          decodeBucket(value, what).peers.forEach((peer, j) =>
+            peers.push(decodePeer(peer, `${what}, peer ${j}`)),
+          );
+        });
+        groups[group] = peers;
+        await readSegments(kv, node, peers, events);
+      }
+    };
+    await Promise.all([reader(), reader()]);
+    return { peers: groups.flat(), events };
   }
 
   // ---- snapshots -------------------------------------------------------------
@@ -837,14 +839,20 @@ export class HistoryKeeper {
 
 /**
  * Times the steps of a snapshot and, when pacing, follows each with a break
- * long enough that the steps take about `share` of the time.
+ * long enough that the steps take about `share` of the time while the event
+ * loop is busy. The break scales with how busy the loop was during the last
+ * one: an idle process writes its snapshot at once, a saturated one gets
+ * (1 - share) of the time.
  */
 class Pacer {
   private startedAt = 0;
+  /** Share of the last break the event loop spent on other work; 1 before any. */
+  private busy = 1;
 
   constructor(
     private readonly share: number | undefined,
     private readonly sleep: (ms: number) => Promise<void>,
+    private readonly utilization: () => () => number = loopUtilization,
   ) {}
 
   begin(): void {
@@ -862,8 +870,17 @@ class Pacer {
       await new Promise((resolve) => setImmediate(resolve));
       return;
     }
-    await this.sleep(Math.max(1, Math.min(ms * (1 / this.share - 1), MAX_PAUSE_MS)));
+    const since = this.utilization();
+    await this.sleep(Math.max(1, Math.min(ms * (1 / this.share - 1) * this.busy, MAX_PAUSE_MS)));
+    const busy = since();
+    this.busy = Number.isFinite(busy) ? Math.min(1, Math.max(0, busy)) : 1;
   }
+}
+
+/** Event-loop utilization from now until the returned function is called. */
+function loopUtilization(): () => number {
+  const start = perfHooks.eventLoopUtilization();
+  return () => perfHooks.eventLoopUtilization(start).utilization;
 }
 
 /**
@@ -908,4 +925,64 @@ class BatchWriter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Buckets read and decoded together at a restore (see readPeers). */
+const RESTORE_GROUP_BUCKETS = 16;
+
+/**
+ * Fills each peer's log columns (in the log's own layout: restoring adopts
+ * them without a copy) from its sealed segments, decoded batch by batch as
+ * the store answers, and its tail.
+ */
+async function readSegments(
+  kv: HistoryKv,
+  node: string,
+  peers: readonly DecodedPeer[],
+  events: Map<string, LogEvents>,
+): Promise<void> {
+  const logged = peers.filter((p) => p.segments !== undefined && p.image.monitor !== undefined);
+  const allColumns = OnlineLog.columnsFor(
+    logged.map((p) => (p.image.monitor ? p.image.monitor.log.end - p.image.monitor.log.offset : 0)),
+  );
+  const keys: string[] = [];
+  const targets: { columns: LogEvents; offset: number; j: number; pubkey: string }[] = [];
+  logged.forEach((p, k) => {
+    const s = p.segments;
+    const m = p.image.monitor;
+    if (s === undefined || m === undefined) return;
+    const { offset, end } = m.log;
+    const columns = allColumns[k] as LogEvents;
+    const tail = p.tail;
+    const tailAt = Math.max(offset, s.end * SEGMENT_EVENTS) - offset;
+    if (tail === undefined || tailAt + tail.times.length !== end - offset) {
+      throw new HistoryCorruptError(`the log of ${p.image.pubkey} on ${node} does not add up`);
+    }
+    columns.times.set(tail.times, tailAt);
+    columns.kinds.set(tail.kinds, tailAt);
+    events.set(p.image.pubkey, columns);
+    for (let j = s.first; j < s.end; j++) {
+      keys.push(historyKeys.segment(node, p.image.pubkey, s.epoch, j));
+      targets.push({ columns, offset, j, pubkey: p.image.pubkey });
+    }
+  });
+  await kv.getEach(keys, (from, values) => {
+    values.forEach((value, i) => {
+      const { columns, offset, j, pubkey } = targets[from + i] as (typeof targets)[0];
+      const what = `segment ${j} of ${pubkey} on ${node}`;
+      if (value === undefined) throw new HistoryCorruptError(`${what} is missing`);
+      const segment = decodeSegment(value, what);
+      const first = Math.max(offset, j * SEGMENT_EVENTS);
+      const skip = first - segment.from;
+      if (skip < 0) throw new HistoryCorruptError(`${what} starts after the log's offset`);
+      decodeEventsInto(
+        segment.data,
+        what,
+        skip,
+        (j + 1) * SEGMENT_EVENTS - first,
+        columns,
+        first - offset,
+      );
+    });
+  });
 }

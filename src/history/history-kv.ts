@@ -3,7 +3,12 @@ import type { KeyvFlapRecordStore } from '../persistence/keyv-flap-record-store.
 /** The Keyv operations history needs, each bounded and failing with a coded error. */
 export interface HistoryKv {
   get(key: string): Promise<unknown>;
-  getMany(keys: readonly string[]): Promise<unknown[]>;
+  /**
+   * Reads keys in batches, handing each batch's values (in key order, undefined
+   * where absent) to `each` with the index of its first key as it arrives:
+   * a restore decodes and drops them while the next batch is read.
+   */
+  getEach(keys: readonly string[], each: (from: number, values: unknown[]) => void): Promise<void>;
   setMany(entries: readonly { key: string; value: unknown }[]): Promise<void>;
   deleteMany(keys: readonly string[]): Promise<void>;
 }
@@ -18,12 +23,12 @@ const READS_IN_FLIGHT = 4;
 export function keyvHistoryKv(records: KeyvFlapRecordStore): HistoryKv {
   return {
     get: (key) => records.operate('read', `reading ${key}`, (keyv) => keyv.get(key)),
-    async getMany(keys) {
-      const out: unknown[] = new Array<unknown>(keys.length);
+    async getEach(keys, each) {
       // A few batches in flight: the next is read while one is decoded.
       let next = 0;
+      let failed = false;
       const reader = async (): Promise<void> => {
-        while (next < keys.length) {
+        while (next < keys.length && !failed) {
           const from = next;
           next += BATCH;
           const batch = keys.slice(from, from + BATCH);
@@ -32,13 +37,15 @@ export function keyvHistoryKv(records: KeyvFlapRecordStore): HistoryKv {
             `reading ${batch.length} history keys`,
             (keyv) => keyv.getMany(batch),
           );
-          values.forEach((value, i) => {
-            out[from + i] = value;
-          });
+          try {
+            each(from, values);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
       };
       await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
-      return out;
     },
     async setMany(entries) {
       await records.operate('write', `writing ${entries.length} history keys`, async (keyv) => {

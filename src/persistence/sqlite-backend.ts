@@ -24,16 +24,21 @@ class BatchingKeyvSqlite extends KeyvSqlite {
   }
 
   async setMany(entries: readonly { key: string; value: unknown }[]): Promise<void> {
-    const rows = JSON.stringify(entries.map(({ key, value }) => [key, value]));
-    // `WHERE true` lets SQLite parse ON CONFLICT after INSERT … SELECT.
-    await this.query(
-      `INSERT INTO ${this.opts.table ?? 'keyv'} (key, value)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
-       ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      rows,
-    );
+    // Bound parameters, not one JSON text of the batch: that text (every value
+    // escaped once more) was one more large string per batch for V8 to collect.
+    for (let from = 0; from < entries.length; from += SET_MANY_ROWS) {
+      const rows = entries.slice(from, from + SET_MANY_ROWS);
+      await this.query(
+        `INSERT INTO ${this.opts.table ?? 'keyv'} (key, value) VALUES ${rows.map(() => '(?, ?)').join(', ')}
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        rows.flatMap(({ key, value }) => [key, value]),
+      );
+    }
   }
 }
+
+/** Rows per INSERT: two parameters each, within SQLite's 32,766. */
+const SET_MANY_ROWS = 4096;
 
 /**
  * Opens the SQLite file at `path` (absolute, or `:memory:`), creating its

@@ -106,17 +106,35 @@ export class OnlineLog {
   private offset = 0;
 
   /**
-   * Columns for n committed events laid out as a log keeps them (one buffer,
-   * room to grow): events decoded into them are adopted by restore() without
-   * a copy.
+   * Columns for logs of these numbers of committed events, each laid out as a
+   * log keeps them (room to grow): events decoded into them are adopted by
+   * restore() without a copy. They are carved from buffers of about
+   * COLUMN_CHUNK_BYTES: a restore of tens of thousands of logs makes a few
+   * dozen allocations outside the V8 heap, not one per log (each of which
+   * V8 weighs, and answers with collections, when many come at once). A
+   * chunk is freed once every log carved from it has grown out of it.
    */
-  static columns(n: number): LogEvents {
-    const capacity = Math.max(INITIAL_CAPACITY, n + (n >>> 3));
-    const buffer = new ArrayBuffer(capacity * BYTES_PER_EVENT);
-    return {
-      times: new Float64Array(buffer, 0, n),
-      kinds: new Uint8Array(buffer, capacity * 16, n),
-    };
+  static columnsFor(counts: readonly number[]): LogEvents[] {
+    const out: LogEvents[] = [];
+    let i = 0;
+    while (i < counts.length) {
+      let bytes = 0;
+      let j = i;
+      do bytes += regionBytes(capacityFor(counts[j++] as number));
+      while (j < counts.length && bytes < COLUMN_CHUNK_BYTES);
+      const buffer = new ArrayBuffer(bytes);
+      let at = 0;
+      for (; i < j; i++) {
+        const n = counts[i] as number;
+        const capacity = capacityFor(n);
+        out.push({
+          times: new Float64Array(buffer, at, n),
+          kinds: new Uint8Array(buffer, at + capacity * 16, n),
+        });
+        at += regionBytes(capacity);
+      }
+    }
+    return out;
   }
 
   /**
@@ -135,7 +153,7 @@ export class OnlineLog {
     log.offset = header.offset;
     if (n > 0) {
       if (!log.adopt(events)) {
-        log.allocate(Math.max(INITIAL_CAPACITY, n + (n >>> 3)));
+        log.allocate(capacityFor(n));
         log.times.set(events.times);
         log.kinds.set(events.kinds);
       }
@@ -167,21 +185,23 @@ export class OnlineLog {
     return log;
   }
 
-  /** Takes columns made by OnlineLog.columns() as its own; false for any others. */
+  /** Takes columns made by OnlineLog.columnsFor() as its own; false for any others. */
   private adopt(events: LogEvents): boolean {
-    const buffer = events.times.buffer;
-    if (!(buffer instanceof ArrayBuffer) || events.kinds.buffer !== buffer) return false;
-    const capacity = buffer.byteLength / BYTES_PER_EVENT;
+    const { times, kinds } = events;
+    const buffer = times.buffer;
+    if (!(buffer instanceof ArrayBuffer) || kinds.buffer !== buffer) return false;
+    const at = times.byteOffset;
+    const capacity = (kinds.byteOffset - at) / 16;
     if (
       !Number.isInteger(capacity) ||
-      events.times.byteOffset !== 0 ||
-      events.kinds.byteOffset !== capacity * 16
+      capacity < times.length ||
+      at + capacity * BYTES_PER_EVENT > buffer.byteLength
     ) {
       return false;
     }
-    this.times = new Float64Array(buffer, 0, capacity);
-    this.cum = new Float64Array(buffer, capacity * 8, capacity);
-    this.kinds = new Uint8Array(buffer, capacity * 16, capacity);
+    this.times = new Float64Array(buffer, at, capacity);
+    this.cum = new Float64Array(buffer, at + capacity * 8, capacity);
+    this.kinds = new Uint8Array(buffer, at + capacity * 16, capacity);
     return true;
   }
 
@@ -548,6 +568,19 @@ export class OnlineLog {
     this.cum = new Float64Array(buffer, capacity * 8, capacity);
     this.kinds = new Uint8Array(buffer, capacity * 16, capacity);
   }
+}
+
+/** Restored logs' buffers are about this size (see OnlineLog.columnsFor). */
+const COLUMN_CHUNK_BYTES = 1 << 20;
+
+/** A restored log's capacity: its events and an eighth more to grow into. */
+function capacityFor(n: number): number {
+  return Math.max(INITIAL_CAPACITY, n + (n >>> 3));
+}
+
+/** Bytes of a log's region of this capacity in a shared buffer, a multiple of 8 (float64 alignment). */
+function regionBytes(capacity: number): number {
+  return Math.ceil((capacity * BYTES_PER_EVENT) / 8) * 8;
 }
 
 function pushClipped(

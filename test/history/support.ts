@@ -25,8 +25,16 @@ export class MemoryKv implements HistoryKv {
     return Promise.resolve(text === undefined ? undefined : (JSON.parse(text) as unknown));
   }
 
-  async getMany(keys: readonly string[]): Promise<unknown[]> {
-    return Promise.all(keys.map((key) => this.get(key)));
+  /** In two batches, the second first: callers must place values by index, not by arrival. */
+  async getEach(
+    keys: readonly string[],
+    each: (from: number, values: unknown[]) => void,
+  ): Promise<void> {
+    const half = Math.ceil(keys.length / 2);
+    const second = await Promise.all(keys.slice(half).map((key) => this.get(key)));
+    if (second.length > 0) each(half, second);
+    const first = await Promise.all(keys.slice(0, half).map((key) => this.get(key)));
+    if (first.length > 0) each(0, first);
   }
 
   setMany(entries: readonly { key: string; value: unknown }[]): Promise<void> {

@@ -137,3 +137,52 @@ describe('OnlineLog rate limiter', () => {
     assert.equal(log.byteSize, 1024 * 17);
   });
 });
+
+describe('OnlineLog restored from shared columns', () => {
+  it('restores logs carved from one buffer, each growing out of it without touching its neighbours', () => {
+    const originals = [3, 1, 200, 7].map((n, k) =>
+      logOf(
+        Array.from({ length: n + 1 }, (_, i) =>
+          (i % 2 === 0 ? on : off)(ago(300) + (i + k) * HOUR),
+        ),
+      ),
+    );
+    const columns = OnlineLog.columnsFor(originals.map((log) => log.committedCount));
+    assert.equal(columns[0]?.times.buffer, columns[3]?.times.buffer, 'one buffer for small logs');
+    const restored = originals.map((log, k) => {
+      const header = log.header();
+      const events = log.eventsView(header.offset, header.end);
+      const into = columns[k];
+      assert.ok(into);
+      into.times.set(events.times);
+      into.kinds.set(events.kinds);
+      return OnlineLog.restore(header, into);
+    });
+    restored.forEach((log, k) => {
+      const h = log.header();
+      assert.equal(
+        log.eventsView(h.offset, h.end).times.buffer,
+        columns[k]?.times.buffer,
+        'adopted, not copied',
+      );
+    });
+    // Past their capacity: every log reallocates, in its own order.
+    for (let i = 0; i < 300; i++) {
+      for (const [k, log] of [...originals, ...restored].entries()) {
+        log.add((i % 2 === 0 ? off : on)(ago(10) + i * 60 * SECOND + (k % 4)), -1);
+      }
+    }
+    restored.forEach((log, k) => {
+      const original = originals[k];
+      assert.ok(original);
+      assert.deepEqual(
+        log.periods(-Infinity, TEST_NOW, TEST_NOW),
+        original.periods(-Infinity, TEST_NOW, TEST_NOW),
+      );
+      assert.equal(
+        log.uptime(ago(400), TEST_NOW, TEST_NOW),
+        original.uptime(ago(400), TEST_NOW, TEST_NOW),
+      );
+    });
+  });
+});
