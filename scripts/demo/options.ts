@@ -4,7 +4,18 @@ import type { DemoSettings } from './nats-demo.js';
 
 /** A NATS subject token: no dots, wildcards or whitespace. */
 const TOKEN = /^[^.*>\s]+$/;
-const DEFAULT_NODES = ['demo'];
+/** Marks "no --node given": the nodes are then named after the run (see demoSettings). */
+const DEFAULT_NODES: string[] = [];
+
+/**
+ * A name for this run of the demo: its replayed hours of history, published
+ * again under the node names of an earlier run, would add to those nodes'
+ * flap counts in an exporter that saw the earlier run. Base 36 of the start
+ * time in milliseconds: distinct for any two runs.
+ */
+export function runName(now: number = Date.now()): string {
+  return Math.floor(now).toString(36);
+}
 
 /** The demo's command line: every setting a flag, most also an environment variable. */
 export function demoCommand(): Command {
@@ -31,13 +42,19 @@ export function demoCommand(): Command {
     .addOption(new Option('--nats.token <token>', 'NATS token').env('NATS_TOKEN'))
     .addOption(new Option('--nats.creds <file>', 'NATS credentials file').env('NATS_CREDS'))
     .addOption(
-      new Option('--node <name...>', 'name(s) of the simulated node(s), each a subject token')
-        .default(DEFAULT_NODES)
+      new Option(
+        '--node <name...>',
+        'name(s) of the simulated node(s), each a subject token (default: demo-<run>, new for every run; a name an exporter already saw gets its replayed history added to its counts)',
+      )
+        .default(DEFAULT_NODES, 'demo-<run>')
         .argParser(collectNode)
         .conflicts('nodes'),
     )
     .addOption(
-      new Option('--nodes <count>', 'simulate <count> nodes named demo-1 … demo-<count>')
+      new Option(
+        '--nodes <count>',
+        'simulate <count> nodes named demo-<run>-1 … demo-<run>-<count>',
+      )
         .env('DEMO_NODES')
         .argParser(integer(1, 100)),
     )
@@ -82,8 +99,8 @@ export function demoCommand(): Command {
     );
 }
 
-/** The settings a parsed demoCommand() holds. */
-export function demoSettings(command: Command): DemoSettings {
+/** The settings a parsed demoCommand() holds; `run` names the nodes when none are given. */
+export function demoSettings(command: Command, run: string = runName()): DemoSettings {
   const o = command.opts<{
     'nats.url': string;
     'nats.subjectPrefix': string;
@@ -101,7 +118,11 @@ export function demoSettings(command: Command): DemoSettings {
     seed: number;
   }>();
   const nodes =
-    o.nodes === undefined ? o.node : Array.from({ length: o.nodes }, (_, i) => `demo-${i + 1}`);
+    o.nodes !== undefined
+      ? Array.from({ length: o.nodes }, (_, i) => `demo-${run}-${i + 1}`)
+      : o.node.length === 0
+        ? [`demo-${run}`]
+        : o.node;
   return {
     natsUrl: o['nats.url'],
     subjectPrefix: o['nats.subjectPrefix'],

@@ -145,7 +145,7 @@ describe('demo NATS shell (real NATS)', function () {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     await eventually(() => output.includes('Ctrl-C stops'), 'the start line', 20_000);
-    assert.match(output, new RegExp(`${prefix}-script\\.demo\\.channel_events`));
+    assert.match(output, new RegExp(`${prefix}-script\\.demo-[0-9a-z]+\\.channel_events`));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     assert.match(output, /SIGTERM, draining/);
