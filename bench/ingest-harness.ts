@@ -37,6 +37,7 @@ export function natsSettings(prefix: string): NatsSettings {
     name: 'chanfitness-bench',
     subjectPrefix: prefix,
     nodes: [],
+    maxNodes: 100,
     jetstream: undefined,
     bootstrapTimeoutMs: 5_000,
     auth: { kind: 'none' },

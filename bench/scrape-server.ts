@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   } else {
     const registry = new Registry();
     registerIngestCollector(registry, sources.ingest, sources.stores);
-    registerPersistenceCollector(registry, sources.flush);
+    registerPersistenceCollector(registry, sources.flush, undefined);
     registerNatsCollector(registry, sources.connection);
     collectDefaultMetrics({ register: registry });
     const server = createServer(builderHandler(fixture.stores, registry));

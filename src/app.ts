@@ -2,7 +2,8 @@ import type { Subscription } from 'nats';
 import { systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { errorMessage } from './errors.js';
-import { createGraphQLServer } from './graphql/server.js';
+import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql/server.js';
+import { renderedBy } from './http/graphiql-page.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
 import { BootstrapPeers } from './ingest/bootstrap-peers.js';
 import { EventIngest } from './ingest/event-ingest.js';
@@ -73,10 +74,51 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Before anything is opened: reading the credential files may fail.
   const natsOptions = await connectionOptions(settings.nats);
 
+  // The address is bound before the store is touched: an exporter started on an address
+  // already taken (a second instance, by mistake) exits without opening, creating or
+  // writing the store of the one that runs there. Until everything is built, /readyz
+  // says not ready and requests to /metrics and /graphql wait.
+  const expositionBuilt = later<Exposition>();
+  const graphqlBuilt = later<GraphQLServer>();
+  let readinessNow = (): Readiness => ({
+    ready: false,
+    reasons: ['opening the flap record store'],
+  });
+  const http = await createHttpServer({
+    listenAddress: settings.web.listen,
+    exposition: expositionBuilt.promise,
+    graphql: graphqlBuilt.promise,
+    // Asked of yoga itself on the first browser visit: the GraphiQL options stay in src/graphql.
+    graphiql: settings.graphql.graphiql
+      ? async () => {
+          const graphql = await graphqlBuilt.promise;
+          return renderedBy(
+            (url, init) => graphql.fetch(url, init),
+            `http://localhost${GRAPHQL_PATH}`,
+          );
+        }
+      : undefined,
+    readiness: () => readinessNow(),
+    logger,
+    auth: settings.web.auth,
+    tls: settings.web.tls,
+    closeTimeoutMs: STOP_BUDGET_MS.http,
+    timeouts: {
+      headerMs: settings.web.headerTimeoutMs,
+      requestMs: settings.web.requestTimeoutMs,
+    },
+  });
+
   const records = await openFlapRecordStore(settings.store.url, {
     timeoutMs: settings.store.timeoutMs,
     logger,
     clock,
+  }).catch(async (err: unknown) => {
+    // Nothing else was started: the requests waiting get 503, and the address is let go.
+    expositionBuilt.reject(err);
+    graphqlBuilt.reject(err);
+    await http.close();
+    throw err;
   });
 
   const history = settings.history;
@@ -109,6 +151,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stats: ingestStats,
     logger,
     trackSequences: history.enabled && jetstreamMode,
+    admission: { allowed: settings.nats.nodes, maxNodes: settings.nats.maxNodes },
   });
 
   let jetstream: JetStreamDelivery | undefined;
@@ -207,7 +250,16 @@ export async function startApp(options: AppOptions): Promise<App> {
     if (settings.nats.jetstream !== undefined && jetstream?.consuming !== true) {
       reasons.push('the JetStream consumer is not set up');
     }
-    return { ready: reasons.length === 0, reasons };
+    // The store's state is shown, not required: events are consumed, counted and served
+    // while it is down, and what it could not take is written once it is back.
+    const store = records.stats;
+    const since = store.downSince;
+    const details = [
+      store.up || since === undefined
+        ? `store: up (${records.backend.kind})`
+        : `store: down since ${new Date(since).toISOString()} (${records.backend.kind}; see the log and chanfitness_store_up)`,
+    ];
+    return { ready: reasons.length === 0, reasons, details };
   };
 
   const exposition = new Exposition({
@@ -217,6 +269,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     connection,
     clock,
     history: historyStats,
+    store: records.stats,
   });
   const graphql = createGraphQLServer({
     stores,
@@ -233,25 +286,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     corsOrigins: settings.web.corsOrigins ?? [],
   });
 
-  let http: HttpServer;
-  try {
-    http = await createHttpServer({
-      listenAddress: settings.web.listen,
-      exposition,
-      graphql,
-      readiness,
-      logger,
-      auth: settings.web.auth,
-      tls: settings.web.tls,
-      closeTimeoutMs: STOP_BUDGET_MS.http,
-    });
-  } catch (err) {
-    stopping = true;
-    await keeper?.stop();
-    await flusher.stop();
-    await records.close();
-    throw err;
-  }
+  expositionBuilt.resolve(exposition);
+  graphqlBuilt.resolve(graphql);
+  readinessNow = readiness;
 
   const natsSettings = settings.nats;
   const nats = new NatsClient(natsOptions, connection, logger);
@@ -284,6 +321,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       timeoutMs: natsSettings.bootstrapTimeoutMs,
       logger,
       state: connection,
+      clock,
     });
     for (const node of natsSettings.nodes) ingest.ensureNode(node);
     if (natsSettings.jetstream !== undefined) {
@@ -386,6 +424,22 @@ function storeObserver(node: string, logger: Logger, clock: Clock): StoreObserve
       });
     },
   };
+}
+
+/** A promise settled from outside; its rejection counts as handled (whoever awaits it sees it). */
+function later<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+} {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (err: unknown) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** Waits for the promise, but no longer than the limit. */

@@ -57,7 +57,40 @@ async function main(): Promise<void> {
   );
   watchForCrashes(logger);
 
-  let app: App;
+  // Signals are taken from before the start: HTTP listens (and says so) before the store is
+  // open, and a stop asked meanwhile is still an orderly one, once the start is done.
+  let app: App | undefined;
+  let stopping = false;
+  // Read through a function: set by the signal handler, which flow analysis does not see.
+  const stopRequested = (): boolean => stopping;
+  const stopApp = (running: App): void => {
+    running.stop().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err: errorMessage(err) }, 'stop failed');
+        logger.flush();
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    const limit = setTimeout(() => {
+      logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
+      logger.flush();
+      process.exit(EXIT_FAILURE);
+    }, STOP_LIMIT_MS);
+    limit.unref();
+    if (app !== undefined) stopApp(app);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
   try {
     // Loaded only now: --help, --version and bad settings answer without loading the service.
     const { startApp } = await import('./app.js');
@@ -71,32 +104,8 @@ async function main(): Promise<void> {
     if (setting) process.stderr.write(`chanfitness-exporter: ${errorMessage(err)}\n`);
     process.exit(setting ? EXIT_BAD_SETTING : EXIT_FAILURE);
   }
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'signal received');
-    const limit = setTimeout(() => {
-      logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
-      logger.flush();
-      process.exit(EXIT_FAILURE);
-    }, STOP_LIMIT_MS);
-    limit.unref();
-    app.stop().then(
-      () => {
-        logger.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err: errorMessage(err) }, 'stop failed');
-        logger.flush();
-        process.exit(EXIT_FAILURE);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // A signal came while starting.
+  if (stopRequested()) stopApp(app);
 }
 
 /**

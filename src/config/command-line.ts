@@ -31,7 +31,9 @@ const GROUP_HEADINGS: Readonly<Record<SettingGroup, string>> = {
 const HELP_FOOTER = `
 Every option can also be set through the environment variable shown with it;
 a flag given on the command line wins over the variable, which wins over the default.
-An empty variable counts as unset. Durations: 90s, 1h30m, 7d (a unit is required).
+An empty variable counts as unset, except for credentials, TLS files and CORS origins:
+an empty value of those is an error (leave it out instead). Durations: 90s, 1h30m, 7d
+(a unit is required).
 Booleans: --x, --x=false or --no-x; in variables true/false, 1/0, yes/no.
 `;
 

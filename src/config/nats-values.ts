@@ -1,5 +1,6 @@
 import { redactUrl } from '../log/redact-url.js';
 import { InvalidValueError } from './settings-error.js';
+import { describeSetting } from './settings-reader.js';
 import { splitList } from './scalar-values.js';
 
 /** A NATS subject token: no separator, wildcard or whitespace. */
@@ -34,7 +35,8 @@ function parseNatsServer(text: string): string {
   if (url.username !== '' || url.password !== '') {
     throw new InvalidValueError(
       `"${url.protocol}//…@${url.host}": credentials in the URL are not used; ` +
-        'set --nats.user and --nats.password, --nats.token or --nats.creds',
+        `set ${describeSetting('nats.user')} and ${describeSetting('nats.password')}, ` +
+        `${describeSetting('nats.token')} or ${describeSetting('nats.creds')}`,
     );
   }
   if (url.hostname === '') {

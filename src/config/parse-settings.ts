@@ -97,11 +97,21 @@ function readNats(reader: SettingsReader): NatsSettings {
     ),
     maxInFlight: reader.required('nats.max-in-flight', (value) => parseInteger(value, 1)),
   };
+  const nodes = reader.optional('nats.nodes', parseNodeNames) ?? [];
+  const maxNodes = reader.required('nats.max-nodes', (value) => parseInteger(value, 1));
+  // Named nodes are always taken: a list longer than the bound would break it.
+  if (nodes.length > maxNodes) {
+    throw reader.invalid(
+      'nats.max-nodes',
+      `${maxNodes} is less than the ${nodes.length} nodes named by ${describe('nats.nodes')}`,
+    );
+  }
   return {
     servers,
     name: reader.required('nats.name', text),
     subjectPrefix: reader.required('nats.subject-prefix', parseSubjectPrefix),
-    nodes: reader.optional('nats.nodes', parseNodeNames) ?? [],
+    nodes,
+    maxNodes,
     jetstream: stream === undefined ? undefined : { stream, ...jetstream },
     bootstrapTimeoutMs: reader.required('nats.bootstrap-timeout', (value) =>
       parseDurationMs(value, AT_LEAST_1MS),
@@ -172,11 +182,32 @@ function readHistory(reader: SettingsReader): HistorySettings {
 }
 
 function readWeb(reader: SettingsReader): WebSettings {
+  const headerTimeoutMs = reader.required('web.header-timeout', (value) =>
+    parseDurationMs(value, AT_LEAST_1S),
+  );
+  const requestTimeoutMs = reader.required('web.request-timeout', (value) =>
+    parseDurationMs(value, AT_LEAST_1S),
+  );
+  // Node refuses a header timeout above the request timeout: the headers are part of the request.
+  // The one blamed is the one given (the header timeout when both are).
+  if (headerTimeoutMs > requestTimeoutMs) {
+    throw reader.given('web.header-timeout')
+      ? reader.invalid(
+          'web.header-timeout',
+          `must not be longer than ${describe('web.request-timeout')}`,
+        )
+      : reader.invalid(
+          'web.request-timeout',
+          `must not be shorter than ${describe('web.header-timeout')}`,
+        );
+  }
   return {
     listen: reader.required('web.listen-address', parseListenAddress),
     tls: readFilePair(reader, 'web.tls-cert', 'web.tls-key'),
     auth: readWebAuth(reader),
     corsOrigins: reader.optional('web.cors-origin', parseCorsOrigins),
+    headerTimeoutMs,
+    requestTimeoutMs,
   };
 }
 

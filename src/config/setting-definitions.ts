@@ -12,6 +12,12 @@ export interface SettingDefinition {
   readonly description: string;
   /** Its value never reaches a log line, and the help advises the environment variable. */
   readonly secret?: boolean;
+  /**
+   * What the setting turns on (`HTTPS`, `NATS token authentication`): an explicitly
+   * empty value is refused instead of read as unset, so that a blank variable or a
+   * `--x=` from a template cannot switch that protection off without a word.
+   */
+  readonly security?: string;
 }
 
 /** Every setting the service has; the flag is `--<name>`, the variable envVarOf(name). */
@@ -41,7 +47,16 @@ export const SETTING_DEFINITIONS = [
     name: 'nats.nodes',
     group: 'nats',
     valueName: 'nodes',
-    description: 'lnd nodes (subject tokens, comma-separated) to bootstrap at start',
+    description:
+      'lnd nodes (subject tokens, comma-separated) to bootstrap at start, and the only ones whose events are taken',
+  },
+  {
+    name: 'nats.max-nodes',
+    group: 'nats',
+    valueName: 'count',
+    default: '100',
+    description:
+      'lnd nodes tracked at most (restored ones included); events of further nodes are rejected',
   },
   {
     name: 'nats.stream',
@@ -88,14 +103,22 @@ export const SETTING_DEFINITIONS = [
     group: 'nats',
     valueName: 'file',
     description: 'NATS credentials file (.creds: user JWT and NKey seed)',
+    security: 'NATS authentication with a credentials file',
   },
-  { name: 'nats.user', group: 'nats', valueName: 'user', description: 'NATS user name' },
+  {
+    name: 'nats.user',
+    group: 'nats',
+    valueName: 'user',
+    description: 'NATS user name',
+    security: 'NATS user and password authentication',
+  },
   {
     name: 'nats.password',
     group: 'nats',
     valueName: 'password',
     description: 'NATS password (with --nats.user)',
     secret: true,
+    security: 'NATS user and password authentication',
   },
   {
     name: 'nats.token',
@@ -103,6 +126,7 @@ export const SETTING_DEFINITIONS = [
     valueName: 'token',
     description: 'NATS authentication token',
     secret: true,
+    security: 'NATS token authentication',
   },
   {
     name: 'nats.tls',
@@ -115,18 +139,21 @@ export const SETTING_DEFINITIONS = [
     group: 'nats',
     valueName: 'file',
     description: 'CA certificates (PEM) to verify the NATS server with',
+    security: 'verifying the NATS server with your CA',
   },
   {
     name: 'nats.tls-cert',
     group: 'nats',
     valueName: 'file',
     description: 'client certificate (PEM), with --nats.tls-key',
+    security: 'the NATS TLS client certificate',
   },
   {
     name: 'nats.tls-key',
     group: 'nats',
     valueName: 'file',
     description: 'client private key (PEM), with --nats.tls-cert',
+    security: 'the NATS TLS client certificate',
   },
   {
     name: 'store.url',
@@ -140,7 +167,7 @@ export const SETTING_DEFINITIONS = [
     group: 'store',
     valueName: 'duration',
     default: '5s',
-    description: 'timeout of each store operation',
+    description: 'timeout of each store operation, and of opening the store at start',
   },
   {
     name: 'flap.flush-interval',
@@ -192,18 +219,37 @@ export const SETTING_DEFINITIONS = [
     group: 'web',
     valueName: 'file',
     description: 'serve HTTPS with this certificate (PEM), with --web.tls-key',
+    security: 'HTTPS',
   },
   {
     name: 'web.tls-key',
     group: 'web',
     valueName: 'file',
     description: 'private key (PEM) of --web.tls-cert',
+    security: 'HTTPS',
+  },
+  {
+    name: 'web.header-timeout',
+    group: 'web',
+    valueName: 'duration',
+    default: '10s',
+    description:
+      'a client must send its request headers (and TLS handshake) within this (at least 1s)',
+  },
+  {
+    name: 'web.request-timeout',
+    group: 'web',
+    valueName: 'duration',
+    default: '30s',
+    description:
+      'a client must send its whole request, body included, within this (at least the header timeout)',
   },
   {
     name: 'web.basic-auth-user',
     group: 'web',
     valueName: 'user',
     description: 'require HTTP basic authentication with this user',
+    security: 'HTTP basic authentication',
   },
   {
     name: 'web.basic-auth-password',
@@ -211,6 +257,7 @@ export const SETTING_DEFINITIONS = [
     valueName: 'password',
     description: 'password of --web.basic-auth-user',
     secret: true,
+    security: 'HTTP basic authentication',
   },
   {
     name: 'web.bearer-token',
@@ -218,12 +265,14 @@ export const SETTING_DEFINITIONS = [
     valueName: 'token',
     description: 'require this bearer token (not with basic authentication)',
     secret: true,
+    security: 'HTTP bearer-token authentication',
   },
   {
     name: 'web.cors-origin',
     group: 'web',
     valueName: 'origins',
     description: 'origins allowed by CORS, comma-separated, or *; CORS is off when unset',
+    security: 'CORS',
   },
   {
     name: 'graphql.max-depth',
@@ -243,7 +292,7 @@ export const SETTING_DEFINITIONS = [
     name: 'graphql.max-aliases',
     group: 'graphql',
     valueName: 'n',
-    default: '15',
+    default: '1000',
     description: 'maximum aliases in a GraphQL query',
   },
   {

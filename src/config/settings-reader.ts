@@ -10,7 +10,8 @@ export function describeSetting(name: SettingName): string {
 /**
  * The value of each setting, from its flag, else its environment variable (empty
  * counts as unset), else its default; parse errors come out as SettingsError naming
- * the flag and the variable.
+ * the flag and the variable. A security setting (see SettingDefinition.security)
+ * given empty, as a flag or a variable, is an error rather than unset.
  */
 export class SettingsReader {
   constructor(
@@ -27,10 +28,27 @@ export class SettingsReader {
     return this.parse(name, text, parse);
   }
 
-  /** A setting that may be unset; an empty value unsets it (even over the variable). */
+  /**
+   * A setting that may be unset; an empty value unsets it (even over the variable),
+   * except for a security setting, where it is refused.
+   */
   optional<T>(name: SettingName, parse: (text: string) => T): T | undefined {
     const text = this.text(name);
-    return text === undefined || text.trim() === '' ? undefined : this.parse(name, text, parse);
+    if (text === undefined) return undefined;
+    if (text.trim() === '') {
+      const protection = definitionOf(name).security;
+      if (protection === undefined) return undefined;
+      throw this.invalid(
+        name,
+        `an empty value would turn off ${protection}: leave the setting out to run without it`,
+      );
+    }
+    return this.parse(name, text, parse);
+  }
+
+  /** Whether the flag or the variable gives the setting a value (not only its default). */
+  given(name: SettingName): boolean {
+    return this.flags.has(name) || (this.env[envVarOf(name)] ?? '') !== '';
   }
 
   boolean(name: SettingName): boolean {
@@ -70,7 +88,9 @@ export class SettingsReader {
     const flag = this.flags.get(name);
     if (flag !== undefined) return flag;
     const env = this.env[envVarOf(name)];
-    if (env !== undefined && env !== '') return env;
-    return definitionOf(name).default;
+    const definition = definitionOf(name);
+    // A blank security variable is kept, for optional() to refuse.
+    if (env !== undefined && (env !== '' || definition.security !== undefined)) return env;
+    return definition.default;
   }
 }

@@ -18,8 +18,13 @@ export interface NatsSettings {
   readonly name: string;
   /** One or more subject tokens: subjects are `<subjectPrefix>.<node>.<kind>`. */
   readonly subjectPrefix: string;
-  /** lnd nodes to bootstrap at start (single subject tokens, no duplicates). */
+  /**
+   * lnd nodes to bootstrap at start (single subject tokens, no duplicates); when
+   * any, the only nodes whose events are taken.
+   */
   readonly nodes: readonly string[];
+  /** Distinct nodes tracked at most (at least 1, and at least as many as `nodes`). */
+  readonly maxNodes: number;
   /** JetStream mode when set (--nats.stream); core NATS subscriptions when undefined. */
   readonly jetstream: JetStreamSettings | undefined;
   /** Timeout of each bootstrap request (list_channels, list_peers), ms. */
@@ -96,6 +101,10 @@ export interface WebSettings {
   readonly auth: WebAuth;
   /** Allowed CORS origins (normalized, or the single entry `*`); CORS off when undefined. */
   readonly corsOrigins: readonly string[] | undefined;
+  /** A client must send its request headers (after the TLS handshake) within this, ms. */
+  readonly headerTimeoutMs: number;
+  /** A client must send its whole request, body included, within this, ms (>= headerTimeoutMs). */
+  readonly requestTimeoutMs: number;
 }
 
 export interface ListenAddress {

@@ -1,14 +1,8 @@
 import type { ChannelEventStore, ChannelInfo } from '../store/channel-event-store.js';
 import type { ChannelUptimes } from '../store/channel-uptimes.js';
 import type { ChannelView, PeerView } from '../store/peer-monitor.js';
-import {
-  comparePositions,
-  compareToPosition,
-  rankFrom,
-  rankNeedsInfo,
-  type ChannelOrder,
-  type OrderPosition,
-} from './ordering.js';
+import { KeysetSelection, type SelectedPage } from './keyset-selection.js';
+import { rankFrom, rankNeedsInfo, type ChannelOrder, type OrderPosition } from './ordering.js';
 
 /**
  * Channels of one node's store to list: given one by one, as peers (a peer's
@@ -49,19 +43,14 @@ export interface PageEntry extends OrderPosition {
   readonly info: ChannelInfo | undefined;
 }
 
-export interface ChannelPage {
-  readonly entries: PageEntry[];
-  /** Channels of the sources, before the cursor and the page size apply. */
-  readonly totalCount: number;
-  readonly hasNextPage: boolean;
-}
+/** A page of channels; totalCount counts the channels of the sources. */
+export type ChannelPage = SelectedPage<PageEntry>;
 
 /**
- * One page of channels in order, without sorting them all: each channel's
- * rank is computed once, and only the `first` best after the cursor are kept,
- * in a max-heap (O(n log first) time, O(first) memory). Ranking allocates
- * nothing per channel: the lifetime and uptime a rank comes from become an
- * object only for the channels that enter the heap.
+ * One page of channels in order, without sorting them all (KeysetSelection):
+ * each channel's rank is computed once. Ranking allocates nothing per
+ * channel: the lifetime and uptime a rank comes from become an object only
+ * for the channels that enter the page.
  */
 export function selectChannelPage(sources: Iterable<ChannelSource>, query: PageQuery): ChannelPage {
   const selection = new PageSelection(query);
@@ -124,24 +113,28 @@ function lifetimeAt(view: ChannelView, now: number): number {
   return age > 0 ? age : 0;
 }
 
-/** The heap of a page being selected, fed one channel at a time. */
+/** The page being selected, fed one channel at a time. */
 class PageSelection {
-  private readonly heap: PageEntry[] = [];
-  private totalCount = 0;
-  private afterCount = 0;
+  private readonly selection: KeysetSelection<PageEntry>;
   private readonly order: ChannelOrder;
   private readonly first: number;
   private readonly after: OrderPosition | undefined;
   private readonly needsInfo: boolean;
-  /** Rank of the worst entry once the heap holds `first` (Infinity never rejects). */
-  private worstRank = Number.POSITIVE_INFINITY;
   private readonly boundSample: number;
   private readonly boundKeep: number | undefined;
 
   constructor(query: PageQuery) {
     this.order = query.order;
     this.first = query.first;
-    this.after = query.after;
+    const after = query.after;
+    this.after = after;
+    this.selection = new KeysetSelection<PageEntry>(
+      query.first,
+      after === undefined
+        ? undefined
+        : { rank: after.rank, node: after.node, key: after.channelPoint },
+      channelPointOf,
+    );
     this.needsInfo = rankNeedsInfo(query.order);
     this.boundSample = query.bound?.sample ?? BOUND_SAMPLE;
     this.boundKeep = query.bound?.keep;
@@ -150,7 +143,7 @@ class PageSelection {
   /** A channel, with its uptime and lifetime when the order needs them (0 otherwise). */
   offer(store: ChannelEventStore, view: ChannelView, uptime: number, lifetime: number): void {
     const rank = rankFrom(this.order, view, uptime, lifetime);
-    if (!this.dropped(rank)) this.offerRanked(store, view, uptime, lifetime, rank);
+    if (!this.selection.dropped(rank)) this.offerRanked(store, view, uptime, lifetime, rank);
   }
 
   /**
@@ -169,9 +162,10 @@ class PageSelection {
    */
   offerRatios(store: ChannelEventStore, figures: ChannelUptimes): void {
     const { channels, uptime, lifetime, count } = figures;
+    const selection = this.selection;
     const descending = this.order === 'UPTIME_RATIO_DESC';
     const bound = this.ratioBound(figures, descending);
-    let worst = Math.min(this.worstRank, bound);
+    let worst = Math.min(selection.worstRank, bound);
     let limit = ratioLimit(worst, descending);
     let dropped = 0;
     for (let i = 0; i < count; i++) {
@@ -189,10 +183,10 @@ class PageSelection {
         continue;
       }
       this.offerRanked(store, channels[i] as ChannelView, u, l, rank);
-      worst = Math.min(this.worstRank, bound);
+      worst = Math.min(selection.worstRank, bound);
       limit = ratioLimit(worst, descending);
     }
-    if (bound !== Number.POSITIVE_INFINITY && !(this.heapIsFull() && this.worstRank <= bound)) {
+    if (bound !== Number.POSITIVE_INFINITY && !(selection.isFull && selection.worstRank <= bound)) {
       // Every channel above the bound was dropped: offer them after all.
       for (let i = 0; i < count; i++) {
         const l = lifetime[i] as number;
@@ -200,15 +194,12 @@ class PageSelection {
         const rank = ratioRank(u, l, descending);
         if (!(rank > bound)) continue;
         dropped--;
-        if (!this.dropped(rank)) this.offerRanked(store, channels[i] as ChannelView, u, l, rank);
+        if (!selection.dropped(rank)) {
+          this.offerRanked(store, channels[i] as ChannelView, u, l, rank);
+        }
       }
     }
-    this.totalCount += dropped;
-    this.afterCount += dropped;
-  }
-
-  private heapIsFull(): boolean {
-    return this.first > 0 && this.heap.length === this.first;
+    selection.countDropped(dropped);
   }
 
   /**
@@ -243,17 +234,6 @@ class PageSelection {
     return size === keep ? (smallest[keep - 1] as number) : Number.POSITIVE_INFINITY;
   }
 
-  /**
-   * Counts and drops a channel that ranks strictly worse than a full page's
-   * worst entry (itself after the cursor), as most channels of a long list do.
-   */
-  dropped(rank: number): boolean {
-    if (!(rank > this.worstRank)) return false;
-    this.totalCount++;
-    this.afterCount++;
-    return true;
-  }
-
   /** offer, with the channel's rank computed and not dropped. */
   offerRanked(
     store: ChannelEventStore,
@@ -262,76 +242,18 @@ class PageSelection {
     lifetime: number,
     rank: number,
   ): void {
-    this.totalCount++;
     const node = store.node;
     const channelPoint = view.channelPoint;
-    const after = this.after;
-    if (after !== undefined && compareToPosition(rank, node, channelPoint, after) <= 0) return;
-    this.afterCount++;
-    const heap = this.heap;
-    const first = this.first;
-    if (heap.length < first) {
-      const info = this.needsInfo ? { lifetime, uptime } : undefined;
-      heapPush(heap, { rank, node, channelPoint, store, view, info });
-    } else if (first > 0 && compareToPosition(rank, node, channelPoint, heapTop(heap)) < 0) {
-      const info = this.needsInfo ? { lifetime, uptime } : undefined;
-      heapReplaceTop(heap, { rank, node, channelPoint, store, view, info });
-    } else {
-      return;
-    }
-    if (heap.length === first) this.worstRank = heapTop(heap).rank;
+    if (!this.selection.admits(rank, node, channelPoint)) return;
+    const info = this.needsInfo ? { lifetime, uptime } : undefined;
+    this.selection.add({ rank, node, channelPoint, store, view, info });
   }
 
   page(): ChannelPage {
-    const entries = this.heap.sort(comparePositions);
-    return {
-      entries,
-      totalCount: this.totalCount,
-      hasNextPage: this.afterCount > this.first,
-    };
+    return this.selection.page();
   }
 }
 
-// A binary max-heap on comparePositions: the worst kept entry is at index 0.
-
-function heapTop(heap: PageEntry[]): PageEntry {
-  const top = heap[0];
-  if (top === undefined) throw new RangeError('empty heap');
-  return top;
-}
-
-function heapPush(heap: PageEntry[], entry: PageEntry): void {
-  heap.push(entry);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[parent] as PageEntry;
-    if (comparePositions(p, entry) >= 0) break;
-    heap[i] = p;
-    i = parent;
-  }
-  heap[i] = entry;
-}
-
-function heapReplaceTop(heap: PageEntry[], entry: PageEntry): void {
-  const n = heap.length;
-  let i = 0;
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= n) break;
-    const right = left + 1;
-    let child = left;
-    let c = heap[left] as PageEntry;
-    if (right < n) {
-      const r = heap[right] as PageEntry;
-      if (comparePositions(r, c) > 0) {
-        child = right;
-        c = r;
-      }
-    }
-    if (comparePositions(c, entry) <= 0) break;
-    heap[i] = c;
-    i = child;
-  }
-  heap[i] = entry;
+function channelPointOf(entry: PageEntry): string {
+  return entry.channelPoint;
 }

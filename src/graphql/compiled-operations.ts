@@ -1,41 +1,54 @@
 import type { JITCache } from '@envelop/graphql-jit';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { BoundedCache, type CacheBounds } from './bounded-cache.js';
 import type { Cost, CostLimit } from './cost-limit.js';
+import { compiledBytes } from './document-caches.js';
 import { compileResultSerializer } from './result-serializer.js';
 
 type JitEntry = NonNullable<ReturnType<JITCache['get']>>;
 
-/** Drops the oldest key of a bounded Map or Set once it holds max. */
-function makeRoom(keys: Map<string, unknown> | Set<string>, max: number): void {
-  if (keys.size < max) return;
-  const oldest = keys.keys().next();
-  if (oldest.done !== true) keys.delete(oldest.value);
+/** An operation run without error, ready for the fast path. */
+export interface VerifiedOperation {
+  /** Its cost (0 without a cost limit). */
+  readonly cost: Cost;
+  /** The operation's own serializer; undefined when its shape is not fixed by its document. */
+  readonly stringify: ((result: ExecutionResult) => string) | undefined;
 }
 
 /**
- * graphql-jit's compiled queries by document text, bounded (oldest dropped
- * first): useGraphQlJit fills it, useCompiledOperations reads it.
+ * graphql-jit's compiled queries by document text, and the operations
+ * verified for useCompiledOperations' fast path by operation name and
+ * document text, each bounded by entries and estimated bytes (compiledBytes;
+ * an operation's serializer weighs about as much as its compiled query):
+ * useGraphQlJit fills the compiled queries, useCompiledOperations the
+ * operations, and reads both.
  */
 export class CompiledQueryCache implements JITCache {
-  private readonly entries = new Map<string, JitEntry>();
+  private readonly entries: BoundedCache<JitEntry>;
+  readonly operations: BoundedCache<VerifiedOperation>;
 
-  constructor(private readonly max: number) {}
+  constructor(readonly bounds: CacheBounds) {
+    this.entries = new BoundedCache(bounds, compiledBytes);
+    this.operations = new BoundedCache(bounds, compiledBytes);
+  }
 
   get(key: string): JitEntry | undefined {
     return this.entries.get(key);
   }
 
   set(key: string, value: JitEntry): void {
-    if (!this.entries.has(key)) makeRoom(this.entries, this.max);
     this.entries.set(key, value);
   }
-}
 
-interface VerifiedOperation {
-  readonly cost: Cost;
-  /** The operation's own serializer; undefined when its shape is not fixed by its document. */
-  readonly stringify: ((result: ExecutionResult) => string) | undefined;
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The estimated bytes of the compiled queries. */
+  get bytes(): number {
+    return this.entries.bytes;
+  }
 }
 
 function operationKey(params: GraphQLParams): string | undefined {
@@ -61,13 +74,8 @@ function operationKey(params: GraphQLParams): string | undefined {
  * page sizes given by variables, is made here too: a request over it takes
  * the ordinary pipeline, which refuses it.
  */
-export function useCompiledOperations(
-  cache: CompiledQueryCache,
-  max: number,
-  costLimit?: CostLimit,
-): Plugin {
-  /** Operations run without error, with their cost (0 without a cost limit) and serializer. */
-  const verified = new Map<string, VerifiedOperation>();
+export function useCompiledOperations(cache: CompiledQueryCache, costLimit?: CostLimit): Plugin {
+  const verified = cache.operations;
   return {
     onParams({ params, context, setResult }) {
       const key = operationKey(params);
@@ -84,6 +92,9 @@ export function useCompiledOperations(
         if (result.errors !== undefined && result.errors.length > 0) return;
         setResult(Object.assign(result, { stringify }));
       };
+      // Lists count their real size here too; a refusal is an error, so the
+      // request then takes the ordinary pipeline, which refuses it.
+      costLimit?.beginExecution(context);
       const result = entry.query(undefined, context, variables);
       if (result instanceof Promise) return result.then(use);
       use(result);
@@ -91,7 +102,9 @@ export function useCompiledOperations(
     },
     onExecute({ args }) {
       const key = operationKey(args.contextValue.params);
-      if (key === undefined || verified.has(key)) return undefined;
+      if (key === undefined || verified.peek(key) !== undefined) return undefined;
+      // Too large to be kept: its serializer would be compiled for nothing.
+      if (compiledBytes(key) > cache.bounds.maxBytes) return undefined;
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result) return;
@@ -101,7 +114,6 @@ export function useCompiledOperations(
           const cost =
             costLimit === undefined ? 0 : costLimit.operationCost(schema, document, operationName);
           if (cost === undefined) return;
-          makeRoom(verified, max);
           verified.set(key, {
             cost,
             stringify: compileResultSerializer(schema, document, operationName),

@@ -12,6 +12,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
@@ -52,8 +53,36 @@ const PAGE_ARGUMENTS = new Set(['first', 'last']);
  */
 const REFUSAL_CODE = 'GRAPHQL_VALIDATION_FAILED';
 
+/** How to lift the limit, in every refusal. */
+const SETTING = '--graphql.max-cost (GRAPHQL_MAX_COST)';
+
 function refusalMessage(maxCost: number, cost: number): string {
-  return `Query Cost limit of ${maxCost} exceeded, found ${cost}.`;
+  return `Query Cost limit of ${maxCost} exceeded, found ${cost}. The limit is ${SETTING}.`;
+}
+
+function listRefusalMessage(maxCost: number, info: GraphQLResolveInfo, size: number): string {
+  const at = pathOf(info.path).join('.');
+  return (
+    `Query Cost limit of ${maxCost} exceeded: ${info.parentType.name}.${info.fieldName} at ${at} ` +
+    `has ${size} items, and every list counts as many times as it has items. ` +
+    `Ask for less (fewer nested lists, smaller pages) or raise ${SETTING}.`
+  );
+}
+
+/** A response path as its keys, list indices included. */
+function pathOf(path: GraphQLResolveInfo['path'] | undefined): (string | number)[] {
+  const keys: (string | number)[] = [];
+  for (let p = path; p !== undefined; p = p.prev) keys.push(p.key);
+  return keys.reverse();
+}
+
+/** Fields above a field in its path (list indices are not levels). */
+function depthOf(path: GraphQLResolveInfo['path']): number {
+  let depth = -1;
+  for (let p: GraphQLResolveInfo['path'] | undefined = path; p !== undefined; p = p.prev) {
+    if (typeof p.key === 'string') depth += 1;
+  }
+  return depth;
 }
 
 function evaluate(cost: Cost, variables?: Variables): number {
@@ -113,9 +142,28 @@ class OperationCostCompiler {
     }
   }
 
+  private readonly itemCosts = new WeakMap<FieldNode, Cost>();
+
   cost(): Cost {
     const root = this.schema.getRootType(this.operation.operation) ?? undefined;
     return sum(this.operation.selectionSet.selections.map((s) => this.selection(s, root)));
+  }
+
+  /** The cost of one item of a list field: the field's own cost at a page size of 1. */
+  itemCost(node: FieldNode, parent: GraphQLNamedType): Cost {
+    const known = this.itemCosts.get(node);
+    if (known !== undefined) return known;
+    const definition =
+      isObjectType(parent) || isInterfaceType(parent)
+        ? parent.getFields()[node.name.value]
+        : undefined;
+    const type = definition === undefined ? undefined : getNamedType(definition.type);
+    const cost =
+      node.selectionSet === undefined
+        ? SCALAR_COST
+        : nodeCost(OBJECT_COST, this.selections(node.selectionSet.selections, type), 1);
+    this.itemCosts.set(node, cost);
+    return cost;
   }
 
   private selection(node: SelectionNode, parent: GraphQLNamedType | undefined): Cost {
@@ -210,8 +258,54 @@ class OperationCostCompiler {
  */
 export class CostLimit {
   private readonly costs = new WeakMap<OperationDefinitionNode, Cost>();
+  private readonly compilers = new WeakMap<OperationDefinitionNode, OperationCostCompiler>();
+  private readonly budgets = new WeakMap<object, ListBudget>();
 
   constructor(private readonly options: CostLimitOptions) {}
+
+  /**
+   * Starts the accounting of lists by their real size for an execution with
+   * this context (see charge).
+   */
+  beginExecution(context: object): void {
+    this.budgets.set(context, { total: undefined, refusal: undefined });
+  }
+
+  /** The refusal of an execution whose lists went over the limit, if they did. */
+  executionRefusal(context: object): GraphQLError | undefined {
+    return this.budgets.get(context)?.refusal;
+  }
+
+  /**
+   * Counts a list field by its real size, before the resolver builds it. The
+   * static cost counted one item of every list without a page size (and a
+   * page of `first` items of a paginated one); each such list adds its other
+   * items, weighed as the static cost weighs them at that depth, so that
+   * nested lists multiply as they are served. Over the limit, it throws the
+   * refusal (and every later charge of the execution throws it too): the
+   * execution stops building lists, and its result is replaced by the refusal.
+   */
+  charge(context: unknown, info: GraphQLResolveInfo, size: number): void {
+    if (typeof context !== 'object' || context === null) return;
+    const budget = this.budgets.get(context);
+    if (budget === undefined) return;
+    if (budget.refusal !== undefined) throw budget.refusal;
+    if (size <= 1) return;
+    const variables = info.variableValues;
+    const compiler = this.compilerOf(info.schema, info.fragments, info.operation);
+    budget.total ??= evaluate(this.costOf(info.schema, info.fragments, info.operation), variables);
+    let item = 0;
+    for (const node of info.fieldNodes) {
+      item += evaluate(compiler.itemCost(node, info.parentType), variables);
+    }
+    budget.total += (size - 1) * item * DEPTH_COST_FACTOR ** depthOf(info.path);
+    if (budget.total > this.options.maxCost) {
+      budget.refusal = new GraphQLError(listRefusalMessage(this.options.maxCost, info, size), {
+        extensions: { code: REFUSAL_CODE, http: { spec: true, status: 400 } },
+      });
+      throw budget.refusal;
+    }
+  }
 
   /**
    * The cost of the operation a request runs (by name, or the only one),
@@ -225,7 +319,7 @@ export class CostLimit {
     const operation = getOperationAST(document, operationName);
     return operation === null || operation === undefined
       ? undefined
-      : this.costOf(schema, document, operation);
+      : this.costOf(schema, fragmentsOf(document), operation);
   }
 
   /** Whether an operation of this cost with these variables is within the limit. */
@@ -246,7 +340,11 @@ export class CostLimit {
   rule(): (context: ValidationContext) => ASTVisitor {
     return (context) => ({
       OperationDefinition: (operation: OperationDefinitionNode) => {
-        const cost = this.costOf(context.getSchema(), context.getDocument(), operation);
+        const cost = this.costOf(
+          context.getSchema(),
+          fragmentsOf(context.getDocument()),
+          operation,
+        );
         const found = evaluate(cost);
         if (found > this.options.maxCost) {
           // yoga gives it the code and HTTP status of refusal() below.
@@ -264,37 +362,76 @@ export class CostLimit {
       },
       onExecute: ({ args, setResultAndStopExecution }) => {
         // envelop types the arguments' graphql parts as any.
-        const { schema, document, operationName, variableValues } = args as ExecutionArgs;
+        const { schema, document, operationName, variableValues, contextValue } =
+          args as ExecutionArgs & { contextValue: object };
         const cost = this.operationCost(schema, document, operationName);
         // A cost without variables was checked at validation.
-        if (cost === undefined || typeof cost === 'number') return;
-        const refusal = this.refusal(cost, variableValues ?? {});
-        if (refusal !== undefined) setResultAndStopExecution({ errors: [refusal] });
+        if (cost !== undefined && typeof cost !== 'number') {
+          const refusal = this.refusal(cost, variableValues ?? {});
+          if (refusal !== undefined) {
+            setResultAndStopExecution({ errors: [refusal] });
+            return undefined;
+          }
+        }
+        this.beginExecution(contextValue);
+        return {
+          onExecuteDone: ({ setResult }) => {
+            // Lists over the limit: the refusal alone, not the part built before it.
+            const refusal = this.executionRefusal(contextValue);
+            if (refusal !== undefined) setResult({ errors: [refusal] });
+          },
+        };
       },
     };
   }
 
   private costOf(
     schema: GraphQLSchema,
-    document: DocumentNode,
+    fragments: Fragments,
     operation: OperationDefinitionNode,
   ): Cost {
     const known = this.costs.get(operation);
     if (known !== undefined) return known;
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) {
-        fragments.set(definition.name.value, definition);
-      }
-    }
-    const compiler = new OperationCostCompiler(
-      schema,
-      fragments,
-      operation,
-      this.options.maxPageSize,
-    );
-    const cost = compiler.cost();
+    const cost = this.compilerOf(schema, fragments, operation).cost();
     this.costs.set(operation, cost);
     return cost;
   }
+
+  private compilerOf(
+    schema: GraphQLSchema,
+    fragments: Fragments,
+    operation: OperationDefinitionNode,
+  ): OperationCostCompiler {
+    let compiler = this.compilers.get(operation);
+    if (compiler === undefined) {
+      compiler = new OperationCostCompiler(
+        schema,
+        new Map(Object.entries(fragments)),
+        operation,
+        this.options.maxPageSize,
+      );
+      this.compilers.set(operation, compiler);
+    }
+    return compiler;
+  }
+}
+
+/** An execution's accounting of lists (see CostLimit.charge). */
+interface ListBudget {
+  /** The operation's static cost plus the lists' other items; undefined before the first list. */
+  total: number | undefined;
+  refusal: GraphQLError | undefined;
+}
+
+type Fragments = Readonly<Record<string, FragmentDefinitionNode>>;
+
+/** The fragments of a document, by name, as GraphQLResolveInfo has them. */
+function fragmentsOf(document: DocumentNode): Fragments {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments[definition.name.value] = definition;
+    }
+  }
+  return fragments;
 }

@@ -1,5 +1,11 @@
 import { badUserInput } from './errors.js';
-import { CHANNEL_ORDERS, type ChannelOrder, type OrderPosition } from './ordering.js';
+import {
+  CHANNEL_ORDERS,
+  PEER_ORDERS,
+  type ChannelOrder,
+  type OrderPosition,
+  type PeerOrder,
+} from './ordering.js';
 
 /** Where a page ended, in the order it was listed in, and the instant it was ranked at. */
 export interface ChannelCursor extends OrderPosition {
@@ -13,34 +19,93 @@ export interface ChannelCursor extends OrderPosition {
   readonly at: number;
 }
 
-type CursorJson = [
-  order: ChannelOrder,
+/** ChannelCursor for `peers`: the position of the page's last peer. */
+export interface PeerCursor {
+  readonly order: PeerOrder;
+  readonly rank: number;
+  readonly node: string;
+  readonly pubkey: string;
+  /** As ChannelCursor.at. */
+  readonly at: number;
+}
+
+/** Any listing's cursor: key is what breaks ties within a node (channel point, pubkey). */
+interface ListingCursor<O extends string> {
+  readonly order: O;
+  readonly rank: number;
+  readonly node: string;
+  readonly key: string;
+  readonly at: number;
+}
+
+/** How one listing's cursors are written, and told from another listing's. */
+interface CursorFormat<O extends string> {
+  /** The Query field that returns them, for messages. */
+  readonly field: string;
+  readonly orders: readonly O[];
+  /**
+   * A first element of the JSON array naming the listing. Channel cursors have
+   * none (they came first, and those already given out stay valid); their
+   * first element is an order, which no tag is.
+   */
+  readonly tag: string | undefined;
+}
+
+const CHANNEL_CURSORS: CursorFormat<ChannelOrder> = {
+  field: 'channels',
+  orders: CHANNEL_ORDERS,
+  tag: undefined,
+};
+
+const PEER_CURSORS: CursorFormat<PeerOrder> = { field: 'peers', orders: PEER_ORDERS, tag: 'peers' };
+
+type CursorJson<O extends string> = [
+  order: O,
   rank: number | null,
   node: string,
-  channelPoint: string,
+  key: string,
   at: number,
 ];
 
 /**
- * An opaque cursor: base64url of the order, the position (rank, node,
- * channel point) of the last channel of a page and the listing's instant.
- * Keyset pagination: the next page starts after that position.
+ * An opaque cursor: base64url of the order, the position (rank, node, key)
+ * of the last item of a page and the listing's instant, after the listing's
+ * tag if it has one. Keyset pagination: the next page starts after that
+ * position.
  */
-export function encodeCursor(cursor: ChannelCursor): string {
-  // JSON has no Infinity: a missing ratio's rank travels as null.
+function encodeListingCursor<O extends string>(
+  format: CursorFormat<O>,
+  cursor: ListingCursor<O>,
+): string {
+  // JSON has no Infinity: a missing value's rank travels as null.
   const rank = Number.isFinite(cursor.rank) ? cursor.rank : null;
-  const json: CursorJson = [cursor.order, rank, cursor.node, cursor.channelPoint, cursor.at];
-  return Buffer.from(JSON.stringify(json)).toString('base64url');
+  const json: CursorJson<O> = [cursor.order, rank, cursor.node, cursor.key, cursor.at];
+  const tagged = format.tag === undefined ? json : [format.tag, ...json];
+  return Buffer.from(JSON.stringify(tagged)).toString('base64url');
 }
 
-function isCursorJson(value: unknown): value is CursorJson {
-  if (!Array.isArray(value) || value.length !== 5) return false;
-  const [order, rank, node, channelPoint, at] = value as unknown[];
+/** The cursor's array without the format's tag; undefined when it is not the format's. */
+function untagged<O extends string>(
+  format: CursorFormat<O>,
+  value: unknown,
+): unknown[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const items = value as unknown[];
+  if (format.tag === undefined) return items;
+  return items[0] === format.tag ? items.slice(1) : undefined;
+}
+
+function isCursorJson<O extends string>(
+  format: CursorFormat<O>,
+  value: unknown[] | undefined,
+): value is CursorJson<O> {
+  if (value?.length !== 5) return false;
+  const [order, rank, node, key, at] = value;
   return (
-    CHANNEL_ORDERS.includes(order as ChannelOrder) &&
+    format.orders.includes(order as O) &&
     (rank === null || typeof rank === 'number') &&
     typeof node === 'string' &&
-    typeof channelPoint === 'string' &&
+    typeof key === 'string' &&
     typeof at === 'number' &&
     Number.isFinite(at)
   );
@@ -54,29 +119,36 @@ function shownInstant(ms: number): string {
 
 /**
  * Decodes an `after` argument for the given order; BAD_USER_INPUT when it is
- * not one of ours, and when its instant is not one a first page can have been
- * ranked at: before the epoch, or later than now (a forged cursor, or one of a
- * clock ahead of ours: it would rank the listing at a time that has not come).
+ * not one of the listing's, and when its instant is not one a first page can
+ * have been ranked at: before the epoch, or later than now (a forged cursor,
+ * or one of a clock ahead of ours: it would rank the listing at a time that
+ * has not come).
  */
-export function decodeCursor(text: string, order: ChannelOrder, now: number): ChannelCursor {
+function decodeListingCursor<O extends string>(
+  format: CursorFormat<O>,
+  text: string,
+  order: O,
+  now: number,
+): ListingCursor<O> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
     value = undefined;
   }
-  if (!isCursorJson(value)) throw badUserInput('after is not a cursor returned by channels');
-  const [cursorOrder, rank, node, channelPoint, at] = value;
-  const cursor: ChannelCursor = {
+  const items = untagged(format, value);
+  const notOurs = `after is not a cursor returned by ${format.field}`;
+  if (!isCursorJson(format, items)) throw badUserInput(notOurs);
+  const [cursorOrder, rank, node, key, at] = items;
+  const cursor: ListingCursor<O> = {
     order: cursorOrder,
     rank: rank ?? Number.POSITIVE_INFINITY,
     node,
-    channelPoint,
+    key,
     at,
   };
   // Base64 decoding skips stray characters: only the exact encoding is ours.
-  if (encodeCursor(cursor) !== text)
-    throw badUserInput('after is not a cursor returned by channels');
+  if (encodeListingCursor(format, cursor) !== text) throw badUserInput(notOurs);
   if (cursorOrder !== order) {
     throw badUserInput(`after is a cursor of orderBy ${cursorOrder}, not ${order}`);
   }
@@ -86,4 +158,28 @@ export function decodeCursor(text: string, order: ChannelOrder, now: number): Ch
     );
   }
   return cursor;
+}
+
+/** The cursor of a `channels` page (see encodeListingCursor). */
+export function encodeCursor(cursor: ChannelCursor): string {
+  const { order, rank, node, channelPoint, at } = cursor;
+  return encodeListingCursor(CHANNEL_CURSORS, { order, rank, node, key: channelPoint, at });
+}
+
+/** Decodes a `channels` cursor (see decodeListingCursor). */
+export function decodeCursor(text: string, order: ChannelOrder, now: number): ChannelCursor {
+  const { rank, node, key, at } = decodeListingCursor(CHANNEL_CURSORS, text, order, now);
+  return { order, rank, node, channelPoint: key, at };
+}
+
+/** The cursor of a `peers` page (see encodeListingCursor). */
+export function encodePeerCursor(cursor: PeerCursor): string {
+  const { order, rank, node, pubkey, at } = cursor;
+  return encodeListingCursor(PEER_CURSORS, { order, rank, node, key: pubkey, at });
+}
+
+/** Decodes a `peers` cursor (see decodeListingCursor). */
+export function decodePeerCursor(text: string, order: PeerOrder, now: number): PeerCursor {
+  const { rank, node, key, at } = decodeListingCursor(PEER_CURSORS, text, order, now);
+  return { order, rank, node, pubkey: key, at };
 }

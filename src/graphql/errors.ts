@@ -8,6 +8,7 @@ export const API_ERROR_CODES = [
   'NODE_NOT_FOUND',
   'CHANNEL_NOT_FOUND',
   'PEER_NOT_FOUND',
+  'STORE_UNAVAILABLE',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 

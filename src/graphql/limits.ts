@@ -33,7 +33,9 @@ export interface GraphQLLimits {
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxDepth: 10,
   maxCost: 100_000,
-  maxAliases: 15,
+  // 20 peers asked by alias is ordinary; the cost limit bounds what aliases make the
+  // exporter do, and the 64 KiB body bounds the document (about 600 aliased peer queries).
+  maxAliases: 1000,
   maxPageSize: 1000,
   maxRequestBytes: 64 * 1024,
 };
@@ -44,11 +46,17 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
  * for application/json ones) instead of letting graphql-armor throw it out of validation. Its messages start with
  * "Syntax Error: ", which they are not.
  */
-function reportRefusal(context: ValidationContext | null, error: GraphQLError): void {
-  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));
+function refusal(setting: string): {
+  propagateOnRejection: false;
+  onReject: ((context: ValidationContext | null, error: GraphQLError) => void)[];
+} {
+  const report = (context: ValidationContext | null, error: GraphQLError): void => {
+    const message = error.message.replace(/^Syntax Error: /, '');
+    // Which setting lifts it, as every limit's refusal says.
+    context?.reportError(new GraphQLError(`${message} The limit is ${setting}.`));
+  };
+  return { propagateOnRejection: false, onReject: [report] };
 }
-
-const refusal = { propagateOnRejection: false, onReject: [reportRefusal] };
 
 /** The cost limit of these limits. */
 export function costLimit(limits: GraphQLLimits): CostLimit {
@@ -62,8 +70,15 @@ export function costLimit(limits: GraphQLLimits): CostLimit {
  */
 export function limitPlugins(limits: GraphQLLimits, cost: CostLimit = costLimit(limits)): Plugin[] {
   return [
-    maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...refusal }),
+    maxDepthPlugin({
+      n: limits.maxDepth,
+      ignoreIntrospection: true,
+      ...refusal('--graphql.max-depth (GRAPHQL_MAX_DEPTH)'),
+    }),
     cost.plugin(),
-    maxAliasesPlugin({ n: limits.maxAliases, ...refusal }),
+    maxAliasesPlugin({
+      n: limits.maxAliases,
+      ...refusal('--graphql.max-aliases (GRAPHQL_MAX_ALIASES)'),
+    }),
   ];
 }

@@ -56,12 +56,18 @@ export function persistedPeer(
   return { node, pubkey, store, view: undefined, record };
 }
 
-/** A page of the channels connection. */
-export interface ChannelConnectionResult {
-  readonly nodes: ChannelRef[];
+/** A page of a connection (ChannelConnection, PeerConnection). */
+export interface ConnectionResult<T> {
+  readonly nodes: T[];
   readonly totalCount: number;
   readonly pageInfo: { readonly endCursor: string | null; readonly hasNextPage: boolean };
 }
+
+/** A page of the channels connection. */
+export type ChannelConnectionResult = ConnectionResult<ChannelRef>;
+
+/** A page of the peers connection. */
+export type PeerConnectionResult = ConnectionResult<PeerRef>;
 
 export interface UptimeWindowResult {
   readonly from: number;

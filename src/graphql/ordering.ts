@@ -1,5 +1,5 @@
-import type { ChannelInfo } from '../store/channel-event-store.js';
-import type { ChannelView } from '../store/peer-monitor.js';
+import type { ChannelInfo, PeerUptime } from '../store/channel-event-store.js';
+import type { ChannelView, PeerView } from '../store/peer-monitor.js';
 
 /** The ChannelOrder enum of the schema. */
 export const CHANNEL_ORDERS = [
@@ -61,8 +61,47 @@ export function rankFrom(
   }
 }
 
+/** The PeerOrder enum of the schema. */
+export const PEER_ORDERS = ['FLAP_COUNT_DESC', 'LAST_FLAP_DESC', 'UPTIME_RATIO_ASC'] as const;
+export type PeerOrder = (typeof PEER_ORDERS)[number];
+
+/**
+ * The rank of a monitored peer in an order, as rankFrom's: descending orders
+ * negate their value, and what a peer lacks (a last flap, a monitored time for
+ * a ratio) is +Infinity, last. uptime is needed only by UPTIME_RATIO_ASC.
+ */
+export function peerRank(order: PeerOrder, peer: PeerView, uptime: PeerUptime | undefined): number {
+  switch (order) {
+    case 'FLAP_COUNT_DESC':
+      return -peer.flapCount;
+    case 'LAST_FLAP_DESC':
+      return peer.lastFlap === undefined ? Number.POSITIVE_INFINITY : -peer.lastFlap;
+    case 'UPTIME_RATIO_ASC':
+      return uptime !== undefined && uptime.monitored > 0
+        ? uptime.uptime / uptime.monitored
+        : Number.POSITIVE_INFINITY;
+  }
+}
+
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Compares two places in a listing's order, given by their parts: rank, then
+ * node, then the item's key within its node (a channel point, a pubkey), so
+ * that no two items tie.
+ */
+export function compareRanked(
+  rank: number,
+  node: string,
+  key: string,
+  otherRank: number,
+  otherNode: string,
+  otherKey: string,
+): number {
+  if (rank !== otherRank) return rank < otherRank ? -1 : 1;
+  return compareStrings(node, otherNode) || compareStrings(key, otherKey);
 }
 
 /** Compares a channel's position, given by its parts, with another position. */
@@ -72,8 +111,7 @@ export function compareToPosition(
   channelPoint: string,
   other: OrderPosition,
 ): number {
-  if (rank !== other.rank) return rank < other.rank ? -1 : 1;
-  return compareStrings(node, other.node) || compareStrings(channelPoint, other.channelPoint);
+  return compareRanked(rank, node, channelPoint, other.rank, other.node, other.channelPoint);
 }
 
 export function comparePositions(a: OrderPosition, b: OrderPosition): number {

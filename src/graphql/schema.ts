@@ -18,8 +18,8 @@ export function buildSchema(deps: QueryDeps, typeDefs: string = loadSchemaSource
       DateTime: DateTimeScalar,
       Query: queryResolvers(deps),
       Node: nodeResolvers,
-      Channel: channelResolvers(deps.clock),
-      Peer: peerResolvers(deps.clock),
+      Channel: channelResolvers(deps.clock, deps.lists),
+      Peer: peerResolvers(deps.clock, deps.lists),
     },
   });
 }

@@ -1,4 +1,7 @@
+// First: it changes how graphql-jit's module is set up when it loads.
+import './jit-memory.js';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { Kind, type DocumentNode } from 'graphql';
 import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
@@ -6,9 +9,15 @@ import type { NodeStores } from '../store/node-stores.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
 import { useRequestBodyLimit } from './body-limit.js';
 import { CompiledQueryCache, useCompiledOperations } from './compiled-operations.js';
+import {
+  DEFAULT_DOCUMENT_CACHE_BOUNDS,
+  ParseCaches,
+  type DocumentCacheBounds,
+} from './document-caches.js';
 import { useDisableIntrospection } from './introspection.js';
 import { costLimit, DEFAULT_GRAPHQL_LIMITS, limitPlugins, type GraphQLLimits } from './limits.js';
 import { yogaLogger } from './logging.js';
+import { useRefusals } from './refusals.js';
 import { buildSchema } from './schema.js';
 
 /** Where the API is served; the HTTP server routes this path to the GraphQL server. */
@@ -16,9 +25,6 @@ export const GRAPHQL_PATH = '/graphql';
 
 /** The page size of `channels` when `first` is omitted (the schema's default). */
 const DEFAULT_PAGE_SIZE = 100;
-
-/** Distinct documents whose compiled queries are kept (as yoga's parse cache, 1000). */
-const COMPILED_DOCUMENTS = 1000;
 
 const GRAPHIQL_QUERY = `# Channels with the lowest uptime first
 {
@@ -59,6 +65,8 @@ export interface GraphQLServerDeps {
   readonly corsOrigins?: readonly string[];
   /** Compile queries with graphql-jit (default true). */
   readonly jit?: boolean;
+  /** Overrides of DEFAULT_DOCUMENT_CACHE_BOUNDS. */
+  readonly documentCaches?: Partial<DocumentCacheBounds>;
 }
 
 type Context = Record<string, unknown>;
@@ -68,30 +76,61 @@ export type GraphQLServer = YogaServerInstance<Context, Context>;
 type YogaPlugin = NonNullable<YogaServerOptions<Context, Context>['plugins']>[number];
 
 /**
+ * Whether a document has a single operation. graphql-jit's plugin keeps one
+ * compiled query per document, for whichever operation it compiled first: a
+ * document of several runs on graphql-js, or another of its operations would
+ * be answered with that one's result.
+ */
+function oneOperation(document: DocumentNode): boolean {
+  let operations = 0;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) operations++;
+  }
+  return operations === 1;
+}
+
+/**
  * The GraphQL API as a graphql-yoga instance: a node:http request listener
  * for /graphql (`server(req, res)`), also usable in process with
  * `server.fetch(url, init)`.
  */
 export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
   const limits: GraphQLLimits = { ...DEFAULT_GRAPHQL_LIMITS, ...deps.limits };
+  const cost = costLimit(limits);
   const schema = buildSchema({
     stores: deps.stores,
     clock: deps.clock,
     readPersistedFlapRecord: deps.readPersistedFlapRecord,
     defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
     maxPageSize: limits.maxPageSize,
+    lists: cost,
   });
-  const cost = costLimit(limits);
+  const caches: DocumentCacheBounds = { ...DEFAULT_DOCUMENT_CACHE_BOUNDS, ...deps.documentCaches };
+  const logger = deps.logger.child({ component: 'graphql' });
+  const parseCaches = new ParseCaches(caches);
   const plugins: YogaPlugin[] = [
     useRequestBodyLimit(limits.maxRequestBytes),
+    useRefusals(schema),
+    parseCaches.plugin(),
     ...limitPlugins(limits, cost),
   ];
   if (!deps.introspection) plugins.push(useDisableIntrospection());
   if (deps.jit ?? true) {
-    const compiled = new CompiledQueryCache(COMPILED_DOCUMENTS);
+    const compiled = new CompiledQueryCache(caches.compiled);
     plugins.push(
-      useGraphQlJit({}, { cache: compiled }),
-      useCompiledOperations(compiled, COMPILED_DOCUMENTS, cost),
+      useGraphQlJit(
+        {},
+        {
+          cache: compiled,
+          // Only documents whose compiled query can be kept; the others run on graphql-js.
+          enableIf: (args) => oneOperation(args.document) && parseCaches.compiles(args.document),
+          // Instead of console.error: the failed result is masked and logged by yoga.
+          onError: (result) => {
+            logger.debug({ errors: result.errors }, 'graphql-jit could not compile a query');
+          },
+        },
+      ),
+      useCompiledOperations(compiled, cost),
     );
   }
   const origins = deps.corsOrigins ?? [];
@@ -99,7 +138,9 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     plugins,
-    logging: yogaLogger(deps.logger.child({ component: 'graphql' })),
+    // Bounded by entries and estimated bytes: yoga's defaults keep 1024 documents of any size.
+    parserAndValidationCache: parseCaches.yogaOptions(),
+    logging: yogaLogger(logger),
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
     maskedErrors: { isDev: false },
     graphiql: deps.graphiql

@@ -3,16 +3,20 @@ import {
   createServer as createPlainServer,
   type IncomingMessage,
   type Server,
+  type ServerOptions,
   type ServerResponse,
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SettingName } from '../config/setting-definitions.js';
 import type { ListenAddress, WebAuth, WebTls } from '../config/settings.js';
+import { describeSetting } from '../config/settings-reader.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Exposition } from '../metrics/exposition.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { HttpServerError } from './errors.js';
+import { GraphiQLPage, wantsGraphiQL, type RenderPage } from './graphiql-page.js';
 import { formatHostPort, isLoopback, type BoundAddress } from './listen-address.js';
 import { serveMetrics } from './metrics-route.js';
 
@@ -23,12 +27,24 @@ export type GraphqlListener = (req: IncomingMessage, res: ServerResponse) => unk
 export interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly string[];
+  /** Lines of state that do not decide readiness (the store's), after the verdict. */
+  readonly details?: readonly string[];
 }
 
 export interface HttpServerDeps {
   readonly listenAddress: ListenAddress;
-  readonly exposition: Exposition;
-  readonly graphql: GraphqlListener;
+  /**
+   * What serves /metrics and /graphql. A promise while they are still being built (the
+   * service listens before it opens its store): their requests wait for it, and are
+   * answered 503 if it rejects.
+   */
+  readonly exposition: Exposition | Promise<Exposition>;
+  readonly graphql: GraphqlListener | Promise<GraphqlListener>;
+  /**
+   * Renders GraphiQL, which browsers (a GET accepting text/html) then get from here,
+   * compressed and cacheable, instead of from `graphql`; absent when GraphiQL is off.
+   */
+  readonly graphiql?: RenderPage;
   /** Asked on every GET /readyz. */
   readonly readiness: () => Readiness;
   readonly logger: Logger;
@@ -38,6 +54,15 @@ export interface HttpServerDeps {
   readonly tls?: WebTls | undefined;
   /** How long close() lets in-flight requests finish before cutting them; 10 s by default. */
   readonly closeTimeoutMs?: number;
+  /** Bounds on slow clients (--web.header-timeout, --web.request-timeout); 10 s and 30 s by default. */
+  readonly timeouts?: HttpTimeouts;
+}
+
+export interface HttpTimeouts {
+  /** The request headers must arrive within this, ms; over HTTPS the TLS handshake gets as long again. */
+  readonly headerMs: number;
+  /** The whole request, body included, must arrive within this, ms; at least headerMs. */
+  readonly requestMs: number;
 }
 
 export interface HttpServer {
@@ -53,6 +78,14 @@ export interface HttpServer {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUTS: HttpTimeouts = { headerMs: 10_000, requestMs: 30_000 };
+/**
+ * How often Node looks for requests past their timeouts. Its default (30 s) would let a
+ * client trickling bytes hold a connection up to 30 s beyond the timeouts.
+ */
+const CONNECTIONS_CHECK_MS = 1_000;
+/** Idle keep-alive connections are closed after this (Node's default, kept explicit), ms. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const READ_METHODS = ['GET', 'HEAD'];
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -68,6 +101,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
       : createAuthenticator(deps.auth);
   const inFlight = new Set<ServerResponse>();
   let closing = false;
+  const graphiql = deps.graphiql === undefined ? undefined : new GraphiQLPage(deps.graphiql);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // A client that goes away must never become an unhandled 'error' event.
@@ -104,24 +138,37 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
       case '/readyz':
         if (allowed(req, res, READ_METHODS)) serveReadiness(res, deps.readiness, logger);
         return;
-      case '/metrics':
+      case '/metrics': {
         if (!authorized(req, res, authenticate)) return;
         if (!allowed(req, res, READ_METHODS)) return;
-        await serveMetrics(req, res, deps.exposition, logger);
+        const exposition = await whenStarted(deps.exposition, res);
+        if (exposition !== undefined) await serveMetrics(req, res, exposition, logger);
         return;
-      case '/graphql':
+      }
+      case '/graphql': {
         // Browsers send a CORS preflight without credentials: it carries no data and
         // yoga answers it from the CORS settings, so it must not be refused with a 401.
         if (!isPreflight(req) && !authorized(req, res, authenticate)) return;
-        await deps.graphql(req, res);
+        if (graphiql !== undefined && wantsGraphiQL(req)) {
+          await graphiql.serve(req, res);
+          return;
+        }
+        const graphql = await whenStarted(deps.graphql, res);
+        if (graphql !== undefined) await graphql(req, res);
         return;
+      }
       default:
         sendText(res, 404, 'not found\n');
     }
   };
 
+  const options = serverOptions(deps.timeouts ?? DEFAULT_TIMEOUTS);
   const server =
-    deps.tls === undefined ? createPlainServer(handle) : await tlsServer(deps.tls, handle);
+    deps.tls === undefined
+      ? createPlainServer(options, handle)
+      : await tlsServer(deps.tls, options, handle);
+  // A property rather than an option: the option is recent in Node 20.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('tlsClientError', (err: Error) => {
     logger.debug({ err: errorMessage(err) }, 'TLS handshake failed');
   });
@@ -136,7 +183,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
   const url = `${deps.tls === undefined ? 'http' : 'https'}://${formatHostPort(address.host, address.port)}`;
   logger.info({ url, tls: deps.tls !== undefined, auth: authKind }, 'HTTP server listening');
   if (authKind !== 'none' && deps.tls === undefined && !isLoopback(address.host)) {
-    logger.warn('HTTP credentials are sent in clear text: set --web.tls-cert and --web.tls-key');
+    logger.warn(
+      `HTTP credentials are sent in clear text: set ${describeSetting('web.tls-cert')} and ${describeSetting('web.tls-key')}`,
+    );
   }
 
   let closed: Promise<void> | undefined;
@@ -163,32 +212,52 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
   return { address, url, close };
 }
 
+/**
+ * Node enforces both timeouts (408, then the connection is closed) on HTTP and HTTPS
+ * alike, counted from the request's first byte; a connection on which nothing comes
+ * is cut after the header timeout too (and a kept-alive one by the keep-alive timeout).
+ */
+function serverOptions(timeouts: HttpTimeouts): ServerOptions {
+  return {
+    headersTimeout: timeouts.headerMs,
+    requestTimeout: timeouts.requestMs,
+    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, timeouts.headerMs),
+  };
+}
+
 async function tlsServer(
   files: WebTls,
+  options: ServerOptions,
   handle: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Server> {
   const [cert, key] = await Promise.all([
-    readPem(files.certFile, '--web.tls-cert'),
-    readPem(files.keyFile, '--web.tls-key'),
+    readPem(files.certFile, 'web.tls-cert'),
+    readPem(files.keyFile, 'web.tls-key'),
   ]);
   try {
-    return createTlsServer({ cert, key }, handle);
+    // The connection is tracked for the header timeout only once the handshake is
+    // done: the handshake gets the header timeout of its own (Node's default is 120 s).
+    return createTlsServer(
+      { ...options, cert, key, handshakeTimeout: options.headersTimeout },
+      handle,
+    );
   } catch (err) {
     throw new HttpServerError(
       'TLS_INVALID',
-      `cannot use --web.tls-cert ${files.certFile} with --web.tls-key ${files.keyFile}: ${errorMessage(err)}`,
+      `cannot use ${describeSetting('web.tls-cert')} ${files.certFile} with ` +
+        `${describeSetting('web.tls-key')} ${files.keyFile}: ${errorMessage(err)}`,
       { cause: err },
     );
   }
 }
 
-async function readPem(path: string, flag: string): Promise<Buffer> {
+async function readPem(path: string, setting: SettingName): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
     throw new HttpServerError(
       'TLS_FILE_UNREADABLE',
-      `cannot read ${flag} ${path}: ${errorMessage(err)}`,
+      `cannot read ${describeSetting(setting)} ${path}: ${errorMessage(err)}`,
       { cause: err },
     );
   }
@@ -200,7 +269,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
       reject(
         new HttpServerError(
           'LISTEN_FAILED',
-          `cannot listen on --web.listen-address ${address.address}: ${err.message}`,
+          `${describeSetting('web.listen-address')}: cannot listen on ${address.address}: ${whyNotListening(err)}`,
           { cause: err },
         ),
       );
@@ -217,6 +286,36 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
       },
     );
   });
+}
+
+/** Why a bind failed, in the operator's terms for the usual causes. */
+function whyNotListening(err: Error): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return 'the address is in use: another program, or another exporter, listens there (EADDRINUSE)';
+    case 'EADDRNOTAVAIL':
+      return 'it is not an address of this host (EADDRNOTAVAIL)';
+    case 'EACCES':
+      return 'permission denied: ports below 1024 need privileges (EACCES)';
+    default:
+      return err.message;
+  }
+}
+
+/**
+ * What serves a route, waited for while the service starts; undefined, the
+ * request answered 503, when the start failed (the process is exiting).
+ */
+async function whenStarted<T>(
+  handler: T | Promise<T>,
+  res: ServerResponse,
+): Promise<T | undefined> {
+  try {
+    return await handler;
+  } catch {
+    sendText(res, 503, 'the service did not start\n');
+    return undefined;
+  }
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -251,8 +350,9 @@ function serveReadiness(res: ServerResponse, readiness: () => Readiness, logger:
     logger.error({ err }, 'readiness check failed');
     state = { ready: false, reasons: ['readiness check failed'] };
   }
-  if (state.ready) sendText(res, 200, 'ok\n');
-  else sendText(res, 503, `not ready: ${state.reasons.join('; ')}\n`);
+  const details = (state.details ?? []).map((line) => `${line}\n`).join('');
+  if (state.ready) sendText(res, 200, `ok\n${details}`);
+  else sendText(res, 503, `not ready: ${state.reasons.join('; ')}\n${details}`);
 }
 
 function sendText(

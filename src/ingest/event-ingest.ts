@@ -9,8 +9,9 @@ import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ApplyOutcome, ChannelEventStore, Settled } from '../store/channel-event-store.js';
 import type { NodeStores } from '../store/node-stores.js';
 import type { BootstrapPeers } from './bootstrap-peers.js';
-import { eventTime, MAX_FUTURE_MS } from './event-time.js';
+import { eventTime, MAX_FUTURE_MS, plausiblePayloadTime } from './event-time.js';
 import type { EventKind, IngestStats, NodeAppliedCounts } from './ingest-stats.js';
+import { NodeAdmission, type NodeAdmissionOptions } from './node-admission.js';
 import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
 import type { RejectReason } from './reject-reason.js';
 
@@ -41,6 +42,8 @@ export interface EventIngestDeps {
   readonly bootstrapRetry?: BootstrapRetry;
   /** History is kept: per peer, the JetStream sequence of its last applied message is tracked. */
   readonly trackSequences?: boolean;
+  /** Which nodes' events are taken (--nats.nodes, --nats.max-nodes); at most 100 nodes by default. */
+  readonly admission?: NodeAdmissionOptions;
 }
 
 /** How restored history meets a node's first bootstrap. */
@@ -97,6 +100,7 @@ interface NodeState {
 }
 
 const DEFAULT_MAX_HELD_EVENTS = 50_000;
+const BEFORE_GENESIS = "timestamp before Bitcoin's genesis block, 2009-01-03T18:15:05Z";
 
 /**
  * Decodes lnd's event messages, gives them their event time and applies them to
@@ -113,6 +117,9 @@ const DEFAULT_MAX_HELD_EVENTS = 50_000;
 export class EventIngest {
   private readonly nodes = new Map<string, NodeState>();
   private readonly rejectLog: RateLimitedLog;
+  /** Bootstrap failures and retries: every node can fail every few seconds. */
+  private readonly bootstrapLog: RateLimitedLog;
+  private readonly admission: NodeAdmission;
   private readonly maxHeld: number;
   private readonly retryBackoff: BootstrapRetry;
   private stopped = false;
@@ -124,6 +131,8 @@ export class EventIngest {
 
   constructor(private readonly deps: EventIngestDeps) {
     this.rejectLog = new RateLimitedLog(deps.clock);
+    this.bootstrapLog = new RateLimitedLog(deps.clock);
+    this.admission = new NodeAdmission(deps.stores, deps.admission);
     this.maxHeld = deps.maxHeldEvents ?? DEFAULT_MAX_HELD_EVENTS;
     this.retryBackoff = deps.bootstrapRetry ?? DEFAULT_BOOTSTRAP_RETRY;
   }
@@ -175,6 +184,15 @@ export class EventIngest {
     seq?: number,
   ): void {
     const receipt = this.deps.clock.now();
+    let node = this.nodes.get(nodeName);
+    if (node === undefined) {
+      // Before decoding: a refused node costs a lookup and a count, nothing else.
+      const refusal = this.admission.refusal(nodeName);
+      if (refusal !== undefined) {
+        this.reject(nodeName, subject, done, refusal, this.admission.explain(refusal));
+        return;
+      }
+    }
     // The hot path: no wrapper object, no copy (an object spread per message
     // cost more than the decoding); an event object only while it is held.
     const kind: EventKind = subject === 'channel_events' ? 'channel' : 'peer';
@@ -191,6 +209,10 @@ export class EventIngest {
       );
       return;
     }
+    if (!plausiblePayloadTime(decoded.timestamp)) {
+      this.reject(nodeName, subject, done, 'invalid_timestamp', BEFORE_GENESIS);
+      return;
+    }
     const time = eventTime(decoded.timestamp, streamTime, receipt);
     if (time - receipt > MAX_FUTURE_MS) {
       this.reject(
@@ -203,7 +225,7 @@ export class EventIngest {
       return;
     }
     // Created by its first message that decodes: garbage names no node.
-    const node = this.nodeState(nodeName);
+    node ??= this.nodeState(nodeName);
     if (seq !== undefined && node.skip !== undefined && this.included(node, decoded, seq)) {
       this.skippedReplayed += 1;
       done?.();
@@ -336,10 +358,16 @@ export class EventIngest {
     this.cancelRetry(state);
     const delayMs = state.retryDelayMs;
     state.retryDelayMs = Math.min(delayMs * 2, this.retryBackoff.maxMs);
-    this.deps.logger.info(
-      { node, retryInMs: delayMs },
-      'bootstrap incomplete: asking the node again later, applying its events meanwhile',
-    );
+    this.bootstrapLog.log('retry', (suppressed) => {
+      this.deps.logger.info(
+        {
+          node,
+          retryInMs: delayMs,
+          ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}),
+        },
+        'bootstrap incomplete: asking the node again later, applying its events meanwhile',
+      );
+    });
     const timer = setTimeout(() => {
       state.retry = undefined;
       if (!this.stopped && !state.asking) void this.ask(node, state, undefined);
@@ -397,7 +425,16 @@ export class EventIngest {
       }
       return snapshot.incomplete !== true;
     } catch (err) {
-      this.deps.logger.warn({ node, err: errorMessage(err) }, 'bootstrap failed');
+      this.bootstrapLog.log('failed', (suppressed) => {
+        this.deps.logger.warn(
+          {
+            node,
+            err: errorMessage(err),
+            ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}),
+          },
+          'bootstrap failed',
+        );
+      });
       return false;
     }
   }

@@ -12,7 +12,7 @@ export const REJECT_REASONS = [
   'invalid_pubkey',
   /** Not `<64 hex txid>:<output index>`. */
   'invalid_channel_point',
-  /** Not an RFC 3339 timestamp. */
+  /** Not an RFC 3339 timestamp, or one before Bitcoin's genesis block (no Lightning event is older). */
   'invalid_timestamp',
   /** More than 5 minutes ahead of the exporter's clock. */
   'future_timestamp',
@@ -20,5 +20,9 @@ export const REJECT_REASONS = [
   'duplicate_channel',
   /** A close for a channel (or peer) the store does not know. */
   'unknown_channel',
+  /** On the subjects of a node that --nats.nodes does not name. */
+  'node_not_allowed',
+  /** On the subjects of a new node while --nats.max-nodes nodes are tracked already. */
+  'too_many_nodes',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -11,7 +11,7 @@ import { registerHistoryCollector } from './history-collector.js';
 import { registerIngestCollector } from './ingest-collector.js';
 import { registerNatsCollector } from './nats-collector.js';
 import { PeerCollector } from './peer-collector.js';
-import { registerPersistenceCollector } from './persistence-collector.js';
+import { registerPersistenceCollector, type StoreState } from './persistence-collector.js';
 import { StringSink, type TextSink } from './text-sink.js';
 
 /** The live state the metrics are computed from at scrape time. */
@@ -27,6 +27,8 @@ export interface ExpositionSources {
    * have samples only while `enabled` is true.
    */
   readonly history?: HistoryStats;
+  /** Whether the persistent store answers (chanfitness_store_up); absent without one. */
+  readonly store?: StoreState;
 }
 
 export interface ExpositionOptions {
@@ -56,7 +58,7 @@ export class Exposition {
     this.channels = new ChannelCollector(sources.stores);
     this.peers = new PeerCollector(sources.stores);
     registerIngestCollector(this.registry, sources.ingest, sources.stores);
-    registerPersistenceCollector(this.registry, sources.flush);
+    registerPersistenceCollector(this.registry, sources.flush, sources.store);
     if (sources.history !== undefined) {
       registerHistoryCollector(this.registry, sources.history, sources.clock);
     }

@@ -101,6 +101,12 @@ export const PERSISTENCE_FAMILIES = {
     help: 'Unix time of the last successful flap count flush; absent before the first one.',
     labels: [],
   },
+  storeUp: {
+    name: 'chanfitness_store_up',
+    type: 'gauge',
+    help: 'Whether the persistent store answers: 0 after a failed operation (read, write or timeout) until one succeeds, else 1.',
+    labels: [],
+  },
 } as const satisfies Record<string, MetricFamily>;
 
 /**

@@ -26,8 +26,32 @@ class LastFlushGauge extends Gauge {
   }
 }
 
-/** Flap count flushes: successes, failures and the time of the last success. */
-export function registerPersistenceCollector(registry: Registry, flush: FlushStats): void {
+/** What the store collector reads of the store's state. */
+export interface StoreState {
+  /** False from a failed operation until one succeeds. */
+  readonly up: boolean;
+}
+
+/**
+ * Flap count flushes (successes, failures and the time of the last success)
+ * and whether the store answers.
+ */
+export function registerPersistenceCollector(
+  registry: Registry,
+  flush: FlushStats,
+  store: StoreState | undefined,
+): void {
+  if (store !== undefined) {
+    const up = PERSISTENCE_FAMILIES.storeUp;
+    new Gauge({
+      name: up.name,
+      help: up.help,
+      registers: [registry],
+      collect() {
+        this.set(store.up ? 1 : 0);
+      },
+    });
+  }
   const family = PERSISTENCE_FAMILIES.flapFlushesTotal;
   new Counter({
     name: family.name,

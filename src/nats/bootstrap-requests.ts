@@ -1,8 +1,10 @@
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import { systemClock, type Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Bootstrap, NodeSnapshot } from '../ingest/node-snapshot.js';
 import { decodeListChannels, decodeListPeers } from '../lnd/decode-rpc.js';
 import type { Logger } from '../log/logger.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ConnectionState } from './connection-state.js';
 
 const EMPTY_REQUEST = new TextEncoder().encode('{}');
@@ -12,7 +14,12 @@ export interface BootstrapRequestsOptions {
   readonly timeoutMs: number;
   readonly logger: Logger;
   readonly state: ConnectionState;
+  /** The time of the log's rate limit; the system clock by default. */
+  readonly clock?: Clock;
 }
+
+/** Fields of a rate-limited line: how many like it were held back since the last one. */
+const held = (suppressed: number) => (suppressed > 0 ? { suppressedSinceLast: suppressed } : {});
 
 /**
  * Bootstraps a node through the request/reply subjects its NATS bridge serves:
@@ -26,6 +33,14 @@ export function bootstrapRequests(
   options: BootstrapRequestsOptions,
 ): Bootstrap {
   const { prefix, timeoutMs, logger, state } = options;
+  // Every tracked node fails its requests together when its bridge is down, and
+  // again at every retry: at most five lines a minute per kind of failure.
+  const limited = new RateLimitedLog(options.clock ?? systemClock);
+  const warn = (key: string, fields: Record<string, unknown>, message: string): void => {
+    limited.log(key, (suppressed) => {
+      logger.warn({ ...fields, ...held(suppressed) }, message);
+    });
+  };
 
   const ask = async (
     node: string,
@@ -38,13 +53,13 @@ export function bootstrapRequests(
     } catch (err) {
       state.bootstrapFailures.set(node, (state.bootstrapFailures.get(node) ?? 0) + 1);
       const code = (err as Partial<NatsError>).code;
-      const why =
+      const [key, why] =
         code === ErrorCode.NoResponders
-          ? 'no responder: is the lnd-to-NATS bridge of this node running?'
+          ? ['no_responder', 'no responder: is the lnd-to-NATS bridge of this node running?']
           : code === ErrorCode.Timeout
-            ? `no reply within ${timeoutMs} ms`
-            : errorMessage(err);
-      logger.warn({ node, subject }, `bootstrap request failed: ${why}`);
+            ? ['timeout', `no reply within ${timeoutMs} ms`]
+            : ['request_error', errorMessage(err)];
+      warn(key, { node, subject }, `bootstrap request failed: ${why}`);
       return undefined;
     }
   };
@@ -61,10 +76,14 @@ export function bootstrapRequests(
         const listed = decodeListPeers(peersReply);
         onlinePeers = new Set(listed.peers);
         if (listed.skipped > 0)
-          logger.warn({ node, skipped: listed.skipped }, 'invalid peers in list_peers reply');
+          warn(
+            'invalid_peers',
+            { node, skipped: listed.skipped },
+            'invalid peers in list_peers reply',
+          );
       } catch (err) {
         incomplete = true;
-        logger.warn({ node, err: errorMessage(err) }, 'unusable list_peers reply');
+        warn('unusable_peers', { node, err: errorMessage(err) }, 'unusable list_peers reply');
       }
     }
     let channels: NodeSnapshot['channels'] = [];
@@ -73,17 +92,27 @@ export function bootstrapRequests(
         const listed = decodeListChannels(channelsReply);
         channels = listed.channels;
         if (listed.skipped > 0) {
-          logger.warn({ node, skipped: listed.skipped }, 'invalid channels in list_channels reply');
+          warn(
+            'invalid_channels',
+            { node, skipped: listed.skipped },
+            'invalid channels in list_channels reply',
+          );
         }
       } catch (err) {
         incomplete = true;
-        logger.warn({ node, err: errorMessage(err) }, 'unusable list_channels reply');
+        warn('unusable_channels', { node, err: errorMessage(err) }, 'unusable list_channels reply');
       }
     }
-    logger.info(
-      { node, channels: channels.length, onlinePeers: onlinePeers?.size, incomplete },
-      'bootstrapped node',
-    );
+    const fields = { node, channels: channels.length, onlinePeers: onlinePeers?.size, incomplete };
+    if (incomplete) {
+      // Asked again and again until complete: limited like the failures.
+      limited.log('incomplete', (suppressed) => {
+        logger.info({ ...fields, ...held(suppressed) }, 'bootstrapped node');
+      });
+    } else {
+      // Once per node and connection, for at most --nats.max-nodes nodes.
+      logger.info(fields, 'bootstrapped node');
+    }
     return { channels, onlinePeers, incomplete };
   };
 }

@@ -12,6 +12,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { JetStreamSettings } from '../config/settings.js';
+import { describeSetting } from '../config/settings-reader.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { EventIngest, EventSubject } from '../ingest/event-ingest.js';
 import type { Logger } from '../log/logger.js';
@@ -235,7 +236,7 @@ export class JetStreamDelivery {
         throw new JetStreamSetupError(
           'STREAM_NOT_FOUND',
           `stream ${settings.stream} does not exist: create it on ${streamSubjects(prefix).join(' and ')} ` +
-            'or pass --nats.create-stream',
+            `or pass ${describeSetting('nats.create-stream')}`,
         );
       }
       await jsm.streams.add({

@@ -1,4 +1,5 @@
 import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { describeSetting as describe } from '../config/settings-reader.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ConnectionState } from './connection-state.js';
@@ -155,21 +156,21 @@ function connectFailure(err: unknown, options: ConnectionOptions): string {
   const code = (err as { code?: unknown }).code;
   switch (code) {
     case ErrorCode.ConnectionRefused:
-      return 'nothing listens there: start a server with JetStream (`nats-server -js`) or point --nats.url (NATS_URL) at one';
+      return `nothing listens there: start a server with JetStream (\`nats-server -js\`) or point ${describe('nats.url')} at one`;
     case ErrorCode.AuthorizationViolation:
     case ErrorCode.AuthenticationExpired:
     case ErrorCode.AccountExpired:
-      return 'the server refused the credentials: check --nats.user/--nats.password, --nats.token or --nats.creds';
+      return `the server refused the credentials: check ${describe('nats.user')} and ${describe('nats.password')}, ${describe('nats.token')} or ${describe('nats.creds')}`;
     case ErrorCode.BadCreds:
     case ErrorCode.BadAuthentication:
-      return 'the credentials cannot be used: check the --nats.creds file';
+      return `the credentials cannot be used: check the ${describe('nats.creds')} file`;
     case ErrorCode.Tls:
-      return 'TLS failed: check --nats.tls-ca, --nats.tls-cert and --nats.tls-key';
+      return `TLS failed: check ${describe('nats.tls-ca')}, ${describe('nats.tls-cert')} and ${describe('nats.tls-key')}`;
     case ErrorCode.ConnectionTimeout:
     case ErrorCode.Timeout:
       return options.tls === undefined
         ? 'no answer in time: is the address right, and is it a NATS server?'
-        : 'no answer in time: a TLS server that requires a client certificate drops clients without one (--nats.tls-cert, --nats.tls-key)';
+        : `no answer in time: a TLS server that requires a client certificate drops clients without one: set ${describe('nats.tls-cert')} and ${describe('nats.tls-key')}`;
     default:
       return 'see the error';
   }

@@ -68,6 +68,10 @@ export class FlapRecordStoreStats {
   unwritableRecords = 0;
   /** Error events of the backend (dropped connections, ...). */
   backendErrors = 0;
+  /** False from a failed operation until one succeeds. */
+  up = true;
+  /** When the store went down (the first failure since the last success), ms. */
+  downSince: number | undefined;
 }
 
 /** Runs a dispatch once the event loop has turned `turns` times. */
@@ -113,6 +117,7 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
   private readonly maxBatchSize: number;
   private readonly logger: Logger;
   private readonly logLimiter: RateLimitedLog;
+  private readonly clock: Clock;
   private readonly loader: BatchLoader<FlapRecord | undefined>;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -124,7 +129,8 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.logger = options.logger ?? pino({ level: 'silent' });
-    this.logLimiter = new RateLimitedLog(options.clock ?? systemClock);
+    this.clock = options.clock ?? systemClock;
+    this.logLimiter = new RateLimitedLog(this.clock);
     this.loader = new BatchLoader((keys) => this.readBatch(keys), {
       maxBatchSize: this.maxBatchSize,
       schedule: options.schedule ?? afterTurns(DEFAULT_READ_BATCH_TURNS),
@@ -241,10 +247,18 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
       throw new PersistenceError('STORE_CLOSED', `${what}: the flap record store is closed`);
     }
     try {
-      return await withTimeout(this.attempt(op), this.timeoutMs, what);
+      const result = await withTimeout(this.attempt(op), this.timeoutMs, what);
+      this.stats.up = true;
+      this.stats.downSince = undefined;
+      return result;
     } catch (err) {
       if (kind === 'read') this.stats.readFailures += 1;
       else this.stats.writeFailures += 1;
+      // Not for operations cut by close(): a store closed on purpose is not down.
+      if (this.isOpen) {
+        this.stats.up = false;
+        this.stats.downSince ??= this.clock.now();
+      }
       if (err instanceof PersistenceError) {
         if (err.code === 'STORE_TIMEOUT') this.stats.timeouts += 1;
         throw err;

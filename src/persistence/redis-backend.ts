@@ -1,5 +1,6 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import type { Keyv } from 'keyv';
+import { describeSetting } from '../config/settings-reader.js';
 import { PersistenceError, storeErrorMessage } from './errors.js';
 import { newKeyv, type KeyvBackend, type KeyvBackendOptions } from './keyv-backend.js';
 import { redactUrl } from './store-url.js';
@@ -29,7 +30,7 @@ export function openRedisBackend(url: string, options: KeyvBackendOptions): Keyv
   } catch (err) {
     throw new PersistenceError(
       'INVALID_STORE_URL',
-      `--store.url "${redactUrl(url)}": ${storeErrorMessage(err)}`,
+      `${describeSetting('store.url')} "${redactUrl(url)}": ${storeErrorMessage(err)}`,
       { cause: err },
     );
   }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { describeSetting } from '../config/settings-reader.js';
 import { PersistenceError } from './errors.js';
 
 /** The Keyv backend a --store.url names. */
@@ -12,7 +13,7 @@ export type StoreTarget =
 
 export type StoreKind = StoreTarget['kind'];
 
-const SETTING = '--store.url';
+const SETTING = describeSetting('store.url');
 const FORMS = 'sqlite://<path>, redis://, rediss://, postgres:// or postgresql://';
 const SQLITE_PREFIX = 'sqlite://';
 /** Query parameters that may carry a secret (libpq accepts ?password=…). */

@@ -5,9 +5,11 @@ import {
   channelUptimeAt,
   channelUptimeWith,
   peerOnlineUntil,
+  peerUptime,
   type ChannelInfo,
+  type PeerUptime,
 } from './channel-info.js';
-export type { ChannelInfo } from './channel-info.js';
+export type { ChannelInfo, PeerUptime } from './channel-info.js';
 import { ChannelUptimeIndex, type ChannelUptimes } from './channel-uptimes.js';
 export type { ChannelUptimes } from './channel-uptimes.js';
 import { OnlineLog, type LogEvents, type OnlinePeriod } from './online-log.js';
@@ -311,6 +313,14 @@ export class ChannelEventStore {
     return this.uptimeIndex.compute(this.channelVersion, () => this.monitors.values(), now);
   }
 
+  /**
+   * A monitored peer's online time over its monitored time (from its
+   * monitor's creation to now), from its event log; see PeerUptime.
+   */
+  peerUptime(peer: PeerView, now: number = this.config.clock.now()): PeerUptime {
+    return peerUptime(peer, now);
+  }
+
   /** channelUptimeAt, given peerOnlineUntil(channel.peer, now) of the same instant. */
   channelUptimeWith(channel: ChannelView, now: number, peerUntilNow: number): number {
     return channelUptimeWith(channel, now, peerUntilNow);
@@ -356,10 +366,26 @@ export class ChannelEventStore {
   /** The peer's online periods during the channel's lifetime and the window, oldest first. */
   onlinePeriods(channel: ChannelView, from?: number, to?: number): OnlinePeriod[] {
     const now = this.config.clock.now();
-    const lo = Math.max(from ?? channel.openedAt, channel.openedAt, this.horizon(now) ?? -Infinity);
-    const hi = Math.min(to ?? now, now);
+    const [lo, hi] = this.periodWindow(channel, now, from, to);
     if (hi < lo) return [];
     return channel.peer.log.periods(lo, hi, now);
+  }
+
+  /** At least as many as onlinePeriods(channel, from, to) returns, in O(log n). */
+  onlinePeriodsBound(channel: ChannelView, from?: number, to?: number): number {
+    const [lo, hi] = this.periodWindow(channel, this.config.clock.now(), from, to);
+    return hi < lo ? 0 : channel.peer.log.periodsBound(lo, hi);
+  }
+
+  /** The window onlinePeriods lists: clamped to the channel's lifetime, the horizon and now. */
+  private periodWindow(
+    channel: ChannelView,
+    now: number,
+    from: number | undefined,
+    to: number | undefined,
+  ): [number, number] {
+    const lo = Math.max(from ?? channel.openedAt, channel.openedAt, this.horizon(now) ?? -Infinity);
+    return [lo, Math.min(to ?? now, now)];
   }
 
   /**

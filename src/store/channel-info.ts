@@ -50,3 +50,44 @@ export function channelUptimeWith(channel: ChannelView, now: number, peerUntilNo
     ? log.uptimeFromUntil(channel.openedAt, now, peerUntilNow, channel)
     : log.uptime(channel.openedAt, now, now);
 }
+
+/** A monitored peer's online time over its monitored time, in milliseconds. */
+export interface PeerUptime {
+  /**
+   * How long the peer has been monitored, as far as its event log tells: now -
+   * createdAt, or the lifetime of its oldest open channel once its log
+   * restarted (see peerUptime); 0 while it has no channel (its log went with
+   * its last channel) or when that start is not before now.
+   */
+  readonly monitored: number;
+  /** How long it was online in that time, from its event log. */
+  readonly uptime: number;
+}
+
+const NO_PEER_UPTIME: PeerUptime = { monitored: 0, uptime: 0 };
+
+/**
+ * A peer's uptime over the time it has been monitored: uptime(createdAt, now)
+ * of its log over now - createdAt. A log dropped with the peer's last channel
+ * leaves nothing to count from (no monitored time). A log started again by a
+ * later channel says nothing of the time before it, which would read as
+ * offline: the span is then that of the peer's oldest open channel, whose
+ * uptime its memo keeps exact even once the log is compacted.
+ */
+export function peerUptime(peer: PeerView, now: number): PeerUptime {
+  if (peer.channelCount === 0) return NO_PEER_UPTIME;
+  if (peer.log.epoch === 0) {
+    // The log starts at the monitor's creation (its first channel seeded it),
+    // and online time from it stays exact however much of it is compacted.
+    const monitored = now - peer.createdAt;
+    if (!(monitored > 0)) return NO_PEER_UPTIME;
+    return { monitored, uptime: peer.log.uptime(peer.createdAt, now, now) };
+  }
+  let oldest: ChannelView | undefined;
+  for (const channel of peer.channels()) {
+    if (oldest === undefined || channel.openedAt < oldest.openedAt) oldest = channel;
+  }
+  if (oldest === undefined) return NO_PEER_UPTIME;
+  const info = channelInfo(oldest, now);
+  return info.lifetime > 0 ? { monitored: info.lifetime, uptime: info.uptime } : NO_PEER_UPTIME;
+}

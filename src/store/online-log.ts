@@ -228,6 +228,11 @@ export class OnlineLog {
     };
   }
 
+  /** How many times the log was cleared (its peer's channels all closed): 0 for a log kept since its start. */
+  get epoch(): number {
+    return this.generation;
+  }
+
   /** Time of the first retained committed event; undefined with none. */
   get firstTime(): number | undefined {
     return this.n > 0 ? this.times[0] : undefined;
@@ -431,6 +436,16 @@ export class OnlineLog {
       }
     }
     return out;
+  }
+
+  /**
+   * At least as many as periods(from, to, now) returns, in O(log n): each of
+   * those periods starts at an event between the latest at or before `from`
+   * and the latest at or before `to`.
+   */
+  periodsBound(from: number, to: number): number {
+    if (this.length === 0 || to < from) return 0;
+    return this.lastAtOrBefore(to) - Math.max(0, this.lastAtOrBefore(from)) + 1;
   }
 
   /** Total online time from the first event up to t (the trailing period stops at now). */

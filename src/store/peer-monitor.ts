@@ -34,6 +34,8 @@ export interface PeerView {
   readonly flapsSinceStart: number;
   readonly channelCount: number;
   channels(): IterableIterator<ChannelView>;
+  /** When the peer's monitor was created (its first channel was added). */
+  readonly createdAt: number;
   /** The peer's event log (committed events and the staged one). */
   readonly log: OnlineLog;
   /**

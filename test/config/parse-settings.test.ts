@@ -17,6 +17,7 @@ const DEFAULTS: Settings = {
     name: 'chanfitness-exporter',
     subjectPrefix: 'lnd',
     nodes: [],
+    maxNodes: 100,
     jetstream: undefined,
     bootstrapTimeoutMs: 5000,
     auth: { kind: 'none' },
@@ -40,8 +41,10 @@ const DEFAULTS: Settings = {
     tls: undefined,
     auth: { kind: 'none' },
     corsOrigins: undefined,
+    headerTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
   },
-  graphql: { maxDepth: 10, maxCost: 100000, maxAliases: 15, introspection: true, graphiql: true },
+  graphql: { maxDepth: 10, maxCost: 100000, maxAliases: 1000, introspection: true, graphiql: true },
   log: { level: 'info', format: 'auto' },
 };
 
@@ -106,6 +109,14 @@ describe('parseSettings', () => {
       other: 'carol',
       otherExpected: ['carol'],
       read: (s) => s.nats.nodes,
+    },
+    {
+      name: 'nats.max-nodes',
+      value: '5',
+      expected: 5,
+      other: '1',
+      otherExpected: 1,
+      read: (s) => s.nats.maxNodes,
     },
     {
       name: 'nats.stream',
@@ -344,6 +355,23 @@ describe('parseSettings', () => {
       read: (s) => s.web.corsOrigins,
     },
     {
+      name: 'web.header-timeout',
+      value: '2s',
+      expected: 2000,
+      other: '1m',
+      otherExpected: 60_000,
+      along: ['--web.request-timeout=1m'],
+      read: (s) => s.web.headerTimeoutMs,
+    },
+    {
+      name: 'web.request-timeout',
+      value: '45s',
+      expected: 45_000,
+      other: '10s',
+      otherExpected: 10_000,
+      read: (s) => s.web.requestTimeoutMs,
+    },
+    {
       name: 'graphql.max-depth',
       value: '5',
       expected: 5,
@@ -474,12 +502,17 @@ describe('parseSettings', () => {
   });
 
   it('unsets an optional setting with an empty flag, even over its variable', () => {
-    const env = { NATS_STREAM: 'LND', WEB_CORS_ORIGIN: '*', NATS_TOKEN: 't' };
+    const env = { NATS_STREAM: 'LND', NATS_NODES: 'alice' };
     assert.equal(settingsOf([], env).nats.jetstream?.stream, 'LND');
-    const settings = settingsOf(['--nats.stream=', '--web.cors-origin=', '--nats.token='], env);
+    const settings = settingsOf(['--nats.stream=', '--nats.nodes= '], env);
     assert.equal(settings.nats.jetstream, undefined);
-    assert.equal(settings.web.corsOrigins, undefined);
-    assert.deepEqual(settings.nats.auth, { kind: 'none' });
+    assert.deepEqual(settings.nats.nodes, []);
+  });
+
+  it('takes as many nodes in --nats.nodes as --nats.max-nodes allows', () => {
+    const settings = settingsOf(['--nats.nodes=a,b', '--nats.max-nodes=2']);
+    assert.deepEqual(settings.nats.nodes, ['a', 'b']);
+    assert.equal(settings.nats.maxNodes, 2);
   });
 
   it('returns deeply frozen settings', () => {

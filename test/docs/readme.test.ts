@@ -59,6 +59,19 @@ describe('README', () => {
   });
 
   it('has no section left to write', () => {
-    assert.doesNotMatch(readme, /<!--\s*[A-Z]+\s*-->/);
+    assert.doesNotMatch(readme, /<!--/);
+  });
+
+  it('speaks to operators: no issue numbers, commands that work as written', () => {
+    assert.doesNotMatch(readme, /\bissues? #?\d+/i);
+    // The bin is not on PATH after `npm ci` in the repository.
+    assert.doesNotMatch(readme, /(?<!npx )`chanfitness-exporter --help`(?! once)/);
+    assert.match(readme, /`npx chanfitness-exporter --help`/);
+  });
+
+  it('says what installing needs and which lnd it follows', () => {
+    assert.match(readme, /C\/C\+\+ toolchain/);
+    assert.match(readme, /builds SQLite from source/);
+    assert.match(readme, /commit `90ea05d5`/);
   });
 });

@@ -134,24 +134,22 @@ describe('the exporter process', function () {
       }
     };
 
-    it('exits 2 naming --store.url when the SQLite file cannot be created or opened', async () => {
+    it('exits 2 naming --store.url and STORE_URL when the SQLite file cannot be created or opened', async () => {
       // A file where its folder should be.
       const notAFolder = file('not-a-folder', '');
-      const first = await refused(
+      await refused(
         [`--store.url=sqlite://${notAFolder}/flaps.sqlite`],
-        /--store\.url: cannot create the folder of the SQLite file .*not-a-folder/,
+        /chanfitness-exporter: --store\.url \(STORE_URL\): cannot create the folder of the SQLite file .*not-a-folder/,
         'folder',
       );
-      // Refused before serving anything.
-      assert.ok(!first.logs().some((l) => l.msg === 'HTTP server listening'));
       await refused(
         [`--store.url=sqlite://${file('garbage.sqlite', 'not a database '.repeat(100))}`],
-        /--store\.url: cannot open the SQLite file .*garbage\.sqlite/,
+        /chanfitness-exporter: --store\.url \(STORE_URL\): \S*garbage\.sqlite is not an SQLite file/,
         'not a database',
       );
     });
 
-    it('exits 2 naming --web.listen-address when the address is in use or not on this host', async () => {
+    it('exits 2 naming --web.listen-address and WEB_LISTEN_ADDRESS when the address is in use or not on this host', async () => {
       const server = createServer();
       occupied = server;
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -159,13 +157,13 @@ describe('the exporter process', function () {
       assert.ok(address !== null && typeof address === 'object');
       await refused(
         [`--web.listen-address=127.0.0.1:${address.port}`],
-        /cannot listen on --web\.listen-address 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+        /chanfitness-exporter: --web\.listen-address \(WEB_LISTEN_ADDRESS\): cannot listen on 127\.0\.0\.1:\d+: the address is in use.*\(EADDRINUSE\)/,
         'in use',
       );
       // TEST-NET-1 (RFC 5737): an address no interface of this host has.
       await refused(
         ['--web.listen-address=192.0.2.1:9766'],
-        /cannot listen on --web\.listen-address 192\.0\.2\.1:9766: .*EADDRNOTAVAIL/,
+        /chanfitness-exporter: --web\.listen-address \(WEB_LISTEN_ADDRESS\): cannot listen on 192\.0\.2\.1:9766: it is not an address of this host \(EADDRNOTAVAIL\)/,
         'not available',
       );
     });

@@ -65,11 +65,15 @@ describe('readiness of the running service', function () {
   it('is ready with NATS connected and the store open, and not ready from the start of stop()', async () => {
     const a = await start();
     await eventually(() => a.readiness().ready, 'ready');
-    assert.deepEqual(await readyz(a), { status: 200, text: 'ok\n' });
+    assert.deepEqual(await readyz(a), { status: 200, text: 'ok\nstore: up (sqlite)\n' });
 
     const stopped = a.stop();
     // At once, before any step of the stop has run.
-    assert.deepEqual(a.readiness(), { ready: false, reasons: ['stopping'] });
+    assert.deepEqual(a.readiness(), {
+      ready: false,
+      reasons: ['stopping'],
+      details: ['store: up (sqlite)'],
+    });
     await stopped;
     app = undefined;
     assert.equal(a.readiness().ready, false);

@@ -5,6 +5,8 @@ import { openChannelJson, peerEventJson } from '../support/lnd-json.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   appliedEvents,
+  errorCodes,
+  graphql,
   iso,
   MINUTE,
   Publisher,
@@ -81,6 +83,11 @@ describe('e2e: a Redis stopped during flushes', function () {
       'the first flush to store 2 flaps',
     );
     assert.ok((await flushes(exporter, 'success')) > 0);
+    assert.equal(sampleValue(await scrape(exporter), 'chanfitness_store_up', {}), 1);
+    assert.match(
+      await (await fetch(`${exporter.url}/readyz`)).text(),
+      /^ok\nstore: up \(redis\)\n$/,
+    );
 
     await redis.stop();
     const errorsBefore = await flushes(exporter, 'error');
@@ -118,6 +125,22 @@ describe('e2e: a Redis stopped during flushes', function () {
         .some((l) => l.msg === 'flap record flush failed; records are kept and written again'),
       'the failed flush is logged',
     );
+    // The outage is visible: on /metrics, in /readyz's body (readiness stays with NATS),
+    // and as a coded error for a peer only the store could know.
+    assert.equal(sampleValue(families, 'chanfitness_store_up', {}), 0);
+    const readyz = await fetch(`${exporter.url}/readyz`);
+    assert.equal(readyz.status, 200);
+    assert.match(await readyz.text(), /^ok\nstore: down since \d{4}-\d\d-\d\dT[^ ]+ \(redis; /);
+    const unknown = await graphql(
+      exporter,
+      'query ($p: String!, $n: String) { peer(pubkey: $p, node: $n) { flapCount } }',
+      {
+        p: randomPubkey(),
+        n: node,
+      },
+    );
+    assert.deepEqual(errorCodes(unknown), ['STORE_UNAVAILABLE']);
+    assert.match(unknown.errors?.[0]?.message ?? '', /cannot be read now/);
 
     // Back, empty (no persistence): a later flush writes every count again.
     const successBefore = await flushes(exporter, 'success');
@@ -135,6 +158,8 @@ describe('e2e: a Redis stopped during flushes', function () {
     );
     assert.ok((await flushes(exporter, 'success')) > successBefore);
     await exporter.waitForLog((l) => l.msg === 'flap records flushed again');
+    assert.equal(sampleValue(await scrape(exporter), 'chanfitness_store_up', {}), 1);
+    assert.match(await (await fetch(`${exporter.url}/readyz`)).text(), /\nstore: up \(redis\)\n$/);
     assert.equal(exporter.child.exitCode, null, 'the exporter is still running');
   });
 

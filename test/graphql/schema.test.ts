@@ -26,6 +26,8 @@ type Query {
   channels(node: String, peer: String, orderBy: ChannelOrder = UPTIME_RATIO_ASC,
            first: Int = 100, after: String): ChannelConnection!
   peer(pubkey: String!, node: String): Peer
+  peers(node: String, orderBy: PeerOrder = FLAP_COUNT_DESC, first: Int = 100,
+        after: String): PeerConnection!     # every monitored peer, channels or not
 }
 type Node { id: String!  channelCount: Int!  peerCount: Int!  onlinePeerCount: Int! }
 type Channel {
@@ -42,6 +44,8 @@ type Peer {
   flapCount: Int!  lastFlap: DateTime  channels: [Channel!]!
 }
 enum ChannelOrder { UPTIME_RATIO_ASC UPTIME_RATIO_DESC LIFETIME_DESC FLAP_COUNT_DESC }
+enum PeerOrder { FLAP_COUNT_DESC LAST_FLAP_DESC UPTIME_RATIO_ASC }
+type PeerConnection { nodes: [Peer!]!  totalCount: Int!  pageInfo: PageInfo! }
 type ChannelConnection { nodes: [Channel!]!  totalCount: Int!  pageInfo: PageInfo! }
 type PageInfo { endCursor: String  hasNextPage: Boolean! }
 `;
@@ -105,9 +109,14 @@ describe('GraphQL schema file', () => {
     const query = schema.getQueryType();
     const overview = query?.description ?? '';
     for (const code of API_ERROR_CODES) assert.match(overview, new RegExp(`\`${code}\``), code);
-    // channel gives every one of them: a malformed argument, an untracked node, an unknown
-    // channel, and a channel whose open waits for its peer's record.
+    // channel gives every one of them but the store's: a malformed argument, an untracked
+    // node, an unknown channel, and a channel whose open waits for its peer's record;
+    // peer gives the store's, when a record it must read cannot be.
     const channel = query?.getFields().channel?.description ?? '';
-    for (const code of API_ERROR_CODES) assert.match(channel, new RegExp(`\`${code}\``), code);
+    for (const code of API_ERROR_CODES.filter((c) => c !== 'STORE_UNAVAILABLE')) {
+      assert.match(channel, new RegExp(`\`${code}\``), code);
+    }
+    const peer = query?.getFields().peer?.description ?? '';
+    assert.match(peer, /`STORE_UNAVAILABLE`/);
   });
 });

@@ -69,7 +69,7 @@ describe('GraphQL server', () => {
         body: {
           errors: [
             {
-              message: `Query Cost limit of ${max} exceeded, found ${found}.`,
+              message: `Query Cost limit of ${max} exceeded, found ${found}. The limit is --graphql.max-cost (GRAPHQL_MAX_COST).`,
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
             },
           ],
@@ -144,7 +144,19 @@ describe('GraphQL server', () => {
         '{ a: nodes { id } b: nodes { id } c: nodes { id } d: nodes { id } }',
       );
       assert.equal(result.status, 400);
-      assert.match(result.errors?.[0]?.message ?? '', /Aliases limit of 3 exceeded/);
+      assert.match(
+        result.errors?.[0]?.message ?? '',
+        /Aliases limit of 3 exceeded, found 4\. The limit is --graphql\.max-aliases \(GRAPHQL_MAX_ALIASES\)\./,
+      );
+    });
+
+    it('answers 20 peers asked by alias with the default limits', async () => {
+      const h = new Harness();
+      const aliased = Array.from(
+        { length: 20 },
+        (_, i) => `p${i}: peer(pubkey: "${pubkey(i + 1)}") { pubkey flapCount }`,
+      ).join(' ');
+      assert.equal((await h.query(`{ ${aliased} }`)).status, 200);
     });
   });
 
@@ -171,13 +183,15 @@ describe('GraphQL server', () => {
 
   describe('errors', () => {
     it('masks an unexpected error for the client and logs it in full', async () => {
-      const h = new Harness({
-        deps: {
-          readPersistedFlapRecord: () => Promise.reject(new Error('backend exploded at 10.0.0.7')),
-        },
-      });
-      const result = await h.query(`{ peer(pubkey: "${pubkey(1)}") { flapCount } }`);
-      assert.deepEqual(result.data, { peer: null });
+      const h = new Harness();
+      await h.open(pubkey(1), channelPoint(1), T0);
+      h.store().channelInfo = () => {
+        throw new Error('backend exploded at 10.0.0.7');
+      };
+      const result = await h.query(
+        `{ channel(channelPoint: "${channelPoint(1)}") { lifetimeSeconds } }`,
+      );
+      assert.deepEqual(result.data, { channel: null });
       assert.deepEqual(
         result.errors?.map((e) => [e.message, e.extensions?.code]),
         [['Unexpected error.', 'INTERNAL_SERVER_ERROR']],
@@ -186,8 +200,24 @@ describe('GraphQL server', () => {
       const logged = h.log.lines().find((line) => line['level'] === 50);
       assert.ok(logged, h.log.text());
       assert.equal(logged['component'], 'graphql');
-      assert.equal(logged['path'], 'peer');
+      assert.equal(logged['path'], 'channel.lifetimeSeconds');
       assert.match(JSON.stringify(logged['err']), /backend exploded at 10\.0\.0\.7/);
+    });
+
+    it("answers STORE_UNAVAILABLE, without the failure's details, when a record cannot be read", async () => {
+      const h = new Harness({
+        deps: {
+          readPersistedFlapRecord: () => Promise.reject(new Error('backend exploded at 10.0.0.7')),
+        },
+      });
+      const result = await h.query(`{ peer(pubkey: "${pubkey(1)}") { flapCount } }`);
+      assert.deepEqual(result.data, { peer: null });
+      assert.deepEqual(
+        result.errors?.map((e) => e.extensions?.code),
+        ['STORE_UNAVAILABLE'],
+      );
+      assert.match(JSON.stringify(result.errors), /cannot be read now/);
+      assert.doesNotMatch(JSON.stringify(result), /exploded|10\.0\.0\.7/);
     });
 
     it('does not log the errors it gives clients on purpose', async () => {

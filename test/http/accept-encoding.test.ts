@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { acceptsGzip } from '../../src/http/accept-encoding.js';
+import { acceptsGzip, preferredCoding } from '../../src/http/accept-encoding.js';
 
 describe('acceptsGzip', () => {
   for (const [header, expected] of [
@@ -22,4 +22,41 @@ describe('acceptsGzip', () => {
       assert.equal(acceptsGzip(header as string | string[] | undefined), expected);
     });
   }
+});
+
+describe('preferredCoding', () => {
+  for (const [header, expected] of [
+    [undefined, undefined],
+    ['', undefined],
+    ['identity', undefined],
+    ['gzip', 'gzip'],
+    ['br', 'br'],
+    ['BR', 'br'],
+    // Browsers send all three at quality 1: the server's first choice wins the tie.
+    ['gzip, deflate, br', 'br'],
+    ['gzip, deflate, br, zstd', 'br'],
+    ['x-gzip', 'gzip'],
+    ['br;q=0.5, gzip', 'gzip'],
+    ['br;q=0, gzip;q=0.1', 'gzip'],
+    ['br;q=0, gzip;q=0', undefined],
+    ['deflate', undefined],
+    ['*', 'br'],
+    ['*;q=0', undefined],
+    ['br;q=0, *', 'gzip'],
+    ['gzip;q=0.8, *;q=0.9', 'br'],
+    ['br;q=1.2.3, gzip', 'gzip'],
+    [['deflate', 'gzip'], 'gzip'],
+  ] as const) {
+    it(`${JSON.stringify(header)} -> ${String(expected)}`, () => {
+      assert.equal(
+        preferredCoding(header as string | string[] | undefined, ['br', 'gzip']),
+        expected,
+      );
+    });
+  }
+
+  it('offers only what the server offers', () => {
+    assert.equal(preferredCoding('br, gzip', ['gzip']), 'gzip');
+    assert.equal(preferredCoding('br', ['gzip']), undefined);
+  });
 });

@@ -334,6 +334,126 @@ describe('HTTP server', () => {
     });
   });
 
+  // The service listens before it opens its store: the routes that need it come later.
+  describe('routes given after the server listens', () => {
+    /** A handler settled by the test. */
+    function pending<T>(): { promise: Promise<T>; give: (v: T) => void; fail: () => void } {
+      let give!: (v: T) => void;
+      let fail!: () => void;
+      const promise = new Promise<T>((resolve, reject) => {
+        give = resolve;
+        fail = () => {
+          reject(new Error('the store cannot be opened'));
+        };
+      });
+      promise.catch(() => undefined);
+      return { promise, give, fail };
+    }
+
+    it('holds /metrics and /graphql requests until their handlers are there', async () => {
+      const sources = makeSources();
+      const exposition = pending<typeof sources.exposition>();
+      const graphql = pending<typeof echoGraphql>();
+      const { server } = await start({ exposition: exposition.promise, graphql: graphql.promise });
+      let answered = 0;
+      const scrape = fetchRaw(`${server.url}/metrics`).finally(() => (answered += 1));
+      const post = fetchRaw(`${server.url}/graphql`, { method: 'POST', body: '{}' }).finally(
+        () => (answered += 1),
+      );
+      // /healthz answers meanwhile; the two others wait.
+      assert.equal((await fetchRaw(`${server.url}/healthz`)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(answered, 0);
+      exposition.give(sources.exposition);
+      graphql.give(echoGraphql);
+      const [metrics, echoed] = await Promise.all([scrape, post]);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.text, /^# HELP /m);
+      assert.deepEqual(JSON.parse(echoed.text), { method: 'POST', body: '{}' });
+    });
+
+    it('answers them 503 when the start fails', async () => {
+      const exposition = pending<ReturnType<typeof makeSources>['exposition']>();
+      const graphql = pending<typeof echoGraphql>();
+      const { server } = await start({ exposition: exposition.promise, graphql: graphql.promise });
+      const scrape = fetchRaw(`${server.url}/metrics`);
+      const post = fetchRaw(`${server.url}/graphql`, { method: 'POST', body: '{}' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      exposition.fail();
+      graphql.fail();
+      for (const reply of await Promise.all([scrape, post])) {
+        assert.deepEqual([reply.status, reply.text], [503, 'the service did not start\n']);
+      }
+    });
+  });
+
+  describe('GraphiQL', () => {
+    const HTML = `<!doctype html><title>GraphiQL</title>${'<p>editor</p>'.repeat(10_000)}`;
+
+    it('renders once, serves browsers from the cache, and leaves other requests to GraphQL', async () => {
+      let renders = 0;
+      const render = async (): Promise<string> => {
+        renders += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return HTML;
+      };
+      const { server } = await start({ graphiql: render });
+      const browser = { accept: 'text/html', 'accept-encoding': 'gzip' };
+      const replies = await Promise.all(
+        [1, 2, 3].map(() => fetchRaw(`${server.url}/graphql`, { headers: browser })),
+      );
+      assert.equal(renders, 1);
+      for (const reply of replies) {
+        assert.equal(reply.status, 200);
+        assert.equal(reply.headers['content-encoding'], 'gzip');
+        assert.equal(gunzipSync(reply.body).toString(), HTML);
+      }
+      // Not a browser's GET: GraphQL's.
+      const api = await fetchRaw(`${server.url}/graphql`, {
+        headers: { accept: 'application/json' },
+      });
+      assert.deepEqual(JSON.parse(api.text), { method: 'GET', body: '' });
+      const post = await fetchRaw(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { accept: 'text/html' },
+        body: '{}',
+      });
+      assert.deepEqual(JSON.parse(post.text), { method: 'POST', body: '{}' });
+      // If-None-Match with a list and a weak form of the tag.
+      const etag = String(replies[0]?.headers.etag);
+      const again = await fetchRaw(`${server.url}/graphql`, {
+        headers: { ...browser, 'if-none-match': `"other", W/${etag}` },
+      });
+      assert.equal(again.status, 304);
+      assert.equal(renders, 1);
+    });
+
+    it('renders again after a failure', async () => {
+      let renders = 0;
+      const render = (): Promise<string> => {
+        renders += 1;
+        return renders === 1 ? Promise.reject(new Error('bundle missing')) : Promise.resolve(HTML);
+      };
+      const { server } = await start({ graphiql: render });
+      const url = `${server.url}/graphql`;
+      assert.equal((await fetchRaw(url, { headers: { accept: 'text/html' } })).status, 500);
+      const reply = await fetchRaw(url, { headers: { accept: 'text/html' } });
+      assert.deepEqual([reply.status, reply.text], [200, HTML]);
+    });
+
+    it('is behind the credentials of /graphql', async () => {
+      const { server } = await start({
+        graphiql: () => Promise.resolve(HTML),
+        auth: { kind: 'basic', user: 'operator', password: 's3cret-pass' },
+      });
+      const url = `${server.url}/graphql`;
+      assert.equal((await fetchRaw(url, { headers: { accept: 'text/html' } })).status, 401);
+      const good = `Basic ${Buffer.from('operator:s3cret-pass').toString('base64')}`;
+      const reply = await fetchRaw(url, { headers: { accept: 'text/html', authorization: good } });
+      assert.deepEqual([reply.status, reply.text], [200, HTML]);
+    });
+  });
+
   describe('close', () => {
     it('lets an in-flight request finish, refusing new connections meanwhile', async () => {
       const entered = deferred();

@@ -65,6 +65,7 @@ describe('Exposition', () => {
     history.lastWriteDurationMs = 30;
     history.lastWriteLongestStepMs = 4;
     history.lastSuccessAt = T0 + 2.75 * HOUR;
+    sources.store.up = false;
 
     const families = parseExposition(await sources.exposition.renderToString());
 
@@ -113,6 +114,7 @@ describe('Exposition', () => {
       only(families, 'chanfitness_last_flap_flush_timestamp_seconds', {}).value,
       (T0 + 2.5 * HOUR) / 1000,
     );
+    assert.equal(only(families, 'chanfitness_store_up', {}).value, 0);
     assert.equal(only(families, 'chanfitness_nats_connected', {}).value, 1);
     assert.equal(
       only(families, 'chanfitness_bootstrap_failures_total', { node: 'alice' }).value,
@@ -153,6 +155,7 @@ describe('Exposition', () => {
       0,
     );
     assert.equal(only(families, 'chanfitness_nats_connected', {}).value, 0);
+    assert.equal(only(families, 'chanfitness_store_up', {}).value, 1);
     assert.equal(only(families, 'chanfitness_flap_flushes_total', { result: 'success' }).value, 0);
     assert.equal(only(families, 'chanfitness_flap_flushes_total', { result: 'error' }).value, 0);
     assert.equal(

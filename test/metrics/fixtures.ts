@@ -26,6 +26,8 @@ export interface TestSources {
   readonly connection: ConnectionState;
   /** History stats (off until a test sets `enabled`); undefined with `history: false`. */
   readonly history: HistoryStats | undefined;
+  /** The store's state: up until a test says otherwise. */
+  readonly store: { up: boolean };
   readonly exposition: Exposition;
 }
 
@@ -46,11 +48,12 @@ export function makeSources(options: TestSourceOptions = {}): TestSources {
   const connection = new ConnectionState();
   const { history: withHistory = true, ...expositionOptions } = options;
   const history = withHistory ? new HistoryStats() : undefined;
+  const store = { up: true };
   const exposition = new Exposition(
-    { stores, ingest, flush, connection, clock, history },
+    { stores, ingest, flush, connection, clock, history, store },
     expositionOptions,
   );
-  return { clock, stores, ingest, flush, connection, history, exposition };
+  return { clock, stores, ingest, flush, connection, history, store, exposition };
 }
 
 export function pubkey(i: number): string {

@@ -293,8 +293,9 @@ describe('openFlapRecordStore', () => {
         (err: unknown) =>
           isCode('STORE_OPEN_FAILED')(err) &&
           err instanceof Error &&
-          err.message.startsWith('--store.url: cannot open the SQLite file ') &&
-          err.message.includes(join(dir, 'flaps.sqlite')),
+          err.message ===
+            `--store.url (STORE_URL): ${join(dir, 'flaps.sqlite')} is not an SQLite file ` +
+              '(SQLITE_NOTADB): use another path, or move this file away',
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -605,3 +605,65 @@ describe('ChannelEventStore rules checked one by one', () => {
     assert.throws(() => f.store.uptime(OTHER, TEST_NOW, TEST_NOW + 1), isCode('PEER_NOT_FOUND'));
   });
 });
+
+describe('ChannelEventStore peer uptime', () => {
+  let f: Fixture;
+  beforeEach(() => {
+    f = storeFixture();
+  });
+  const uptimeOf = (pk: string, now?: number) => {
+    const view = f.store.peer(pk);
+    assert.ok(view !== undefined);
+    return f.store.peerUptime(view, now);
+  };
+
+  it('counts online time from the monitor creation to now, over that time', async () => {
+    const t0 = f.clock.now();
+    f.store.peerEvent(PEER, true, t0 - MINUTE);
+    f.store.openChannel(PEER, CHAN1, t0);
+    await f.store.idle();
+    // Only the seed of the log is there (staged): online since the creation.
+    f.clock.advance(HOUR);
+    assert.deepEqual(uptimeOf(PEER), { monitored: HOUR, uptime: HOUR });
+    f.store.peerEvent(PEER, false, t0 + HOUR);
+    f.store.openChannel(PEER, CHAN2, t0 + 2 * HOUR);
+    await f.store.idle();
+    f.clock.advance(3 * HOUR);
+    assert.deepEqual(uptimeOf(PEER), { monitored: 4 * HOUR, uptime: HOUR });
+    // At an earlier instant (a listing's), as it was then.
+    assert.deepEqual(uptimeOf(PEER, t0 + 2 * HOUR), { monitored: 2 * HOUR, uptime: HOUR });
+  });
+
+  it('has no monitored time before the creation, nor once the last channel closed', async () => {
+    const t0 = f.clock.now();
+    f.store.openChannel(PEER, CHAN1, t0 + MINUTE);
+    await f.store.idle();
+    assert.deepEqual(uptimeOf(PEER), { monitored: 0, uptime: 0 });
+    f.store.closeChannel(PEER, CHAN1, t0 + 2 * MINUTE);
+    f.clock.advance(HOUR);
+    assert.equal(f.store.peer(PEER)?.channelCount, 0);
+    assert.deepEqual(uptimeOf(PEER), { monitored: 0, uptime: 0 });
+  });
+
+  it('stays exact once the log before the retention horizon is compacted away', async () => {
+    const clock = new TestClock(TEST_NOW);
+    const t0 = clock.now();
+    const options = { node: 'n', clock, readFlapRecord: () => Promise.resolve(undefined) };
+    const kept = new ChannelEventStore(options);
+    const compacted = new ChannelEventStore({ ...options, retentionMs: 10 * HOUR });
+    for (const store of [kept, compacted]) {
+      store.openChannel(PEER, CHAN1, t0);
+      await store.idle();
+      // Online 1 h out of every 2 h, for two days.
+      for (let h = 1; h < 48; h++) store.peerEvent(PEER, h % 2 === 1, t0 + h * HOUR);
+    }
+    clock.set(t0 + 48 * HOUR);
+    assert.ok(compacted.compact() > 0);
+    const expected = { monitored: 48 * HOUR, uptime: 24 * HOUR };
+    for (const store of [kept, compacted]) {
+      const view = store.peer(PEER);
+      assert.ok(view !== undefined);
+      assert.deepEqual(store.peerUptime(view), expected);
+    }
+  });
+});

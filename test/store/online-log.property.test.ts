@@ -125,6 +125,9 @@ describe('OnlineLog against a brute-force lnd peerLog (property)', () => {
             .filter((p) => p.end > p.start);
           const actual = monitor.log.periods(from, to, now).filter((p) => p.end > p.start);
           assert.deepEqual(actual, expected);
+          // What GraphQL's cost limit counts before listing them.
+          const listed = monitor.log.periods(from, to, now).length;
+          assert.ok(monitor.log.periodsBound(from, to) >= listed, `bound under ${listed}`);
         }
       }),
       { numRuns: 1_000 },

@@ -1,5 +1,7 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Clock } from '../../clock.js';
 import { badUserInput, withClientErrors } from '../errors.js';
+import type { ListCost } from '../list-cost.js';
 import {
   trackedPeer,
   type ChannelRef,
@@ -23,7 +25,7 @@ export function ratioOf(part: number, whole: number): number | null {
   return whole > 0 ? part / whole : null;
 }
 
-export function channelResolvers(clock: Clock) {
+export function channelResolvers(clock: Clock, lists: ListCost) {
   return {
     node: (channel: ChannelRef): string => channel.store.node,
     channelPoint: (channel: ChannelRef): string => channel.view.channelPoint,
@@ -47,7 +49,12 @@ export function channelResolvers(clock: Clock) {
         };
       }),
 
-    onlinePeriods: (channel: ChannelRef, args: OnlinePeriodsArgs): OnlinePeriodResult[] =>
+    onlinePeriods: (
+      channel: ChannelRef,
+      args: OnlinePeriodsArgs,
+      context: unknown,
+      info: GraphQLResolveInfo,
+    ): OnlinePeriodResult[] =>
       withClientErrors(() => {
         const from = args.from ?? undefined;
         const to = args.to ?? undefined;
@@ -56,6 +63,7 @@ export function channelResolvers(clock: Clock) {
             `onlinePeriods: to (${new Date(to).toISOString()}) is before from (${new Date(from).toISOString()})`,
           );
         }
+        lists.charge(context, info, channel.store.onlinePeriodsBound(channel.view, from, to));
         return channel.store
           .onlinePeriods(channel.view, from, to)
           .map((period) => ({ start: period.start, end: period.ongoing ? null : period.end }));

@@ -1,4 +1,6 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Clock } from '../../clock.js';
+import type { ListCost } from '../list-cost.js';
 import { ChannelRef, type PeerRef } from '../models.js';
 
 function byChannelPoint(a: ChannelRef, b: ChannelRef): number {
@@ -7,7 +9,7 @@ function byChannelPoint(a: ChannelRef, b: ChannelRef): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export function peerResolvers(clock: Clock) {
+export function peerResolvers(clock: Clock, lists: ListCost) {
   return {
     node: (peer: PeerRef): string => peer.node,
     pubkey: (peer: PeerRef): string => peer.pubkey,
@@ -20,8 +22,14 @@ export function peerResolvers(clock: Clock) {
       peer.view === undefined ? peer.record.count : peer.view.flapCount,
     lastFlap: (peer: PeerRef): number | null =>
       (peer.view === undefined ? peer.record.lastFlap : peer.view.lastFlap) ?? null,
-    channels: (peer: PeerRef): ChannelRef[] => {
+    channels: (
+      peer: PeerRef,
+      _args: unknown,
+      context: unknown,
+      info: GraphQLResolveInfo,
+    ): ChannelRef[] => {
       if (peer.view === undefined) return [];
+      lists.charge(context, info, peer.view.channelCount);
       const now = clock.now();
       const refs: ChannelRef[] = [];
       for (const view of peer.view.channels()) refs.push(new ChannelRef(peer.store, view, now));

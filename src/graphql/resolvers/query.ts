@@ -1,19 +1,23 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Clock } from '../../clock.js';
 import type { ChannelEventStore } from '../../store/channel-event-store.js';
 import type { NodeStores } from '../../store/node-stores.js';
 import type { FlapRecord } from '../../store/peer-monitor.js';
 import { chooseNode, pageSize, parseChannelPoint, parsePubkey } from '../arguments.js';
 import { selectChannelPage, type ChannelSource } from '../channel-page.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, decodePeerCursor, encodeCursor, encodePeerCursor } from '../cursor.js';
 import { ApiError, withClientErrors } from '../errors.js';
 import {
   ChannelRef,
   persistedPeer,
   trackedPeer,
   type ChannelConnectionResult,
+  type PeerConnectionResult,
   type PeerRef,
 } from '../models.js';
-import type { ChannelOrder } from '../ordering.js';
+import type { ListCost } from '../list-cost.js';
+import type { ChannelOrder, PeerOrder } from '../ordering.js';
+import { selectPeerPage } from '../peer-page.js';
 
 /** What the Query resolvers read. */
 export interface QueryDeps {
@@ -24,10 +28,12 @@ export interface QueryDeps {
     node: string,
     pubkey: string,
   ) => Promise<FlapRecord | undefined>;
-  /** The default page size of `channels`. */
+  /** The default page size of `channels` and `peers`. */
   readonly defaultPageSize: number;
-  /** The largest page size of `channels`; larger requests are capped to it. */
+  /** The largest page size of `channels` and `peers`; larger requests are capped to it. */
   readonly maxPageSize: number;
+  /** Lists without a page size count their real size against the cost limit. */
+  readonly lists: ListCost;
 }
 
 interface ChannelArgs {
@@ -48,11 +54,18 @@ interface PeerArgs {
   readonly node?: string | null;
 }
 
+interface PeersArgs {
+  readonly node?: string | null;
+  readonly orderBy?: PeerOrder | null;
+  readonly first?: number | null;
+  readonly after?: string | null;
+}
+
 function byNodeId(a: ChannelEventStore, b: ChannelEventStore): number {
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }
 
-/** The stores `channels` lists from: one node's, or every node's when none is named. */
+/** The stores `channels` and `peers` list from: one node's, or every node's when none is named. */
 function storesToList(
   stores: NodeStores,
   node: string | null | undefined,
@@ -81,7 +94,15 @@ function* channelSources(
 export function queryResolvers(deps: QueryDeps) {
   const { stores, clock } = deps;
   return {
-    nodes: (): ChannelEventStore[] => [...stores.values()].sort(byNodeId),
+    nodes: (
+      _: unknown,
+      _args: unknown,
+      context: unknown,
+      info: GraphQLResolveInfo,
+    ): ChannelEventStore[] => {
+      deps.lists.charge(context, info, stores.size);
+      return [...stores.values()].sort(byNodeId);
+    },
 
     channel: (_: unknown, args: ChannelArgs): ChannelRef =>
       withClientErrors(() => {
@@ -168,8 +189,58 @@ export function queryResolvers(deps: QueryDeps) {
         const { node, store } = chooseNode(stores, args.node);
         const view = store?.peer(pubkey);
         if (store !== undefined && view !== undefined) return trackedPeer(store, view);
-        const record = await deps.readPersistedFlapRecord(node, pubkey);
+        let record: FlapRecord | undefined;
+        try {
+          record = await deps.readPersistedFlapRecord(node, pubkey);
+        } catch {
+          // Not its details, which may name the store's host: chanfitness_store_up shows the outage.
+          throw new ApiError(
+            'STORE_UNAVAILABLE',
+            `peer ${pubkey} is not monitored on node ${node} and the store of persisted flap records cannot be read now; try again later`,
+          );
+        }
         return record === undefined ? null : persistedPeer(node, pubkey, store, record);
+      }),
+
+    peers: (_: unknown, args: PeersArgs): PeerConnectionResult =>
+      withClientErrors(() => {
+        const order = args.orderBy ?? 'FLAP_COUNT_DESC';
+        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
+        const now = clock.now();
+        const after =
+          args.after === null || args.after === undefined
+            ? undefined
+            : decodePeerCursor(args.after, order, now);
+        // Ranked at the first page's instant, as channels are (see PeerCursor.at).
+        const rankedAt = after?.at ?? now;
+        const page = selectPeerPage(storesToList(stores, args.node), {
+          order,
+          first,
+          after,
+          now: rankedAt,
+        });
+        const last = page.entries.at(-1);
+        let endCursor: string | null | undefined;
+        return {
+          nodes: page.entries.map((entry) => trackedPeer(entry.store, entry.view)),
+          totalCount: page.totalCount,
+          pageInfo: {
+            // Encoded only when asked for.
+            get endCursor(): string | null {
+              return (endCursor ??=
+                last === undefined
+                  ? null
+                  : encodePeerCursor({
+                      order,
+                      rank: last.rank,
+                      node: last.node,
+                      pubkey: last.pubkey,
+                      at: rankedAt,
+                    }));
+            },
+            hasNextPage: page.hasNextPage,
+          },
+        };
       }),
   };
 }

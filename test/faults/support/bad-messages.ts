@@ -79,14 +79,22 @@ export function badMessage(reason: RejectReason, n: number): BadMessage {
       return { ...DUPLICATED_OPEN, reason };
     case 'unknown_channel':
       return channel(closedChannelJson(pubkey, scriptChannelPoint(0x2000 + n)));
+    case 'node_not_allowed':
+    case 'too_many_nodes':
+      throw new Error(`${reason} is about the node a message names, not about the message`);
   }
 }
+
+/** Reasons of the node a message is published for (its subject), not of the message itself. */
+const NODE_REASONS: ReadonlySet<RejectReason> = new Set(['node_not_allowed', 'too_many_nodes']);
 
 /** `perReason` bad messages of every reason, interleaved (reasons round-robin). */
 export function badMessages(perReason: number): BadMessage[] {
   const out: BadMessage[] = [];
   for (let n = 0; n < perReason; n++) {
-    for (const reason of REJECT_REASONS) out.push(badMessage(reason, n));
+    for (const reason of REJECT_REASONS) {
+      if (!NODE_REASONS.has(reason)) out.push(badMessage(reason, n));
+    }
   }
   return out;
 }
