@@ -118,7 +118,10 @@ describe('e2e: a Redis stopped during flushes', function () {
       { c: c2, n: node },
     );
     assert.deepEqual(data.channel.peer, { pubkey: p2, flapCount: 1 });
+    // Responsive while the store is down: /healthz within 500 ms.
+    const asked = performance.now();
     assert.equal((await fetch(`${exporter.url}/healthz`)).status, 200);
+    assert.ok(performance.now() - asked < 500, '/healthz within 500 ms');
     assert.ok(
       exporter
         .logs()
