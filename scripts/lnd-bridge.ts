@@ -1,8 +1,9 @@
 /**
  * The lnd bridge: relays a real lnd node's channel and peer events from its
  * REST API to NATS, in lnd's JSON, for chanfitness-exporter to consume, and
- * answers the exporter's list_channels / list_peers bootstrap requests.
- * A readonly macaroon is enough (offchain:read, peers:read). `--help` lists the flags.
+ * answers the exporter's list_channels / list_peers bootstrap requests, and
+ * publishes whether lnd is up (<prefix>.<node>.status).
+ * A readonly macaroon is enough (info:read, offchain:read, peers:read). `--help` lists the flags.
  *
  *   node --import tsx scripts/lnd-bridge.ts --node mynode \
  *     --lnd.rest-url https://127.0.0.1:8080 --lnd.tls-cert ~/.lnd/tls.cert \

@@ -5,6 +5,7 @@ import { errorMessage } from '../../src/errors.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { NatsClient } from '../../src/nats/nats-client.js';
 import { LndRestClient, readCredentials } from './lnd-rest.js';
+import { LndStatus } from './lnd-status.js';
 import type { BridgeSettings } from './options.js';
 import { CorePublisher, JetStreamPublisher, type Publisher } from './publisher.js';
 import { RpcResponder } from './rpc-responder.js';
@@ -18,6 +19,8 @@ export interface RunningBridge {
   readonly channelEvents: StreamRelay;
   readonly peerEvents: StreamRelay;
   readonly rpc: RpcResponder;
+  /** lnd's availability on `<prefix>.<node>.status`. */
+  readonly status: LndStatus;
   readonly publisher: Publisher;
   /** Resolves once the bridge has stopped: stop(), or the NATS connection closed for good. */
   readonly done: Promise<'stopped' | 'nats-closed'>;
@@ -30,6 +33,7 @@ export function bridgeSubjects(prefix: string, node: string) {
   return {
     channelEvents: `${prefix}.${node}.channel_events`,
     peerEvents: `${prefix}.${node}.peer_events`,
+    status: `${prefix}.${node}.status`,
     rpcBase: `${prefix}.${node}.rpc`,
   };
 }
@@ -39,7 +43,8 @@ export function bridgeSubjects(prefix: string, node: string) {
  * relays lnd's SubscribeChannelEvents and SubscribePeerEvents streams to
  * `<prefix>.<node>.channel_events` / `.peer_events` and answers
  * `<prefix>.<node>.rpc.list_channels` / `.list_peers` from lnd's ListChannels /
- * ListPeers. Only read permissions are used (offchain:read, peers:read).
+ * ListPeers, and publishes lnd's availability on `<prefix>.<node>.status`
+ * (LndStatus). Only read permissions are used (info:read, offchain:read, peers:read).
  */
 export async function startBridge(
   settings: BridgeSettings,
@@ -60,8 +65,8 @@ export async function startBridge(
   const publisher: Publisher = settings.nats.jetstream
     ? new JetStreamPublisher(nc, logger)
     : new CorePublisher(nc, logger);
-  const relay = (name: string, path: string, subject: string): StreamRelay =>
-    new StreamRelay({
+  const relay = (name: string, path: string, subject: string): StreamRelay => {
+    const created: StreamRelay = new StreamRelay({
       name,
       path,
       subject,
@@ -70,9 +75,23 @@ export async function startBridge(
       logger,
       retryMinMs: settings.lnd.retryMinMs,
       retryMaxMs: settings.lnd.retryMaxMs,
+      // Called only once started, when `status` exists.
+      onHealthChange: (change) => {
+        status.onStreamChange(created, change);
+      },
     });
+    return created;
+  };
   const channelEvents = relay('channel events', 'v1/channels/subscribe', subjects.channelEvents);
   const peerEvents = relay('peer events', 'v1/peers/subscribe', subjects.peerEvents);
+  const status = new LndStatus({
+    subject: subjects.status,
+    publisher,
+    getInfo: (signal) => client.get('v1/getinfo', settings.lnd.timeoutMs, signal),
+    streams: [channelEvents, peerEvents],
+    intervalMs: settings.status.intervalMs,
+    logger,
+  });
   const abort = new AbortController();
   const rpc = new RpcResponder({
     nc,
@@ -85,11 +104,12 @@ export async function startBridge(
   rpc.start();
   channelEvents.start();
   peerEvents.start();
+  status.start();
   logger.info(
     {
       lnd: settings.lnd.restUrl.origin,
       node: settings.node,
-      publishes: [subjects.channelEvents, subjects.peerEvents],
+      publishes: [subjects.channelEvents, subjects.peerEvents, subjects.status],
       answers: [`${subjects.rpcBase}.list_channels`, `${subjects.rpcBase}.list_peers`],
       jetstream: settings.nats.jetstream,
     },
@@ -105,7 +125,10 @@ export async function startBridge(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       abort.abort();
+      await status.stop();
       await Promise.all([channelEvents.stop(), peerEvents.stop(), rpc.stop()]);
+      // From now on nobody observes lnd; a closed connection can carry nothing.
+      if (!natsClosed) status.publishStopped();
       try {
         await publisher.close(CLOSE_TIMEOUT_MS);
       } catch (err) {
@@ -117,6 +140,7 @@ export async function startBridge(
           published: publisher.published,
           dropped: publisher.dropped,
           answered: rpc.answered,
+          statusPublished: status.published,
         },
         'lnd bridge stopped',
       );
@@ -130,7 +154,7 @@ export async function startBridge(
     return stop();
   });
 
-  return { nc, channelEvents, peerEvents, rpc, publisher, done, stop };
+  return { nc, channelEvents, peerEvents, rpc, status, publisher, done, stop };
 }
 
 async function natsConnectionOptions(settings: BridgeSettings): Promise<ConnectionOptions> {

@@ -52,6 +52,11 @@ export class LndStreamError extends Error {
 }
 
 export interface StreamHandlers {
+  /**
+   * The request is out on an established connection (TLS handshake done): lnd has
+   * it. No reply is visible yet, since lnd's gateway answers only with the first event.
+   */
+  onConnected?(): void;
   /** The stream is open (lnd's REST proxy sends its headers with the first message or error). */
   onOpen(): void;
   /** One line of the stream, without its newline, with the time its chunk arrived (ms). */
@@ -95,7 +100,7 @@ export class LndRestClient {
    * LndStreamError for a broken stream, a network error, or an AbortError).
    */
   async stream(path: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
-    const res = await this.request(path, signal);
+    const res = await this.request(path, signal, handlers.onConnected?.bind(handlers));
     if (res.statusCode !== 200) throw await httpError(res);
     handlers.onOpen();
     res.setEncoding('utf8');
@@ -115,7 +120,11 @@ export class LndRestClient {
     if (last !== undefined) handlers.onLine(last, this.now());
   }
 
-  private async request(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  private async request(
+    path: string,
+    signal: AbortSignal,
+    onConnected?: () => void,
+  ): Promise<IncomingMessage> {
     const { macaroonHex, ca } = await this.options.credentials();
     const url = new URL(path, this.options.baseUrl);
     const headers = { 'Grpc-Metadata-macaroon': macaroonHex, Accept: 'application/json' };
@@ -127,6 +136,10 @@ export class LndRestClient {
       req.once('error', reject);
       req.once('socket', (socket) => {
         socket.setKeepAlive(true, KEEPALIVE_MS);
+        if (onConnected === undefined) return;
+        // A kept-alive socket is ready; a new one once connected (and TLS negotiated).
+        if (req.reusedSocket) onConnected();
+        else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', onConnected);
       });
       req.end();
     });

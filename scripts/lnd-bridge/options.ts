@@ -28,7 +28,7 @@ export interface BridgeSettings {
     readonly macaroonFile: string;
     /** lnd's tls.cert, trusted as the CA; system CAs when undefined. Read again at each connection. */
     readonly tlsCertFile: string | undefined;
-    /** Bound on a ListChannels / ListPeers call, ms. */
+    /** Bound on a ListChannels / ListPeers / GetInfo call, ms. */
     readonly timeoutMs: number;
     /** First delay before reconnecting a failed or ended stream, ms (doubled up to retryMaxMs). */
     readonly retryMinMs: number;
@@ -36,6 +36,10 @@ export interface BridgeSettings {
   };
   /** The node's name: one subject token, the exporter's `node` label. */
   readonly node: string;
+  readonly status: {
+    /** Between two checks of lnd, ms: while lnd is up, each publishes `up` (the heartbeat). */
+    readonly intervalMs: number;
+  };
   readonly nats: {
     readonly servers: readonly string[];
     readonly subjectPrefix: string;
@@ -59,7 +63,8 @@ export function bridgeCommand(): Command {
   return new Command('lnd-bridge')
     .description(
       "Relay an lnd node's channel and peer events from its REST API to NATS for chanfitness-exporter, " +
-        'and answer its list_channels / list_peers bootstrap requests. A readonly macaroon is enough.',
+        'answer its list_channels / list_peers bootstrap requests, and publish whether lnd is up. ' +
+        'A readonly macaroon is enough.',
     )
     .addOption(
       new Option('--lnd.rest-url <url>', "lnd's REST listener (lnd's restlisten)")
@@ -70,7 +75,7 @@ export function bridgeCommand(): Command {
     .addOption(
       new Option(
         '--lnd.macaroon <file>',
-        'macaroon file: readonly.macaroon, or one baked with `lncli bakemacaroon offchain:read peers:read`',
+        'macaroon file: readonly.macaroon, or one baked with `lncli bakemacaroon info:read offchain:read peers:read`',
       )
         .env('LND_MACAROON')
         .argParser(readableFile)
@@ -85,7 +90,7 @@ export function bridgeCommand(): Command {
         .argParser(readableFile),
     )
     .addOption(
-      new Option('--lnd.timeout <duration>', 'timeout of a ListChannels / ListPeers call')
+      new Option('--lnd.timeout <duration>', 'timeout of a ListChannels / ListPeers / GetInfo call')
         .env('LND_TIMEOUT')
         .default(30_000, '30s')
         .argParser(duration(100)),
@@ -115,6 +120,16 @@ export function bridgeCommand(): Command {
         .makeOptionMandatory(),
     )
     .addOption(
+      new Option(
+        '--status.interval <duration>',
+        'how often lnd is checked; while it is up, each check publishes "up" on <prefix>.<node>.status ' +
+          "(the heartbeat: keep it well under the exporter's --observer.timeout)",
+      )
+        .env('STATUS_INTERVAL')
+        .default(15_000, '15s')
+        .argParser(duration(50)),
+    )
+    .addOption(
       new Option('--nats.url <urls>', 'NATS servers, comma-separated: nats://host:port or tls://…')
         .env('NATS_URL')
         .default(['nats://127.0.0.1:4222'], 'nats://127.0.0.1:4222')
@@ -123,7 +138,7 @@ export function bridgeCommand(): Command {
     .addOption(
       new Option(
         '--nats.subject-prefix <prefix>',
-        'subjects are <prefix>.<node>.channel_events, .peer_events, .rpc.list_*',
+        'subjects are <prefix>.<node>.channel_events, .peer_events, .status, .rpc.list_*',
       )
         .env('NATS_SUBJECT_PREFIX')
         .default('lnd')
@@ -132,7 +147,7 @@ export function bridgeCommand(): Command {
     .addOption(
       new Option(
         '--nats.jetstream',
-        'publish events with JetStream, acknowledged by a stream on the event subjects ' +
+        'publish events and status with JetStream, acknowledged by a stream on their subjects ' +
           '(e.g. the exporter with --nats.stream and --nats.create-stream)',
       ).default(false),
     )
@@ -198,6 +213,7 @@ export function bridgeSettings(command: Command): BridgeSettings {
     'lnd.retryMin': number;
     'lnd.retryMax': number;
     node: string;
+    'status.interval': number;
     'nats.url': string[];
     'nats.subjectPrefix': string;
     'nats.jetstream': boolean;
@@ -252,6 +268,7 @@ export function bridgeSettings(command: Command): BridgeSettings {
       retryMaxMs: o['lnd.retryMax'],
     },
     node: o.node,
+    status: { intervalMs: o['status.interval'] },
     nats: {
       servers,
       subjectPrefix: o['nats.subjectPrefix'],

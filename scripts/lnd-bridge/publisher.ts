@@ -3,9 +3,18 @@ import { ErrorCode, type JetStreamClient, type NatsConnection, type NatsError } 
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.js';
 
+export interface PublishOptions {
+  /**
+   * JetStream: drop the message, rather than retry it, when no stream captures its
+   * subject, so that the events behind it never wait for it (a status message: the
+   * next heartbeat stands in for a lost one, and older streams lack the subject).
+   */
+  readonly skipUncaptured?: boolean;
+}
+
 /** Where relayed events go, in the order given, across subjects. */
 export interface Publisher {
-  publish(subject: string, data: string): void;
+  publish(subject: string, data: string, options?: PublishOptions): void;
   /**
    * At shutdown: waits (bounded) until what was published has left (core) or
    * been acknowledged (JetStream); later messages are dropped.
@@ -15,6 +24,8 @@ export interface Publisher {
   readonly published: number;
   /** Messages given up: NATS refused them (core), or the JetStream queue overflowed. */
   readonly dropped: number;
+  /** JetStream: skipUncaptured messages dropped because no stream captures their subject. */
+  readonly uncaptured: number;
 }
 
 /**
@@ -24,6 +35,7 @@ export interface Publisher {
 export class CorePublisher implements Publisher {
   published = 0;
   dropped = 0;
+  readonly uncaptured = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -60,6 +72,7 @@ interface Pending {
   readonly subject: string;
   readonly data: string;
   readonly msgID: string;
+  readonly skipUncaptured: boolean;
 }
 
 /**
@@ -72,6 +85,7 @@ interface Pending {
 export class JetStreamPublisher implements Publisher {
   published = 0;
   dropped = 0;
+  uncaptured = 0;
   private readonly js: JetStreamClient;
   private readonly queue: Pending[] = [];
   private running = false;
@@ -89,7 +103,7 @@ export class JetStreamPublisher implements Publisher {
     this.js = nc.jetstream();
   }
 
-  publish(subject: string, data: string): void {
+  publish(subject: string, data: string, options: PublishOptions = {}): void {
     if (this.stopped) {
       this.dropped++;
       return;
@@ -105,7 +119,12 @@ export class JetStreamPublisher implements Publisher {
         );
       }
     }
-    this.queue.push({ subject, data, msgID: `${this.idPrefix}-${++this.sequence}` });
+    this.queue.push({
+      subject,
+      data,
+      msgID: `${this.idPrefix}-${++this.sequence}`,
+      skipUncaptured: options.skipUncaptured ?? false,
+    });
     if (!this.running) void this.run();
   }
 
@@ -152,6 +171,17 @@ export class JetStreamPublisher implements Publisher {
         failures = 0;
         retryMs = baseRetryMs;
       } catch (err) {
+        if (head.skipUncaptured && isNoResponders(err)) {
+          if (this.queue[0] === head) this.queue.shift();
+          this.uncaptured++;
+          if (this.uncaptured === 1 || this.uncaptured % 100 === 0) {
+            this.logger.warn(
+              { subject: head.subject, uncaptured: this.uncaptured },
+              `no stream captures ${head.subject}: dropping it; add the subject to the stream's subjects`,
+            );
+          }
+          continue;
+        }
         failures++;
         if (failures === 1 || failures % 10 === 0) {
           this.logger.error(
@@ -175,12 +205,17 @@ export class JetStreamPublisher implements Publisher {
   }
 }
 
+function isNoResponders(err: unknown): boolean {
+  const code = (err as Partial<NatsError>).code;
+  return code === ErrorCode.NoResponders || code === '503';
+}
+
 function hint(err: unknown, subject: string): string {
   const code = (err as Partial<NatsError>).code;
-  if (code === ErrorCode.NoResponders || code === '503') {
+  if (isNoResponders(err)) {
     return (
       `no stream captures ${subject}: start the exporter with --nats.stream <name> --nats.create-stream, ` +
-      'or create a stream on <prefix>.*.channel_events and <prefix>.*.peer_events'
+      'or create a stream on <prefix>.*.channel_events, <prefix>.*.peer_events and <prefix>.*.status'
     );
   }
   if (code === ErrorCode.Timeout) return 'no acknowledgement in time (NATS unreachable?)';

@@ -17,7 +17,24 @@ export interface StreamRelayOptions {
   readonly retryMaxMs: number;
   /** 0..1, jitter factor source; Math.random by default. */
   readonly random?: () => number;
+  /**
+   * How long lnd must hold a subscription without refusing it for the stream to
+   * count as connected before its first event (lnd refuses within milliseconds). 1 s by default.
+   */
+  readonly acceptMs?: number;
+  /** Told when the stream is accepted, fails, or is ended by lnd (see StreamRelay.health). */
+  readonly onHealthChange?: (change: StreamHealthChange) => void;
 }
+
+/**
+ * - `starting`: not accepted yet since the relay started;
+ * - `open`: accepted (open, or held by lnd for acceptMs), also while reopening after
+ *   lnd ended it cleanly;
+ * - `failing`: the last attempt failed (refused, unreachable, broken, or ended with
+ *   lnd's error line) and none was accepted since.
+ */
+export type StreamHealth = 'starting' | 'open' | 'failing';
+export type StreamHealthChange = 'accepted' | 'failed' | 'ended';
 
 /**
  * Relays one of lnd's event streams to NATS: every object lnd streams is
@@ -34,6 +51,11 @@ export class StreamRelay {
   opened = 0;
   /** Stream lines that were not lnd JSON objects. */
   malformed = 0;
+  /** Why the stream is failing, for logs; undefined unless health is `failing`. */
+  failure: string | undefined;
+  private state: StreamHealth = 'starting';
+  /** lnd sent an `{"error": …}` line on the current attempt. */
+  private streamError = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -41,6 +63,14 @@ export class StreamRelay {
 
   start(): void {
     this.loop ??= this.run();
+  }
+
+  get health(): StreamHealth {
+    return this.state;
+  }
+
+  get name(): string {
+    return this.options.name;
   }
 
   /** Closes the stream and stops reconnecting; resolves once the loop has ended. */
@@ -53,17 +83,28 @@ export class StreamRelay {
     const { name, path, client, logger, retryMinMs, retryMaxMs } = this.options;
     const random = this.options.random ?? Math.random;
     const signal = this.abort.signal;
+    const acceptMs = this.options.acceptMs ?? 1_000;
     let delayMs = retryMinMs;
     while (!signal.aborted) {
       // lnd's REST gateway sends the response headers only with the first event.
       logger.info({ path }, `subscribing to lnd ${name}`);
       let outcome: string;
       let severe = false;
+      let failed: boolean;
+      let acceptTimer: NodeJS.Timeout | undefined;
+      this.streamError = false;
       try {
         await client.stream(
           path,
           {
+            onConnected: () => {
+              acceptTimer = setTimeout(() => {
+                this.accepted();
+              }, acceptMs);
+            },
             onOpen: () => {
+              clearTimeout(acceptTimer);
+              this.accepted();
               this.opened++;
               delayMs = retryMinMs;
               logger.debug({ path, subject: this.options.subject }, `lnd ${name} stream open`);
@@ -74,13 +115,27 @@ export class StreamRelay {
           },
           signal,
         );
-        outcome = 'lnd ended the stream';
+        failed = this.endedWithError();
+        outcome = failed ? 'lnd ended the stream with an error' : 'lnd ended the stream';
       } catch (err) {
+        failed = true;
         outcome = describeFailure(err);
         // Refused credentials will not fix themselves: the operator must act.
         severe = err instanceof LndHttpError && isAuthFailure(err);
+      } finally {
+        clearTimeout(acceptTimer);
       }
       if (this.stopped()) break;
+      if (failed) {
+        this.failure = `lnd ${name}: ${outcome}`;
+        if (this.state !== 'failing') {
+          this.state = 'failing';
+          this.options.onHealthChange?.('failed');
+        }
+      } else {
+        // No failure (it is reopened), but worth a look at lnd: is it shutting down?
+        this.options.onHealthChange?.('ended');
+      }
       // Jitter (±20%) keeps many bridges from hammering an lnd that comes back.
       const waitMs = Math.round(delayMs * (0.8 + 0.4 * random()));
       logger[severe ? 'error' : 'warn'](
@@ -91,6 +146,18 @@ export class StreamRelay {
       delayMs = Math.min(delayMs * 2, retryMaxMs);
     }
     logger.debug({ path }, `stopped relaying lnd ${name}`);
+  }
+
+  private accepted(): void {
+    if (this.state === 'open' || this.stopped()) return;
+    this.state = 'open';
+    this.failure = undefined;
+    this.options.onHealthChange?.('accepted');
+  }
+
+  /** A method, not the field inline: relay() sets it during the loop's await. */
+  private endedWithError(): boolean {
+    return this.streamError;
   }
 
   /** A method, not `signal.aborted` inline: the loop's awaits can abort it. */
@@ -117,6 +184,7 @@ export class StreamRelay {
     const message = value as Record<string, unknown>;
     if (message.error !== undefined && message.result === undefined) {
       // The stream's last line when lnd fails it; the stream then ends and is reopened.
+      this.streamError = true;
       const status = lndStatus(line);
       logger.error(
         { subject, grpcCode: status?.code, lndError: status?.message },
@@ -146,13 +214,16 @@ export function withTimestamp(
   return `${trimmed.slice(0, -1)}${empty ? '' : ','}${stamp}}`;
 }
 
-/** A log-ready reason, with a hint where the fix is known. */
-export function describeFailure(err: unknown): string {
+/** A log-ready reason why a subscription (or GetInfo) failed, with a hint where the fix is known. */
+export function describeFailure(
+  err: unknown,
+  call: 'subscription' | 'GetInfo' = 'subscription',
+): string {
   if (err instanceof LndHttpError) {
-    const text = `lnd refused the subscription (${err.message})`;
+    const text = `lnd refused ${call === 'GetInfo' ? 'GetInfo' : 'the subscription'} (${err.message})`;
     const message = err.lndMessage ?? '';
     if (isAuthFailure(err)) {
-      return `${text}: check --lnd.macaroon (it needs offchain:read and peers:read, as readonly.macaroon has)`;
+      return `${text}: check --lnd.macaroon (it needs info:read, offchain:read and peers:read, as readonly.macaroon has)`;
     }
     if (/wallet locked|unlock|waiting to start|not yet ready|starting up/i.test(message)) {
       return `${text}: lnd is not ready (wallet locked or starting)`;
@@ -177,7 +248,7 @@ export function describeFailure(err: unknown): string {
     case 'EACCES':
       return `cannot read the macaroon or TLS cert (${message})`;
     default:
-      return `the stream failed (${message})`;
+      return `${call === 'GetInfo' ? 'GetInfo' : 'the stream'} failed (${message})`;
   }
 }
 

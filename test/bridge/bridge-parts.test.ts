@@ -343,5 +343,58 @@ describe('lnd bridge parts', function () {
       await publisher.close(1_000);
       assert.equal(publisher.dropped, 0);
     });
+
+    it('drops a status message no stream captures, not holding back the events behind it; stores it in order once captured', async () => {
+      const log = captureLog();
+      const publisher = new JetStreamPublisher(nc, log.logger, {
+        retryMs: 50,
+        ackTimeoutMs: 1_000,
+      });
+      const statusPrefix = `${prefix}-status`;
+      const statusStream = `${stream}-status`;
+      const status = `${statusPrefix}.n.status`;
+      const peerEvents = `${statusPrefix}.n.peer_events`;
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({
+        name: statusStream,
+        subjects: [`${statusPrefix}.*.channel_events`, `${statusPrefix}.*.peer_events`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.Memory,
+      });
+      try {
+        publisher.publish(status, '{"lnd":"up"}', { skipUncaptured: true });
+        publisher.publish(peerEvents, '{"n":1}');
+        await eventually(() => publisher.published === 1, 'the event acknowledged', 5_000);
+        assert.equal(publisher.uncaptured, 1);
+        assert.match(log.text(), /no stream captures [^ ]+\.n\.status: dropping it/);
+
+        await jsm.streams.update(statusStream, {
+          subjects: [
+            `${statusPrefix}.*.channel_events`,
+            `${statusPrefix}.*.peer_events`,
+            `${statusPrefix}.*.status`,
+          ],
+        });
+        publisher.publish(status, '{"lnd":"down"}', { skipUncaptured: true });
+        publisher.publish(peerEvents, '{"n":2}');
+        await eventually(() => publisher.published === 3, 'three acknowledgements', 5_000);
+        const stored = await Promise.all(
+          [1, 2, 3].map(async (seq) => {
+            const m = await jsm.streams.getMessage(statusStream, { seq });
+            return [m.subject, new TextDecoder().decode(m.data)];
+          }),
+        );
+        assert.deepEqual(stored, [
+          [peerEvents, '{"n":1}'],
+          [status, '{"lnd":"down"}'],
+          [peerEvents, '{"n":2}'],
+        ]);
+        await publisher.close(1_000);
+        assert.equal(publisher.dropped, 0);
+        assert.equal(publisher.uncaptured, 1);
+      } finally {
+        await jsm.streams.delete(statusStream).catch(() => undefined);
+      }
+    });
   });
 });

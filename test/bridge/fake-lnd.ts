@@ -13,6 +13,7 @@ export function makeTlsCert(dir: string): CertFiles {
   });
 }
 
+export const GET_INFO = '/v1/getinfo';
 export const SUBSCRIBE_CHANNELS = '/v1/channels/subscribe';
 export const SUBSCRIBE_PEERS = '/v1/peers/subscribe';
 type StreamPath = typeof SUBSCRIBE_CHANNELS | typeof SUBSCRIBE_PEERS;
@@ -21,14 +22,24 @@ type StreamPath = typeof SUBSCRIBE_CHANNELS | typeof SUBSCRIBE_PEERS;
 export interface SeenRequest {
   readonly path: string;
   readonly macaroonOk: boolean;
+  /** The fake was answering 503 to everything (goDown('unavailable')). */
+  readonly unavailable: boolean;
 }
+
+/**
+ * How the fake goes down: `refused` stops listening, as a stopped lnd (connection
+ * refused); `unavailable` answers 503 with gRPC's Unavailable, as lnd's REST proxy
+ * when lnd's RPC server is not serving. Both cut the open streams, as lnd's exit does.
+ */
+export type DownMode = 'refused' | 'unavailable';
 
 /**
  * A fake lnd REST API over HTTPS: checks the Grpc-Metadata-macaroon header of
  * every request (401 with lnd's error JSON when wrong), answers ListChannels
- * and ListPeers with `channels` / `peers`, and keeps the two subscriptions open,
- * streaming what the test pushes as newline-delimited `{"result": …}` objects.
- * Like lnd's REST gateway, a stream sends its headers with its first message.
+ * and ListPeers with `channels` / `peers`, GetInfo with `info`, and keeps the two
+ * subscriptions open, streaming what the test pushes as newline-delimited
+ * `{"result": …}` objects. Like lnd's REST gateway, a stream sends its headers
+ * with its first message. goDown / comeBack make lnd unreachable and back.
  */
 export class FakeLnd {
   readonly requests: SeenRequest[] = [];
@@ -36,6 +47,23 @@ export class FakeLnd {
   channels: Record<string, unknown>[] = [];
   /** lnd Peer objects ListPeers returns. */
   peers: Record<string, unknown>[] = [];
+  /** lnd's GetInfoResponse, trimmed to what a bridge might read. */
+  info: Record<string, unknown> = {
+    version: '0.18.4-beta commit=v0.18.4-beta',
+    identity_pubkey: randomPubkey(),
+    alias: 'fake-lnd',
+    num_active_channels: 0,
+    num_peers: 0,
+    block_height: 870_000,
+    block_hash: '00000000000000000001d1f4dd4ebd4d6a9ab5e3f4d6d0a3e8f6a3cb8e2fa1b0',
+    synced_to_chain: true,
+    synced_to_graph: true,
+    chains: [{ chain: 'bitcoin', network: 'mainnet' }],
+  };
+  /** GetInfo refused for want of info:read, as with a macaroon baked without it. */
+  refuseGetInfo = false;
+  /** Why the fake is down, or undefined while it serves. */
+  private down: DownMode | undefined;
   private readonly streams = new Map<StreamPath, Set<ServerResponse>>([
     [SUBSCRIBE_CHANNELS, new Set()],
     [SUBSCRIBE_PEERS, new Set()],
@@ -46,6 +74,7 @@ export class FakeLnd {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly port: number,
     private readonly macaroonHex: string,
   ) {}
 
@@ -54,7 +83,12 @@ export class FakeLnd {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
-    const fake = new FakeLnd(server, `https://127.0.0.1:${address.port}`, macaroonHex);
+    const fake = new FakeLnd(
+      server,
+      `https://127.0.0.1:${address.port}`,
+      address.port,
+      macaroonHex,
+    );
     server.on('request', (req, res) => {
       fake.handle(req.url ?? '', req.headers['grpc-metadata-macaroon'], res);
     });
@@ -69,6 +103,31 @@ export class FakeLnd {
   /** Subscriptions on the path ever accepted. */
   acceptedStreams(path: StreamPath): number {
     return this.accepted.get(path) ?? 0;
+  }
+
+  /** lnd stops: open streams are cut, then connections are refused or answered 503. */
+  async goDown(mode: DownMode): Promise<void> {
+    this.down = mode;
+    for (const open of this.streams.values()) {
+      for (const res of open) res.destroy();
+      open.clear();
+    }
+    if (mode === 'refused') {
+      await new Promise<void>((resolve) => {
+        this.server.close(() => {
+          resolve();
+        });
+        this.server.closeAllConnections();
+      });
+    }
+  }
+
+  /** lnd is back on the same port. */
+  async comeBack(): Promise<void> {
+    if (this.down === 'refused') {
+      await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+    }
+    this.down = undefined;
   }
 
   /** Requests to the path refused for a wrong or missing macaroon. */
@@ -95,6 +154,7 @@ export class FakeLnd {
 
   async close(): Promise<void> {
     for (const path of this.streams.keys()) this.end(path);
+    if (this.down === 'refused') return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => {
       this.server.close(() => {
@@ -106,8 +166,20 @@ export class FakeLnd {
   private handle(url: string, macaroon: string | string[] | undefined, res: ServerResponse): void {
     const path = url.split('?', 1)[0] ?? '';
     const macaroonOk = macaroon === this.macaroonHex;
-    this.requests.push({ path, macaroonOk });
+    const unavailable = this.down !== undefined;
+    this.requests.push({ path, macaroonOk, unavailable });
     const isStream = path === SUBSCRIBE_CHANNELS || path === SUBSCRIBE_PEERS;
+    if (unavailable) {
+      // What lnd's REST proxy answers when it cannot reach lnd's RPC server.
+      const status = {
+        code: 14,
+        message: 'connection error: desc = "transport: Error while dialing"',
+        details: [],
+      };
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify(isStream ? { error: status } : status)}\n`);
+      return;
+    }
     if (!macaroonOk) {
       const status = {
         code: 2,
@@ -126,6 +198,16 @@ export class FakeLnd {
       res.setHeader('Transfer-Encoding', 'chunked');
       open.add(res);
       res.on('close', () => open.delete(res));
+      return;
+    }
+    if (path === GET_INFO && this.refuseGetInfo) {
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ code: 2, message: 'permission denied', details: [] }));
+      return;
+    }
+    if (path === GET_INFO) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(this.info));
       return;
     }
     if (path === '/v1/channels' || path === '/v1/peers') {
