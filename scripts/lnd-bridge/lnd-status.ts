@@ -211,7 +211,9 @@ export class LndStatus {
         if (!changed && !heartbeat) return;
         this.publish('up', at);
         if (changed) {
-          // Heartbeats count from here, not from a timer armed while lnd was down.
+          // Heartbeats count from here, not from a timer armed while lnd was down
+          // (nor from one that fired while this check was in flight).
+          this.heartbeatDue = false;
           this.arm();
           logger.info({ subject, ...verdict.info }, 'lnd is up');
         } else {
