@@ -1,9 +1,10 @@
 /**
  * Stores of a given size with a realistic history, for the scrape benchmark:
  * `channels` channels, 5 per peer, over as many nodes as there are 25,000
- * channels; each peer with a week of connectivity changes in the proportions
- * of the demo's peer profiles (mostly stable peers, some flaky, a few
- * flapping fast enough for the rate limiter to matter). Deterministic.
+ * channels; each peer with a week (or `historyDays`) of connectivity changes
+ * in the proportions of the demo's peer profiles (mostly stable peers, some
+ * flaky, a few flapping fast enough for the rate limiter to matter), its
+ * channels opened at random times in that history. Deterministic.
  */
 import { systemClock } from '../src/clock.js';
 import { ChannelEventStore } from '../src/store/channel-event-store.js';
@@ -13,7 +14,7 @@ import { Rng } from '../scripts/demo/rng.js';
 export const CHANNELS_PER_PEER = 5;
 const CHANNELS_PER_NODE = 25_000;
 const DAY = 86_400_000;
-const HISTORY = 7 * DAY;
+export const DEFAULT_HISTORY_DAYS = 7;
 
 /** Mean spells online and offline (ms) and share of the peers, as scripts/demo's profiles. */
 const PROFILES = [
@@ -42,7 +43,11 @@ interface Change {
   readonly channel: number;
 }
 
-export async function buildStores(channels: number, seed = 6): Promise<Fixture> {
+export async function buildStores(
+  channels: number,
+  seed = 6,
+  historyDays = DEFAULT_HISTORY_DAYS,
+): Promise<Fixture> {
   const rng = new Rng(seed);
   const stores = new NodeStores(
     (node) =>
@@ -53,7 +58,7 @@ export async function buildStores(channels: number, seed = 6): Promise<Fixture> 
       }),
   );
   const now = Date.now();
-  const start = now - HISTORY;
+  const start = now - historyDays * DAY;
   const peers = Math.ceil(channels / CHANNELS_PER_PEER);
   const nodes = Math.max(1, Math.ceil(channels / CHANNELS_PER_NODE));
   let events = 0;

@@ -2,8 +2,10 @@
  * The server process of the scrape benchmark (forked by bench/scrape.bench.ts,
  * one per variant and size, so that each one's memory is its own): builds the
  * stores, then serves /metrics either with our exposition (the real
- * createHttpServer and Exposition) or with a hand-written builder of the same
- * series (the baseline), and measures its own event loop on request.
+ * createHttpServer and Exposition; `ours-no-windows` without the window
+ * family, as the exposition was before it) or with a hand-written builder of
+ * the same series as `ours-no-windows` (the baseline), and measures its own
+ * event loop on request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +24,10 @@ import { registerPersistenceCollector } from '../src/metrics/persistence-collect
 import { ConnectionState } from '../src/nats/connection-state.js';
 import { FlushStats } from '../src/persistence/flush-stats.js';
 import type { NodeStores } from '../src/store/node-stores.js';
-import { buildStores } from './scrape-fixture.js';
+import { buildStores, DEFAULT_HISTORY_DAYS } from './scrape-fixture.js';
+
+/** Our exposition with the default windows, ours without the window family, the hand-written builder. */
+export type ScrapeVariant = 'ours' | 'ours-no-windows' | 'builder';
 
 export type ServerRequest = { readonly kind: 'gc' | 'loop-start' | 'loop-stop' | 'exit' };
 
@@ -189,9 +194,10 @@ function builderHandler(
 }
 
 async function main(): Promise<void> {
-  const [variant = 'ours', size = '1000'] = process.argv.slice(2);
+  const [variant = 'ours', size = '1000', days = String(DEFAULT_HISTORY_DAYS)] =
+    process.argv.slice(2);
   const started = performance.now();
-  const fixture = await buildStores(Number(size));
+  const fixture = await buildStores(Number(size), undefined, Number(days));
   const buildSeconds = (performance.now() - started) / 1000;
   const sources = {
     stores: fixture.stores,
@@ -201,10 +207,10 @@ async function main(): Promise<void> {
     clock: systemClock,
   };
   let url: string;
-  if (variant === 'ours') {
+  if (variant === 'ours' || variant === 'ours-no-windows') {
     const http = await createHttpServer({
       listenAddress: { address: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
-      exposition: new Exposition(sources),
+      exposition: new Exposition(sources, variant === 'ours' ? {} : { windows: [] }),
       graphql: (_req, res) => {
         res.statusCode = 404;
         res.end();

@@ -3,7 +3,10 @@
  * (5 per peer, a week of realistic connectivity history), our exposition over
  * the real HTTP server against a hand-written exposition builder of the same
  * series (array of lines, join, one res.end): time and peak memory, plain and
- * gzipped; and the event loop of the server during a 100k scrape.
+ * gzipped; and the event loop of the server during a 100k scrape. Then the
+ * cost of the window family: our exposition with the default windows (1d, 7d,
+ * 30d) against the same without that family, on a month of history so that
+ * the windows cut most channels' lifetimes.
  *
  * Each variant and size runs in a server process of its own
  * (bench/scrape-server.ts) with the same deterministic stores; this process is
@@ -16,7 +19,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { report, type BenchRow } from './result.js';
-import type { ServerReply, ServerRequest } from './scrape-server.js';
+import { DEFAULT_HISTORY_DAYS } from './scrape-fixture.js';
+import type { ScrapeVariant, ServerReply, ServerRequest } from './scrape-server.js';
 import { forkWorker } from './worker-process.js';
 
 const SIZES = (process.env.BENCH_SCRAPE_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -26,8 +30,12 @@ const TIME_TARGET = 1.5;
 const MEMORY_TARGET = 1.5;
 const STALL_TARGET_MS = 50;
 const MB = 1024 * 1024;
-
-type Variant = 'ours' | 'builder';
+/** History of the window comparison: channels up to a month old, so that 7d and 30d cut too. */
+const WINDOW_HISTORY_DAYS = 35;
+const WINDOW_FAMILY = 'chanfitness_channel_window_uptime_ratio';
+const WINDOWS = 3;
+/** The size from which the window family's time target applies. */
+const WINDOW_TARGET_SIZE = 100_000;
 
 interface Server {
   readonly pid: number;
@@ -40,11 +48,18 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(variant: Variant, channels: number): Promise<Server> {
+async function startServer(
+  variant: ScrapeVariant,
+  channels: number,
+  days: number,
+): Promise<Server> {
   const worker = forkWorker<ServerRequest, ServerReply>(
     `${variant} server`,
     join(import.meta.dirname, 'scrape-server.ts'),
-    { args: [variant, String(channels)], execArgv: ['--import', 'tsx', '--expose-gc'] },
+    {
+      args: [variant, String(channels), String(days)],
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+    },
   );
   const ready = await worker.next('ready');
   return {
@@ -154,8 +169,12 @@ interface SizeResult {
   readonly ready: Server['ready'];
 }
 
-async function runVariant(variant: Variant, size: number): Promise<SizeResult & { text: string }> {
-  const server = await startServer(variant, size);
+async function runVariant(
+  variant: ScrapeVariant,
+  size: number,
+  days = DEFAULT_HISTORY_DAYS,
+): Promise<SizeResult & { text: string }> {
+  const server = await startServer(variant, size, days);
   try {
     // Warm-up (and the text, for the comparison of the two variants).
     const first = await scrape(server.url, false, true);
@@ -172,11 +191,11 @@ async function runVariant(variant: Variant, size: number): Promise<SizeResult & 
       };
       // The builder blocks for the whole scrape either way: its plain scrape says it.
       const p = await during(false);
-      const g = variant === 'ours' ? await during(true) : p;
+      const g = variant === 'builder' ? p : await during(true);
       loop = { plain: p.delay, gzip: g.delay, plainGap: p.gap, gzipGap: g.gap };
     }
     process.stdout.write(
-      `${size} channels, ${variant}: plain ${plain.ms.toFixed(1)} ms +${(plain.peakBytes / MB).toFixed(1)} MB (${(plain.bytes / MB).toFixed(1)} MB), ` +
+      `${size} channels, ${days} days, ${variant}: plain ${plain.ms.toFixed(1)} ms +${(plain.peakBytes / MB).toFixed(1)} MB (${(plain.bytes / MB).toFixed(1)} MB), ` +
         `gzip ${gzip.ms.toFixed(1)} ms +${(gzip.peakBytes / MB).toFixed(1)} MB (${(gzip.bytes / MB).toFixed(2)} MB)` +
         (loop === undefined
           ? ''
@@ -189,12 +208,102 @@ async function runVariant(variant: Variant, size: number): Promise<SizeResult & 
   }
 }
 
+interface WindowPair {
+  readonly without: SizeResult;
+  readonly with: SizeResult;
+}
+
+/** The exposition without and with the window family, on a month of history. */
+async function runWindowPair(size: number): Promise<WindowPair> {
+  const without = await runVariant('ours-no-windows', size, WINDOW_HISTORY_DAYS);
+  const withWindows = await runVariant('ours', size, WINDOW_HISTORY_DAYS);
+  const all = seriesOf(withWindows.text);
+  const windows = all.filter((s) => s.startsWith(`${WINDOW_FAMILY}{`));
+  const others = all.filter((s) => !s.startsWith(`${WINDOW_FAMILY}{`));
+  const expected = seriesOf(without.text);
+  if (windows.length !== WINDOWS * size) {
+    throw new Error(`${size} channels: ${windows.length} window samples, not ${WINDOWS * size}`);
+  }
+  if (others.length !== expected.length || others.some((s, i) => s !== expected[i])) {
+    throw new Error(`${size} channels: the series besides the windows differ`);
+  }
+  return { without, with: withWindows };
+}
+
+function windowRows(
+  rows: BenchRow[],
+  notes: string[],
+  size: number,
+  label: string,
+  pair: WindowPair,
+): void {
+  const { without, with: withWindows } = pair;
+  const timeRatio = withWindows.plain.ms / without.plain.ms;
+  const baselineName = 'without the window family';
+  rows.push(
+    {
+      metric: `scrape ${label} with the 1d, 7d and 30d windows: time`,
+      value: withWindows.plain.ms,
+      unit: 'ms',
+      baseline: without.plain.ms,
+      baselineName,
+      ratio: timeRatio,
+      // The target is set at the largest size; smaller scrapes take a few ms either way.
+      ...(size >= WINDOW_TARGET_SIZE
+        ? { target: `<= ${TIME_TARGET}x baseline`, pass: timeRatio <= TIME_TARGET }
+        : {}),
+    },
+    {
+      metric: `scrape ${label} with the windows: text`,
+      value: withWindows.plain.bytes / MB,
+      unit: 'MB',
+      baseline: without.plain.bytes / MB,
+      baselineName,
+      ratio: withWindows.plain.bytes / without.plain.bytes,
+    },
+    {
+      metric: `scrape ${label} with the windows: peak memory`,
+      value: withWindows.plain.peakBytes / MB,
+      unit: 'MB',
+      baseline: without.plain.peakBytes / MB,
+      baselineName,
+    },
+    {
+      metric: `scrape ${label} with the windows, gzip: time`,
+      value: withWindows.gzip.ms,
+      unit: 'ms',
+      baseline: without.gzip.ms,
+      baselineName: `${baselineName} + gzip`,
+      ratio: withWindows.gzip.ms / without.gzip.ms,
+    },
+  );
+  if (withWindows.loop !== undefined && without.loop !== undefined) {
+    const worst = Math.max(withWindows.loop.plain, withWindows.loop.gzip);
+    rows.push({
+      metric: `scrape ${label} with the windows: longest event-loop stall (plain, gzip)`,
+      value: worst,
+      unit: 'ms',
+      baseline: Math.max(without.loop.plain, without.loop.gzip),
+      baselineName,
+      target: `< ${STALL_TARGET_MS} ms`,
+      pass: worst < STALL_TARGET_MS,
+    });
+    notes.push(
+      `Event loop during a ${label} scrape with the windows (${WINDOW_HISTORY_DAYS} days of history): max delay ${withWindows.loop.plain.toFixed(1)} ms plain, ${withWindows.loop.gzip.toFixed(1)} ms gzip; largest gap between setImmediate ticks ${withWindows.loop.plainGap.toFixed(1)} ms plain, ${withWindows.loop.gzipGap.toFixed(1)} ms gzip (without the family: ${without.loop.plain.toFixed(1)} and ${without.loop.gzip.toFixed(1)} ms).`,
+    );
+  }
+  notes.push(
+    `${label}, ${WINDOW_HISTORY_DAYS} days: ${withWindows.ready.events.toLocaleString('en-US')} connectivity changes; ${(withWindows.plain.bytes / MB).toFixed(1)} MB of text with the windows, ${(without.plain.bytes / MB).toFixed(1)} MB without.`,
+  );
+}
+
 async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   for (const size of SIZES) {
     const builder = await runVariant('builder', size);
-    const ours = await runVariant('ours', size);
+    // Today's series: the builder writes no window family.
+    const ours = await runVariant('ours-no-windows', size);
     const a = seriesOf(ours.text);
     const b = seriesOf(builder.text);
     if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
@@ -268,10 +377,12 @@ async function main(): Promise<void> {
     notes.push(
       `${label}: ${ours.ready.peers.toLocaleString('en-US')} peers on ${ours.ready.nodes} node(s), ${ours.ready.events.toLocaleString('en-US')} connectivity changes over a week; ${(ours.plain.bytes / MB).toFixed(1)} MB of text, ${(ours.gzip.bytes / MB).toFixed(2)} MB gzipped.`,
     );
+    windowRows(rows, notes, size, label, await runWindowPair(size));
   }
   notes.push(
     'Each variant and size in a server process of its own with the same deterministic stores (bench/scrape-fixture.ts); the client is the benchmark process (GET /metrics on a new connection, time to the last byte, median of 3-9 scrapes after a warm-up). Peak memory: the server collects its garbage, its peak RSS is reset (/proc/<pid>/clear_refs 5), then VmHWM after the scrape minus VmRSS before (median).',
-    'Baseline: bench/scrape-server.ts builds the same series by hand (channel info once per channel, every line pushed to an array, join, one res.end; gzip with zlib.gzip at level 1 as ours), with the small families and default metrics from an identical prom-client registry; the series of both are checked equal.',
+    'Baseline: bench/scrape-server.ts builds the same series by hand (channel info once per channel, every line pushed to an array, join, one res.end; gzip with zlib.gzip at level 1 as ours), with the small families and default metrics from an identical prom-client registry; the series of both are checked equal. These rows compare our exposition without the window family (Exposition option windows: []), the series the builder writes.',
+    `Windows: our exposition with its default windows (chanfitness_channel_window_uptime_ratio for 1d, 7d and 30d: three more samples per channel) against the same exposition without that family, on stores with ${WINDOW_HISTORY_DAYS} days of history (channels opened at random times in it, so that most are older than 1d and 7d and some older than 30d; 3 x channels window samples checked, the other series checked equal). Targets at ${WINDOW_TARGET_SIZE.toLocaleString('en-US')} channels: time within ${TIME_TARGET}x, event-loop stall under ${STALL_TARGET_MS} ms. The family's lines are encoded straight to bytes (src/metrics/encoded-lines.ts), with a channel's labels encoded once for its three windows and each ratio shared by a peer's channels formatted once.`,
   );
   report({ name: 'Scrape /metrics', rows, notes });
 }

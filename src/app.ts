@@ -2,6 +2,7 @@ import type { Subscription } from 'nats';
 import { systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { errorMessage } from './errors.js';
+import { DEFAULT_QUEUE_SIZE, EventHub, hubObserver } from './graphql/event-hub.js';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql/server.js';
 import { renderedBy } from './http/graphiql-page.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
@@ -125,13 +126,33 @@ export async function startApp(options: AppOptions): Promise<App> {
   const historyStats = new HistoryStats();
   historyStats.enabled = history.enabled;
   const bootstrapPeers = new BootstrapPeers();
+  // GraphQL subscriptions: fed by the stores as they apply events, never slowing them.
+  const droppedLog = new RateLimitedLog(clock);
+  const events = new EventHub({
+    maxSubscriptions: settings.graphql.maxSubscriptions,
+    queueSize: DEFAULT_QUEUE_SIZE,
+    dropped: ({ field, filter }) => {
+      droppedLog.log('dropped', (suppressed) => {
+        logger.info(
+          {
+            subscription: field,
+            node: filter.node,
+            peer: filter.pubkey,
+            queueSize: DEFAULT_QUEUE_SIZE,
+            ...(suppressed > 0 ? { suppressed } : {}),
+          },
+          'GraphQL subscriber dropped: it read its events too slowly',
+        );
+      });
+    },
+  });
   const stores = new NodeStores((node) => {
     const store = new ChannelEventStore({
       node,
       clock,
       readFlapRecord: (pubkey) => records.read(node, pubkey),
       bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
-      observer: storeObserver(node, logger, clock),
+      observer: storeObserver(node, logger, clock, events),
       retentionMs: history.enabled ? history.retentionMs : undefined,
       trackChanges: history.enabled,
     });
@@ -262,15 +283,18 @@ export async function startApp(options: AppOptions): Promise<App> {
     return { ready: reasons.length === 0, reasons, details };
   };
 
-  const exposition = new Exposition({
-    stores,
-    ingest: ingestStats,
-    flush: flushStats,
-    connection,
-    clock,
-    history: historyStats,
-    store: records.stats,
-  });
+  const exposition = new Exposition(
+    {
+      stores,
+      ingest: ingestStats,
+      flush: flushStats,
+      connection,
+      clock,
+      history: historyStats,
+      store: records.stats,
+    },
+    { windows: settings.metrics.windows },
+  );
   const graphql = createGraphQLServer({
     stores,
     clock,
@@ -284,6 +308,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     introspection: settings.graphql.introspection,
     graphiql: settings.graphql.graphiql,
     corsOrigins: settings.web.corsOrigins ?? [],
+    events,
   });
 
   expositionBuilt.resolve(exposition);
@@ -377,6 +402,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       await settleWithin(records.close(), share(STOP_BUDGET_MS.closeStore));
       await nats.close(share(STOP_BUDGET_MS.closeNats));
       await settleWithin(consuming, share(STOP_BUDGET_MS.consuming));
+      // Subscriptions end (their clients get a complete event) instead of holding the close.
+      events.close();
       await settleWithin(http.close(), share(STOP_BUDGET_MS.http));
       logger.info(
         { ms: Math.round(STOP_BUDGET_MS.total - (deadline - performance.now())) },
@@ -389,10 +416,19 @@ export async function startApp(options: AppOptions): Promise<App> {
   return { http, stores, readiness, stop };
 }
 
-/** Logs what the stores report, without letting a flood of it flood the log. */
-function storeObserver(node: string, logger: Logger, clock: Clock): StoreObserver {
+/**
+ * Logs what the stores report, without letting a flood of it flood the log,
+ * and hands the events they apply to the subscriptions' hub.
+ */
+function storeObserver(
+  node: string,
+  logger: Logger,
+  clock: Clock,
+  events: EventHub,
+): StoreObserver {
   const limited = new RateLimitedLog(clock);
   return {
+    ...hubObserver(node, events),
     rejected: (reason, pubkey, channelPoint, message) => {
       limited.log(reason, (suppressed) => {
         logger.warn(

@@ -3,6 +3,7 @@ import { readCommandLine } from './command-line.js';
 import { parseCorsOrigins } from './cors-origins.js';
 import { parseDurationMs, type DurationBounds } from './durations.js';
 import { parseListenAddress } from './listen-address.js';
+import { parseMetricWindows } from './metric-windows.js';
 import {
   parseJetStreamName,
   parseNatsServers,
@@ -66,11 +67,15 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): 
       ),
     },
     history: readHistory(reader),
+    metrics: { windows: reader.required('metrics.windows', parseMetricWindows) },
     web: readWeb(reader),
     graphql: {
       maxDepth: reader.required('graphql.max-depth', (value) => parseInteger(value, 1)),
       maxCost: reader.required('graphql.max-cost', (value) => parseInteger(value, 1)),
       maxAliases: reader.required('graphql.max-aliases', (value) => parseInteger(value, 1)),
+      maxSubscriptions: reader.required('graphql.max-subscriptions', (value) =>
+        parseInteger(value, 1),
+      ),
       introspection: reader.boolean('graphql.introspection'),
       graphiql: reader.boolean('graphql.graphiql'),
     },

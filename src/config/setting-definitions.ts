@@ -1,5 +1,6 @@
 /** Help section of a setting; the part of its name before the first dot. */
-export type SettingGroup = 'nats' | 'store' | 'flap' | 'history' | 'web' | 'graphql' | 'log';
+export type SettingGroup =
+  'nats' | 'store' | 'flap' | 'history' | 'metrics' | 'web' | 'graphql' | 'log';
 
 export interface SettingDefinition {
   /** The flag without its dashes, `<group>.<name>`. */
@@ -207,6 +208,14 @@ export const SETTING_DEFINITIONS = [
       'events kept to join to a history the store cannot give yet at start (core NATS mode)',
   },
   {
+    name: 'metrics.windows',
+    group: 'metrics',
+    valueName: 'durations',
+    default: '1d,7d,30d',
+    description:
+      'windows of chanfitness_channel_window_uptime_ratio, comma-separated (each at least 1m)',
+  },
+  {
     name: 'web.listen-address',
     group: 'web',
     valueName: 'host:port',
@@ -294,6 +303,13 @@ export const SETTING_DEFINITIONS = [
     valueName: 'n',
     default: '1000',
     description: 'maximum aliases in a GraphQL query',
+  },
+  {
+    name: 'graphql.max-subscriptions',
+    group: 'graphql',
+    valueName: 'n',
+    default: '100',
+    description: 'GraphQL subscriptions (server-sent event streams) open at once, at most',
   },
   {
     name: 'graphql.introspection',

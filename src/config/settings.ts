@@ -1,4 +1,5 @@
 import type { LogFormat, LogLevel } from '../log/logger.js';
+import type { MetricWindow } from '../metrics/metric-windows.js';
 
 /** Everything the service is configured with; built by parseSettings, deeply frozen. */
 export interface Settings {
@@ -6,6 +7,7 @@ export interface Settings {
   readonly store: StoreSettings;
   readonly flap: FlapSettings;
   readonly history: HistorySettings;
+  readonly metrics: MetricsSettings;
   readonly web: WebSettings;
   readonly graphql: GraphqlSettings;
   readonly log: LogSettings;
@@ -94,6 +96,11 @@ export type HistorySettings =
       readonly pendingLimit: number;
     };
 
+export interface MetricsSettings {
+  /** Windows of chanfitness_channel_window_uptime_ratio, in the order given (at least one). */
+  readonly windows: readonly MetricWindow[];
+}
+
 export interface WebSettings {
   readonly listen: ListenAddress;
   /** HTTPS when set. */
@@ -131,6 +138,8 @@ export interface GraphqlSettings {
   readonly maxDepth: number;
   readonly maxCost: number;
   readonly maxAliases: number;
+  /** Subscriptions (SSE streams) open at once, at most. */
+  readonly maxSubscriptions: number;
   readonly introspection: boolean;
   /** Serve GraphiQL to browsers on /graphql. */
   readonly graphiql: boolean;

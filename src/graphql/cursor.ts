@@ -1,3 +1,4 @@
+import { CLOSE_CANDIDATE_ORDERS, type CloseCandidateOrder } from './close-recommendations.js';
 import { badUserInput } from './errors.js';
 import {
   CHANNEL_ORDERS,
@@ -58,6 +59,12 @@ const CHANNEL_CURSORS: CursorFormat<ChannelOrder> = {
 };
 
 const PEER_CURSORS: CursorFormat<PeerOrder> = { field: 'peers', orders: PEER_ORDERS, tag: 'peers' };
+
+const CLOSE_CANDIDATE_CURSORS: CursorFormat<CloseCandidateOrder> = {
+  field: 'closeRecommendations',
+  orders: CLOSE_CANDIDATE_ORDERS,
+  tag: 'closeRecommendations',
+};
 
 type CursorJson<O extends string> = [
   order: O,
@@ -182,4 +189,30 @@ export function encodePeerCursor(cursor: PeerCursor): string {
 export function decodePeerCursor(text: string, order: PeerOrder, now: number): PeerCursor {
   const { rank, node, key, at } = decodeListingCursor(PEER_CURSORS, text, order, now);
   return { order, rank, node, pubkey: key, at };
+}
+
+/** ChannelCursor for `closeRecommendations`: the position of the page's last candidate. */
+export interface CloseCandidateCursor {
+  readonly order: CloseCandidateOrder;
+  readonly rank: number;
+  readonly node: string;
+  readonly channelPoint: string;
+  /** The instant the listing's analysis is computed at, by every page (see ChannelCursor.at). */
+  readonly at: number;
+}
+
+/** The cursor of a `closeRecommendations` page (see encodeListingCursor). */
+export function encodeCloseCandidateCursor(cursor: CloseCandidateCursor): string {
+  const { order, rank, node, channelPoint, at } = cursor;
+  return encodeListingCursor(CLOSE_CANDIDATE_CURSORS, { order, rank, node, key: channelPoint, at });
+}
+
+/** Decodes a `closeRecommendations` cursor (see decodeListingCursor). */
+export function decodeCloseCandidateCursor(
+  text: string,
+  order: CloseCandidateOrder,
+  now: number,
+): CloseCandidateCursor {
+  const { rank, node, key, at } = decodeListingCursor(CLOSE_CANDIDATE_CURSORS, text, order, now);
+  return { order, rank, node, channelPoint: key, at };
 }

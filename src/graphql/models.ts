@@ -1,5 +1,6 @@
 import type { ChannelEventStore, ChannelInfo } from '../store/channel-event-store.js';
 import type { ChannelView, FlapRecord, PeerView } from '../store/peer-monitor.js';
+import type { CloseMode, NodeCloseAnalysis } from './close-recommendations.js';
 
 /**
  * A Channel as resolvers see it: the store's view plus its lifetime and
@@ -68,6 +69,22 @@ export type ChannelConnectionResult = ConnectionResult<ChannelRef>;
 
 /** A page of the peers connection. */
 export type PeerConnectionResult = ConnectionResult<PeerRef>;
+
+/** The answer of `closeRecommendations`: the analysis of every node and a page of candidates. */
+export interface CloseRecommendationsResult {
+  readonly mode: CloseMode;
+  /** The instant the ratios were computed at. */
+  readonly computedAt: number;
+  readonly byNode: readonly NodeCloseAnalysis[];
+  readonly considered: ConnectionResult<CloseCandidateResult>;
+}
+
+/** A considered channel: its ratio in the analysis and whether it is recommended for close. */
+export interface CloseCandidateResult {
+  readonly channel: ChannelRef;
+  readonly ratio: number;
+  readonly recommended: boolean;
+}
 
 export interface UptimeWindowResult {
   readonly from: number;

@@ -10,11 +10,12 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** The `extensions.code` of a request refused as a whole (HTTP 400). */
+/** The `extensions.code` of a request refused as a whole (HTTP 400, or 406 for EVENT_STREAM_REQUIRED). */
 export const REFUSAL_CODES = [
   'OPERATION_NOT_SUPPORTED',
   'TOO_MANY_VALIDATION_ERRORS',
   'DOCUMENT_TOO_COMPLEX',
+  'EVENT_STREAM_REQUIRED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -44,11 +45,42 @@ export function refusal(
   code: RefusalCode,
   message: string,
   nodes?: ASTNode | readonly ASTNode[],
+  status = 400,
 ): GraphQLError {
   return new GraphQLError(message, {
     nodes,
-    extensions: { code, http: { status: 400, spec: false } },
+    extensions: { code, http: { status, spec: false } },
   });
+}
+
+/**
+ * Whether an Accept header lets a subscription be answered: yoga streams
+ * subscriptions as server-sent events only. Without the header (or with an
+ * empty one) any type is acceptable, as yoga reads it; a type with `q=0` is not.
+ */
+export function acceptsEventStream(accept: string | null): boolean {
+  if (accept === null || accept.trim() === '') return true;
+  for (const range of accept.toLowerCase().split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim());
+    if (type !== 'text/event-stream' && type !== 'text/*' && type !== '*/*') continue;
+    const q = params.find((param) => param.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * A subscription asked for as JSON: yoga would answer 406 with an empty body,
+ * which says nothing of the header to send.
+ */
+function eventStreamRequired(): GraphQLError {
+  return refusal(
+    'EVENT_STREAM_REQUIRED',
+    'a subscription is answered as a stream of server-sent events: ' +
+      'send it with the header Accept: text/event-stream',
+    undefined,
+    406,
+  );
 }
 
 const OPERATION_PLURALS: Record<OperationTypeNode, string> = {
@@ -117,11 +149,18 @@ function explainAborts(errors: readonly unknown[]): unknown[] | undefined {
  * the schema has none of (a mutation by GET too, which yoga would answer 405
  * "Can only perform a mutation operation from a POST request."), and
  * graphql-js's bare "Validation aborted." answers, which now say which bound
- * was reached. All are refusals (400); the validation ones are cached with
- * the document's validation result.
+ * was reached; and subscriptions that do not accept server-sent events (406,
+ * which yoga would send with an empty body). All are refusals (400 but that
+ * one); the validation ones are cached with the document's validation result.
  */
 export function useRefusals(schema: GraphQLSchema): Plugin {
   return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const request = (args.contextValue as { request?: { headers?: Headers } }).request;
+      const accept = request?.headers?.get('accept') ?? null;
+      if (!acceptsEventStream(accept))
+        setResultAndStopExecution({ errors: [eventStreamRequired()] });
+    },
     onParse() {
       // Before yoga's check of mutations by GET, which runs later in the same phase.
       return ({ result, context }) => {

@@ -1,25 +1,39 @@
 import type { GraphQLSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
+import type { EventHub } from './event-hub.js';
 import { channelResolvers } from './resolvers/channel.js';
+import { closeRecommendationsResolvers } from './resolvers/close-recommendations.js';
 import { nodeResolvers } from './resolvers/node.js';
 import { peerResolvers } from './resolvers/peer.js';
 import { queryResolvers, type QueryDeps } from './resolvers/query.js';
-import { DateTimeScalar } from './scalars.js';
+import { subscriptionResolvers } from './resolvers/subscription.js';
+import { DateTimeScalar, DurationScalar } from './scalars.js';
 import { loadSchemaSource } from './schema-file.js';
+
+/** What the resolvers read: the stores for queries, the event hub for subscriptions. */
+export interface SchemaDeps extends QueryDeps {
+  readonly events: EventHub;
+}
 
 /**
  * The executable schema: graphql/schema.graphql with our resolvers. Building
  * it fails when a resolver names a type or field the file lacks.
  */
-export function buildSchema(deps: QueryDeps, typeDefs: string = loadSchemaSource()): GraphQLSchema {
+export function buildSchema(
+  deps: SchemaDeps,
+  typeDefs: string = loadSchemaSource(),
+): GraphQLSchema {
   return createSchema({
     typeDefs,
     resolvers: {
       DateTime: DateTimeScalar,
+      Duration: DurationScalar,
       Query: queryResolvers(deps),
+      Subscription: subscriptionResolvers(deps.events),
       Node: nodeResolvers,
       Channel: channelResolvers(deps.clock, deps.lists),
       Peer: peerResolvers(deps.clock, deps.lists),
+      CloseRecommendations: closeRecommendationsResolvers(deps.lists),
     },
   });
 }

@@ -9,6 +9,7 @@ import type { NodeStores } from '../store/node-stores.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
 import { useRequestBodyLimit } from './body-limit.js';
 import { CompiledQueryCache, useCompiledOperations } from './compiled-operations.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_QUEUE_SIZE, EventHub } from './event-hub.js';
 import {
   DEFAULT_DOCUMENT_CACHE_BOUNDS,
   ParseCaches,
@@ -67,6 +68,11 @@ export interface GraphQLServerDeps {
   readonly jit?: boolean;
   /** Overrides of DEFAULT_DOCUMENT_CACHE_BOUNDS. */
   readonly documentCaches?: Partial<DocumentCacheBounds>;
+  /**
+   * Where subscriptions take their events (fed by the stores' observers).
+   * Omitted, a hub of its own that nothing feeds: for servers that only answer queries.
+   */
+  readonly events?: EventHub;
 }
 
 type Context = Record<string, unknown>;
@@ -104,6 +110,9 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
     maxPageSize: limits.maxPageSize,
     lists: cost,
+    events:
+      deps.events ??
+      new EventHub({ maxSubscriptions: DEFAULT_MAX_SUBSCRIPTIONS, queueSize: DEFAULT_QUEUE_SIZE }),
   });
   const caches: DocumentCacheBounds = { ...DEFAULT_DOCUMENT_CACHE_BOUNDS, ...deps.documentCaches };
   const logger = deps.logger.child({ component: 'graphql' });

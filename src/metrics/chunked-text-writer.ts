@@ -35,6 +35,18 @@ export class ChunkedTextWriter {
     await yieldToEventLoop();
   }
 
+  /** Characters of text per chunk: what a collector that encodes its own chunks sizes them by. */
+  get chunkSize(): number {
+    return this.chunkChars;
+  }
+
+  /** Hands text already encoded (UTF-8) to the sink after the text added so far, then yields. */
+  async addEncoded(chunk: Buffer): Promise<void> {
+    if (this.buffer.length > 0) await this.sink.write(this.take());
+    if (chunk.length > 0) await this.sink.write(chunk);
+    await yieldToEventLoop();
+  }
+
   /** Hands what is left to the sink. */
   async end(): Promise<void> {
     if (this.buffer.length > 0) await this.sink.write(this.take());

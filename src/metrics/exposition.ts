@@ -9,6 +9,7 @@ import { ChannelCollector } from './channel-collector.js';
 import { ChunkedTextWriter, DEFAULT_CHUNK_CHARS } from './chunked-text-writer.js';
 import { registerHistoryCollector } from './history-collector.js';
 import { registerIngestCollector } from './ingest-collector.js';
+import { DEFAULT_METRIC_WINDOWS, type MetricWindow } from './metric-windows.js';
 import { registerNatsCollector } from './nats-collector.js';
 import { PeerCollector } from './peer-collector.js';
 import { registerPersistenceCollector, type StoreState } from './persistence-collector.js';
@@ -34,6 +35,11 @@ export interface ExpositionSources {
 export interface ExpositionOptions {
   /** Characters of text per chunk handed to the sink; about 64 KiB by default. */
   readonly chunkChars?: number;
+  /**
+   * Windows of chanfitness_channel_window_uptime_ratio (--metrics.windows);
+   * 1d, 7d and 30d by default. Empty: no such family (a benchmark's baseline).
+   */
+  readonly windows?: readonly MetricWindow[];
 }
 
 /**
@@ -55,7 +61,7 @@ export class Exposition {
     options: ExpositionOptions = {},
   ) {
     this.chunkChars = options.chunkChars ?? DEFAULT_CHUNK_CHARS;
-    this.channels = new ChannelCollector(sources.stores);
+    this.channels = new ChannelCollector(sources.stores, options.windows ?? DEFAULT_METRIC_WINDOWS);
     this.peers = new PeerCollector(sources.stores);
     registerIngestCollector(this.registry, sources.ingest, sources.stores);
     registerPersistenceCollector(this.registry, sources.flush, sources.store);

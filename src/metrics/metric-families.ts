@@ -32,6 +32,12 @@ export const CHANNEL_FAMILIES = {
     help: "Time the channel's peer was online during the channel's lifetime, in seconds.",
     labels: CHANNEL_LABELS,
   },
+  windowUptimeRatio: {
+    name: 'chanfitness_channel_window_uptime_ratio',
+    type: 'gauge',
+    help: "Time the channel's peer was online during the last `window` (--metrics.windows) divided by that window's length (0..1), the window clamped to the channel's lifetime and to the history kept (--history.retention); absent while the clamped window is empty.",
+    labels: [...CHANNEL_LABELS, 'window'],
+  },
 } as const satisfies Record<string, MetricFamily>;
 
 export const PEER_FAMILIES = {

@@ -5,6 +5,7 @@ import {
   channelUptimeAt,
   channelUptimeWith,
   peerOnlineUntil,
+  peerOnlineUntilAt,
   peerUptime,
   type ChannelInfo,
   type PeerUptime,
@@ -33,6 +34,28 @@ export interface StoreObserver {
   rejected?(reason: StoreRejection, pubkey: string, channelPoint: string, message: string): void;
   reordered?(pubkey: string, eventTime: number, appliedTime: number): void;
   recordReadFailed?(pubkey: string, err: unknown): void;
+  /**
+   * A peer event was applied at `appliedTime` (its own time, or the peer's
+   * latest when it came late); `flapCount` is the peer's count after it,
+   * undefined for a peer without a monitor (no flap counted). Called on the hot
+   * path, synchronously, with plain arguments: nothing is allocated for it.
+   */
+  peerEventApplied?(
+    pubkey: string,
+    online: boolean,
+    eventTime: number,
+    appliedTime: number,
+    flapCount: number | undefined,
+  ): void;
+  /** A channel was added (`opened`) or removed, with its peer's flap count after it. */
+  channelEventApplied?(
+    opened: boolean,
+    pubkey: string,
+    channelPoint: string,
+    eventTime: number,
+    appliedTime: number,
+    flapCount: number,
+  ): void;
 }
 
 /** What the store is given, as lnd's chanfitness.Config. */
@@ -155,6 +178,8 @@ export class ChannelEventStore {
   private journal: JournalEntry[] | undefined;
   private journalLimit = 0;
   private journalFull = false;
+  /** True while rebase() applies journaled events again: the observer saw them the first time. */
+  private replaying = false;
 
   constructor(private readonly config: ChannelEventStoreConfig) {
     this.node = config.node;
@@ -324,6 +349,25 @@ export class ChannelEventStore {
   /** channelUptimeAt, given peerOnlineUntil(channel.peer, now) of the same instant. */
   channelUptimeWith(channel: ChannelView, now: number, peerUntilNow: number): number {
     return channelUptimeWith(channel, now, peerUntilNow);
+  }
+
+  /**
+   * Where channelUptime(channel, now - lengthMs) starts at now for a channel
+   * opened before it: now - lengthMs, clamped to the history horizon. A
+   * channel opened at or after it has its whole lifetime in the window.
+   */
+  windowStart(lengthMs: number, now: number): number {
+    return Math.max(now - lengthMs, this.horizon(now) ?? -Infinity);
+  }
+
+  /**
+   * For windowed uptime of many channels at one instant, peer by peer: the
+   * peer's online time up to a window's start, once for all its channels
+   * opened before it. Their uptime over [start, now] is then
+   * peerOnlineUntil(peer, now) minus this, the figure channelUptime gives.
+   */
+  peerOnlineUntilAt(peer: PeerView, start: number, now: number): number {
+    return peerOnlineUntilAt(peer, start, now);
   }
 
   /**
@@ -557,17 +601,28 @@ export class ChannelEventStore {
     this.journal = undefined;
     this.journalFull = false;
     this.restore(peers);
-    for (const entry of journal) {
-      switch (entry.kind) {
-        case 'open':
-          this.applyOpen(entry.pubkey, entry.channelPoint, entry.time, entry.source, entry.loaded);
-          break;
-        case 'close':
-          this.applyClose(entry.pubkey, entry.channelPoint, entry.time);
-          break;
-        case 'peer':
-          this.applyPeer(entry.pubkey, entry.online, entry.time);
+    this.replaying = true;
+    try {
+      for (const entry of journal) {
+        switch (entry.kind) {
+          case 'open':
+            this.applyOpen(
+              entry.pubkey,
+              entry.channelPoint,
+              entry.time,
+              entry.source,
+              entry.loaded,
+            );
+            break;
+          case 'close':
+            this.applyClose(entry.pubkey, entry.channelPoint, entry.time);
+            break;
+          case 'peer':
+            this.applyPeer(entry.pubkey, entry.online, entry.time);
+        }
       }
+    } finally {
+      this.replaying = false;
     }
   }
 
@@ -735,6 +790,16 @@ export class ChannelEventStore {
     }
     this.channelIndex.set(channelPoint, monitor.addChannel(channelPoint, time));
     this.channelVersion += 1;
+    if (!this.replaying) {
+      this.config.observer?.channelEventApplied?.(
+        true,
+        pubkey,
+        channelPoint,
+        eventTime,
+        time,
+        monitor.flapCount,
+      );
+    }
     return 'applied';
   }
 
@@ -772,10 +837,20 @@ export class ChannelEventStore {
       return 'unknown_channel';
     }
     this.dirty?.add(pubkey);
-    this.advance(pubkey, eventTime);
+    const time = this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
     this.channelIndex.delete(channelPoint);
     this.channelVersion += 1;
+    if (!this.replaying) {
+      this.config.observer?.channelEventApplied?.(
+        false,
+        pubkey,
+        channelPoint,
+        eventTime,
+        time,
+        monitor.flapCount,
+      );
+    }
     return 'applied';
   }
 
@@ -786,11 +861,18 @@ export class ChannelEventStore {
     if (state === undefined) {
       // First sight of the peer: no monitor yet (an open creates the state first).
       this.peerStates.set(pubkey, { online, latest: eventTime, monitor: undefined });
+      if (!this.replaying) {
+        this.config.observer?.peerEventApplied?.(pubkey, online, eventTime, eventTime, undefined);
+      }
       return;
     }
     const time = this.advanceState(state, pubkey, eventTime);
     state.online = online;
-    state.monitor?.onlineEvent(online, time);
+    const monitor = state.monitor;
+    monitor?.onlineEvent(online, time);
+    if (!this.replaying) {
+      this.config.observer?.peerEventApplied?.(pubkey, online, eventTime, time, monitor?.flapCount);
+    }
   }
 
   /** The time to apply a peer's event at: never before its latest applied event. */

@@ -40,6 +40,16 @@ export function peerOnlineUntil(peer: PeerView, now: number): number {
 }
 
 /**
+ * For windowed uptime of many channels at one instant, peer by peer: the
+ * online time of the peer's log up to t (at or before now). The uptime over
+ * [t, now] of each of its channels opened before t is then
+ * peerOnlineUntil(peer, now) minus this, the subtraction uptime(t, now) makes.
+ */
+export function peerOnlineUntilAt(peer: PeerView, t: number, now: number): number {
+  return peer.log.onlineUntilAt(t, now);
+}
+
+/**
  * channelUptimeAt(channel, now), given peerOnlineUntil(channel.peer, now)
  * computed at the same instant with no event applied in between.
  */

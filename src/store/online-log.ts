@@ -390,6 +390,15 @@ export class OnlineLog {
   }
 
   /**
+   * Online time from the first event up to t (the trailing period stops at
+   * now): with onlineUntilNow(now), uptime(t, now, now) of many channels of
+   * one peer costs one search for all of them.
+   */
+  onlineUntilAt(t: number, now: number): number {
+    return this.onlineUntil(t, now);
+  }
+
+  /**
    * uptimeFrom(start, now, now, memo), given untilNow = onlineUntilNow(now) of
    * this log as it is: ranking many channels of one peer at one instant then
    * computes the peer's part once.

@@ -35,6 +35,13 @@ const DEFAULTS: Settings = {
     retentionMs: 90 * 86_400_000,
     pendingLimit: 1_000_000,
   },
+  metrics: {
+    windows: [
+      { label: '1d', durationMs: 86_400_000 },
+      { label: '7d', durationMs: 7 * 86_400_000 },
+      { label: '30d', durationMs: 30 * 86_400_000 },
+    ],
+  },
   flap: { flushIntervalMs: 3_600_000 },
   web: {
     listen: { address: '127.0.0.1:9766', host: '127.0.0.1', port: 9766 },
@@ -44,7 +51,14 @@ const DEFAULTS: Settings = {
     headerTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
   },
-  graphql: { maxDepth: 10, maxCost: 100000, maxAliases: 1000, introspection: true, graphiql: true },
+  graphql: {
+    maxDepth: 10,
+    maxCost: 100000,
+    maxAliases: 1000,
+    maxSubscriptions: 100,
+    introspection: true,
+    graphiql: true,
+  },
   log: { level: 'info', format: 'auto' },
 };
 
@@ -295,6 +309,17 @@ describe('parseSettings', () => {
       read: (s) => (s.history.enabled ? s.history.pendingLimit : undefined),
     },
     {
+      name: 'metrics.windows',
+      value: '12h,90m',
+      expected: [
+        { label: '12h', durationMs: 43_200_000 },
+        { label: '1h30m', durationMs: 5_400_000 },
+      ],
+      other: '2w',
+      otherExpected: [{ label: '14d', durationMs: 14 * 86_400_000 }],
+      read: (s) => s.metrics.windows,
+    },
+    {
       name: 'web.listen-address',
       value: '[::1]:9000',
       expected: { address: '[::1]:9000', host: '::1', port: 9000 },
@@ -394,6 +419,14 @@ describe('parseSettings', () => {
       other: '4',
       otherExpected: 4,
       read: (s) => s.graphql.maxAliases,
+    },
+    {
+      name: 'graphql.max-subscriptions',
+      value: '5',
+      expected: 5,
+      other: '7',
+      otherExpected: 7,
+      read: (s) => s.graphql.maxSubscriptions,
     },
     {
       name: 'graphql.introspection',
@@ -645,5 +678,7 @@ describe('GraphQL limit defaults', () => {
         maxAliases: DEFAULT_GRAPHQL_LIMITS.maxAliases,
       },
     );
+    const { DEFAULT_MAX_SUBSCRIPTIONS } = await import('../../src/graphql/event-hub.js');
+    assert.equal(result.settings.graphql.maxSubscriptions, DEFAULT_MAX_SUBSCRIPTIONS);
   });
 });

@@ -71,6 +71,9 @@ describe('settings errors', () => {
     { name: 'history.snapshot-interval', value: '10ms', reason: /shorter than the minimum 1s/ },
     { name: 'history.retention', value: '5m', reason: /shorter than the minimum 1h/ },
     { name: 'history.pending-limit', value: '-3', reason: /not a whole number|less than/ },
+    { name: 'metrics.windows', value: '1d,30s', reason: /"30s" is shorter than the minimum 1m/ },
+    { name: 'metrics.windows', value: '1d,,7d', reason: /empty item/ },
+    { name: 'metrics.windows', value: '7d,168h', reason: /"168h" is the window 7d again/ },
     { name: 'web.listen-address', value: 'localhost', reason: /not host:port/ },
     {
       name: 'web.tls-cert',
@@ -111,6 +114,7 @@ describe('settings errors', () => {
     { name: 'graphql.max-depth', value: '1.5', reason: /not a whole number/ },
     { name: 'graphql.max-cost', value: 'lots', reason: /not a whole number/ },
     { name: 'graphql.max-aliases', value: '0', reason: /less than the minimum 1/ },
+    { name: 'graphql.max-subscriptions', value: '0', reason: /less than the minimum 1/ },
     { name: 'graphql.introspection', value: 'maybe', reason: /not a boolean/ },
     { name: 'graphql.graphiql', value: '2', reason: /not a boolean/ },
     {

@@ -122,7 +122,7 @@ describe('e2e: uptime from NATS to /metrics and GraphQL', function () {
     // Depth 5: deep enough for every query of bullet 1, shallow enough to refuse bullet 5's.
     exporter = await startExporter({
       prefix,
-      args: ['--graphql.max-depth=5', '--graphql.max-cost=5000'],
+      args: ['--graphql.max-depth=5', '--graphql.max-cost=5000', '--metrics.windows=2h,24h'],
     });
     publisher = await Publisher.connect(prefix);
     now = Date.now();
@@ -180,6 +180,23 @@ describe('e2e: uptime from NATS to /metrics and GraphQL', function () {
       3600,
       0.001,
       'uptime',
+    );
+    // --metrics.windows: the last 2 h hold its hour online; 24h (labelled 1d) holds its lifetime.
+    const windows = (families.get('chanfitness_channel_window_uptime_ratio')?.samples ?? [])
+      .filter((x) => x.labels.channel_point === c)
+      .map((x) => x.labels.window);
+    assert.deepEqual(windows, ['2h', '1d']);
+    near(
+      sampleValue(families, 'chanfitness_channel_window_uptime_ratio', { ...labels, window: '2h' }),
+      0.5,
+      0.001,
+      '2h',
+    );
+    near(
+      sampleValue(families, 'chanfitness_channel_window_uptime_ratio', { ...labels, window: '1d' }),
+      1 / 3,
+      0.001,
+      '1d',
     );
     // Opened, online, offline: three flaps (the monitor's creation is one).
     assert.equal(sampleValue(families, 'chanfitness_peer_flap_count', { node: nodeA, peer: p }), 3);

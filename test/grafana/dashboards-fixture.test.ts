@@ -8,6 +8,7 @@ import { ensurePrometheus } from './promtool.js';
 /** The pending alerts of the fixture's scene (their `for` keeps them from firing here). */
 const EXPECTED_PENDING = [
   'ChanfitnessChannelLowUptime peer=020000000000000000000000000000000000000000000000000000000000000002',
+  'ChanfitnessChannelLowWindowUptime peer=020000000000000000000000000000000000000000000000000000000000000002',
   'ChanfitnessPeerFlapping peer=020000000000000000000000000000000000000000000000000000000000000003',
   'ChanfitnessPeerOfflineTooLong peer=020000000000000000000000000000000000000000000000000000000000000002',
 ];

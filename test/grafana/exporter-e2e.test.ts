@@ -37,6 +37,7 @@ const QUIET_ALERTS: Record<string, string> = {
   ChanfitnessFlapFlushFailing: 'sqlite flushes succeed',
   ChanfitnessFlapFlushStale: 'flushes every 2 s',
   ChanfitnessChannelLowUptime: 'no channel is older than the 7-day minimum lifetime',
+  ChanfitnessChannelLowWindowUptime: 'no channel is older than the 7-day minimum lifetime',
   ChanfitnessPeerOfflineTooLong: 'no peer can have been offline for a day in 3 h of history',
   ChanfitnessHistorySnapshotFailing: 'sqlite snapshots succeed',
   ChanfitnessHistorySnapshotStale: 'a snapshot every 2 s',

@@ -9,8 +9,9 @@ import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
  * not zero.
  *
  * Node alice: peer 02…01 online with two channels, 02…02 offline for two days with one
- * channel of low uptime, 02…03 flapping once a second with one channel. Node bob: peer
- * 02…01 online with one channel, 02…04 offline for three hours with no channel left.
+ * channel of low uptime (and a bad last week), 02…03 flapping once a second with one
+ * channel. Node bob: peer 02…01 online with one channel, 02…04 offline for three hours
+ * with no channel left.
  */
 
 const DAY = 86_400;
@@ -27,8 +28,11 @@ interface FixturePeer {
   flapCount: number;
   /** Flaps recorded per second since the fixture started. */
   flapsPerSecond: number;
-  channels: { point: string; lifetime: number; ratio: number }[];
+  /** Ratios over the lifetime and over the default windows (clamped to the lifetime). */
+  channels: { point: string; lifetime: number; ratio: number; windows: WindowRatios }[];
 }
+
+type WindowRatios = Readonly<Record<'1d' | '7d' | '30d', number>>;
 
 const PEERS: FixturePeer[] = [
   {
@@ -39,8 +43,18 @@ const PEERS: FixturePeer[] = [
     flapCount: 3,
     flapsPerSecond: 0,
     channels: [
-      { point: channelPoint(1, 0), lifetime: 40 * DAY, ratio: 0.995 },
-      { point: channelPoint(1, 1), lifetime: 12 * DAY, ratio: 0.97 },
+      {
+        point: channelPoint(1, 0),
+        lifetime: 40 * DAY,
+        ratio: 0.995,
+        windows: { '1d': 1, '7d': 0.99, '30d': 0.993 },
+      },
+      {
+        point: channelPoint(1, 1),
+        lifetime: 12 * DAY,
+        ratio: 0.97,
+        windows: { '1d': 1, '7d': 0.99, '30d': 0.97 },
+      },
     ],
   },
   {
@@ -50,7 +64,14 @@ const PEERS: FixturePeer[] = [
     lastFlapAgo: 2 * DAY,
     flapCount: 41,
     flapsPerSecond: 0,
-    channels: [{ point: channelPoint(2, 0), lifetime: 30 * DAY, ratio: 0.52 }],
+    channels: [
+      {
+        point: channelPoint(2, 0),
+        lifetime: 30 * DAY,
+        ratio: 0.52,
+        windows: { '1d': 0, '7d': 5 / 7, '30d': 0.52 },
+      },
+    ],
   },
   {
     node: 'alice',
@@ -59,7 +80,14 @@ const PEERS: FixturePeer[] = [
     lastFlapAgo: 1,
     flapCount: 380,
     flapsPerSecond: 1,
-    channels: [{ point: channelPoint(3, 0), lifetime: 9 * DAY, ratio: 0.88 }],
+    channels: [
+      {
+        point: channelPoint(3, 0),
+        lifetime: 9 * DAY,
+        ratio: 0.88,
+        windows: { '1d': 0.85, '7d': 0.87, '30d': 0.88 },
+      },
+    ],
   },
   {
     node: 'bob',
@@ -68,7 +96,14 @@ const PEERS: FixturePeer[] = [
     lastFlapAgo: 3 * DAY,
     flapCount: 1,
     flapsPerSecond: 0,
-    channels: [{ point: channelPoint(4, 0), lifetime: 3 * DAY, ratio: 1 }],
+    channels: [
+      {
+        point: channelPoint(4, 0),
+        lifetime: 3 * DAY,
+        ratio: 1,
+        windows: { '1d': 1, '7d': 1, '30d': 1 },
+      },
+    ],
   },
   {
     node: 'bob',
@@ -122,6 +157,16 @@ export function fixtureExposition(now: number, started: number): string {
     'chanfitness_channel_uptime_seconds',
     'gauge',
     channels.map((c) => [c.l, c.lifetime * c.ratio]),
+  );
+  family(
+    'chanfitness_channel_window_uptime_ratio',
+    'gauge',
+    channels.flatMap((c) =>
+      Object.entries(c.windows).map(([window, ratio]): [Record<string, string>, number] => [
+        { ...c.l, window },
+        ratio,
+      ]),
+    ),
   );
   const peer = (p: FixturePeer) => ({ node: p.node, peer: p.peer });
   family(

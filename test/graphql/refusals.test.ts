@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
+  acceptsEventStream,
   GRAPHQL_JS_FIELD_COMPARISONS,
   GRAPHQL_JS_FRAGMENT_SPREADS,
   GRAPHQL_JS_MAX_ERRORS,
@@ -44,6 +45,8 @@ function only(answer: Answer): GraphQLErrorJson {
 
 /** 1000 copies of one field with a selection: graphql-js's field comparisons run out. */
 const DUPLICATED_FIELDS = `{ ${'nodes { id } '.repeat(1000)}}`;
+/** A subscription the schema has. */
+const SUBSCRIPTION = 'subscription { peerEvents { pubkey } }';
 /** 150 distinct unknown fields: 150 validation errors, cheap to compare. */
 const UNKNOWN_FIELDS = `{ ${Array.from({ length: 150 }, (_, i) => `f${i}`).join(' ')} }`;
 
@@ -58,12 +61,12 @@ describe('refusals of documents the API cannot run', () => {
         assert.match(error.message, /^this API has no mutations\b/);
       });
 
-      it('answers a subscription 400 "this API has no subscriptions"', async () => {
-        const answer = await post(new Harness(), 'subscription { peerEvents { x } }', accept);
-        assert.equal(answer.status, 400);
+      it('answers a subscription not accepting server-sent events 406 EVENT_STREAM_REQUIRED', async () => {
+        const answer = await post(new Harness(), SUBSCRIPTION, accept);
+        assert.equal(answer.status, 406);
         const error = only(answer);
-        assert.equal(error.extensions?.code, 'OPERATION_NOT_SUPPORTED');
-        assert.match(error.message, /^this API has no subscriptions\b/);
+        assert.equal(error.extensions?.code, 'EVENT_STREAM_REQUIRED');
+        assert.match(error.message, /send it with the header Accept: text\/event-stream$/);
       });
 
       it("names graphql-js's maxErrors and its value when validation stops at it", async () => {
@@ -124,9 +127,10 @@ describe('refusals of documents the API cannot run', () => {
     const error = only(answer);
     assert.equal(error.extensions?.code, 'OPERATION_NOT_SUPPORTED');
     assert.match(error.message, /^this API has no mutations\b/);
-    const subscription = await get(new Harness(), 'subscription { x }');
-    assert.equal(subscription.status, 400);
-    assert.match(only(subscription).message, /^this API has no subscriptions\b/);
+    // A subscription by GET is served (as server-sent events): asked for as JSON, it is 406.
+    const subscription = await get(new Harness(), SUBSCRIPTION);
+    assert.equal(subscription.status, 406);
+    assert.equal(only(subscription).extensions?.code, 'EVENT_STREAM_REQUIRED');
     // Queries by GET still work.
     const query = await get(new Harness(), '{ nodes { id } }');
     assert.equal(query.status, 200);
@@ -140,9 +144,10 @@ describe('refusals of documents the API cannot run', () => {
     console.error = (...args: unknown[]) => printed.push(args);
     try {
       for (let i = 0; i < 3; i++) {
-        for (const query of ['mutation { x }', 'subscription { x }', UNKNOWN_FIELDS]) {
+        for (const query of ['mutation { x }', UNKNOWN_FIELDS]) {
           assert.equal((await post(h, query, 'application/json')).status, 400);
         }
+        assert.equal((await post(h, SUBSCRIPTION, 'application/json')).status, 406);
         assert.equal((await get(h, 'mutation { x }')).status, 400);
       }
     } finally {
@@ -151,6 +156,29 @@ describe('refusals of documents the API cannot run', () => {
     const loud = log.lines().filter((line) => Number(line['level']) >= 40);
     assert.deepEqual(loud, []);
     assert.deepEqual(printed, []);
+  });
+
+  it('reads Accept as yoga does for subscriptions: text/event-stream, by name or wildcard', () => {
+    for (const accept of [
+      null,
+      '',
+      'text/event-stream',
+      'application/json, text/event-stream',
+      'TEXT/EVENT-STREAM; charset=utf-8',
+      'text/*',
+      '*/*',
+      'application/json;q=0.9, */*;q=0.1',
+    ]) {
+      assert.equal(acceptsEventStream(accept), true, String(accept));
+    }
+    for (const accept of [
+      'application/json',
+      'application/graphql-response+json, multipart/mixed',
+      'text/html',
+      'text/event-stream;q=0',
+    ]) {
+      assert.equal(acceptsEventStream(accept), false, accept);
+    }
   });
 
   it("states graphql-js's validation bounds as the installed graphql has them", () => {

@@ -13,6 +13,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { API_ERROR_CODES } from '../../src/graphql/errors.js';
+import { SUBSCRIPTION_ERROR_CODES } from '../../src/graphql/event-hub.js';
 import { loadSchemaSource, SCHEMA_PATH } from '../../src/graphql/schema-file.js';
 
 /** SPEC section 6, verbatim. */
@@ -48,6 +49,54 @@ enum PeerOrder { FLAP_COUNT_DESC LAST_FLAP_DESC UPTIME_RATIO_ASC }
 type PeerConnection { nodes: [Peer!]!  totalCount: Int!  pageInfo: PageInfo! }
 type ChannelConnection { nodes: [Channel!]!  totalCount: Int!  pageInfo: PageInfo! }
 type PageInfo { endCursor: String  hasNextPage: Boolean! }
+`;
+
+/**
+ * SPEC 4.3's closeRecommendations, with the arguments it gives (node, minMonitored,
+ * threshold, outlierMultiplier, window and their defaults), plus the paging of
+ * section 6's lists (orderBy, first, after) and the result types, which the SPEC
+ * leaves to the design.
+ */
+const CLOSE_RECOMMENDATIONS_SDL = `
+scalar Duration   # "28d", "168h": Go's and parse-duration's notation
+
+extend type Query {
+  closeRecommendations(node: String, minMonitored: Duration = "28d", threshold: Float,
+                       outlierMultiplier: Float = 3, window: Duration,
+                       orderBy: CloseCandidateOrder = RATIO_ASC, first: Int = 100,
+                       after: String): CloseRecommendations!
+}
+type CloseRecommendations { mode: CloseRecommendationMode!  computedAt: DateTime!
+                            byNode: [NodeCloseRecommendations!]!
+                            considered: CloseCandidateConnection! }
+type NodeCloseRecommendations { node: String!  channelCount: Int!  consideredCount: Int!
+                                recommendedCount: Int!  quartiles: RatioQuartiles
+                                reason: NoCloseReason }
+type RatioQuartiles { q1: Float!  median: Float!  q3: Float!  iqr: Float!  lowerBound: Float! }
+enum CloseRecommendationMode { OUTLIER THRESHOLD }
+enum NoCloseReason { NO_CHANNELS NONE_MONITORED_LONG_ENOUGH TOO_FEW_CONSIDERED NO_OUTLIERS
+                     NONE_AT_OR_BELOW_THRESHOLD }
+type CloseCandidate { channel: Channel!  ratio: Float!  recommended: Boolean! }
+enum CloseCandidateOrder { RATIO_ASC RATIO_DESC RECOMMENDED_FIRST }
+type CloseCandidateConnection { nodes: [CloseCandidate!]!  totalCount: Int!  pageInfo: PageInfo! }
+`;
+
+/**
+ * SPEC 4.3's subscriptions, peerEvents(node, peer) and channelEvents(node),
+ * with the event types, which the SPEC leaves to the design: each event's time
+ * and the peer's flap count after it, as it asks, with lnd's type names.
+ */
+const SUBSCRIPTIONS_SDL = `
+type Subscription {
+  peerEvents(node: String, peer: String): PeerEvent!
+  channelEvents(node: String): ChannelEvent!
+}
+type PeerEvent { node: String!  pubkey: String!  type: PeerEventType!  time: DateTime!
+                 reordered: Boolean!  tracked: Boolean!  flapCount: Int }
+enum PeerEventType { PEER_ONLINE PEER_OFFLINE }
+type ChannelEvent { node: String!  pubkey: String!  channelPoint: String!
+                    type: ChannelEventType!  time: DateTime!  reordered: Boolean!  flapCount: Int! }
+enum ChannelEventType { OPEN_CHANNEL CLOSED_CHANNEL }
 `;
 
 /** The schema without descriptions, sorted, printed: what clients depend on. */
@@ -97,7 +146,10 @@ describe('GraphQL schema file', () => {
   });
 
   it('has exactly the types, fields, arguments and defaults of SPEC section 6', () => {
-    assert.equal(shape(loadSchemaSource()), shape(SPEC_SDL));
+    assert.equal(
+      shape(loadSchemaSource()),
+      shape(SPEC_SDL + CLOSE_RECOMMENDATIONS_SDL + SUBSCRIPTIONS_SDL),
+    );
   });
 
   it('documents every type, field, argument and enum value', () => {
@@ -118,5 +170,15 @@ describe('GraphQL schema file', () => {
     }
     const peer = query?.getFields().peer?.description ?? '';
     assert.match(peer, /`STORE_UNAVAILABLE`/);
+  });
+
+  it('documents every error code a subscription gives, and the header it needs, in Subscription', () => {
+    const schema = buildASTSchema(parse(loadSchemaSource()));
+    const overview = schema.getSubscriptionType()?.description ?? '';
+    for (const code of [...SUBSCRIPTION_ERROR_CODES, 'EVENT_STREAM_REQUIRED', 'BAD_USER_INPUT']) {
+      assert.match(overview, new RegExp(`\`${code}\``), code);
+    }
+    assert.match(overview, /`Accept: text\/event-stream`/);
+    assert.match(overview, /`--graphql\.max-subscriptions`/);
   });
 });

@@ -83,6 +83,11 @@ describe('Exposition', () => {
     assert.equal(only(families, 'chanfitness_channel_uptime_ratio', ch).value, 1 / 3);
     assert.equal(only(families, 'chanfitness_channel_lifetime_seconds', ch).value, 10800);
     assert.equal(only(families, 'chanfitness_channel_uptime_seconds', ch).value, 3600);
+    // Every window reaches before the opening: the lifetime ratio.
+    for (const window of ['1d', '7d', '30d']) {
+      const w = { ...ch, window };
+      assert.equal(only(families, 'chanfitness_channel_window_uptime_ratio', w).value, 1 / 3);
+    }
 
     // Creation, online, offline, the reordered offline: four flaps, the last at 2 h.
     const peer = { node: 'alice', peer: PEER };
@@ -172,6 +177,7 @@ describe('Exposition', () => {
     const families = parseExposition(await sources.exposition.renderToString());
     const ch = { node: 'bob', channel_point: CHANNEL, peer: PEER };
     assert.equal(family(families, 'chanfitness_channel_uptime_ratio').samples.length, 0);
+    assert.equal(family(families, 'chanfitness_channel_window_uptime_ratio').samples.length, 0);
     assert.equal(only(families, 'chanfitness_channel_lifetime_seconds', ch).value, 0);
     assert.equal(only(families, 'chanfitness_channel_uptime_seconds', ch).value, 0);
   });
@@ -265,6 +271,10 @@ describe('Exposition', () => {
     assert.equal(family(families, 'chanfitness_channel_uptime_ratio').samples.length, 100_000);
     assert.equal(family(families, 'chanfitness_channel_lifetime_seconds').samples.length, 100_000);
     assert.equal(family(families, 'chanfitness_channel_uptime_seconds').samples.length, 100_000);
+    assert.equal(
+      family(families, 'chanfitness_channel_window_uptime_ratio').samples.length,
+      300_000,
+    );
     assert.equal(family(families, 'chanfitness_peer_flap_count').samples.length, 10_000);
     const online = family(families, 'chanfitness_peer_online').samples;
     assert.equal(online.filter((s) => s.value === 1).length, 5_000);

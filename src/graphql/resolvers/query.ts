@@ -5,13 +5,27 @@ import type { NodeStores } from '../../store/node-stores.js';
 import type { FlapRecord } from '../../store/peer-monitor.js';
 import { chooseNode, pageSize, parseChannelPoint, parsePubkey } from '../arguments.js';
 import { selectChannelPage, type ChannelSource } from '../channel-page.js';
-import { decodeCursor, decodePeerCursor, encodeCursor, encodePeerCursor } from '../cursor.js';
+import {
+  analyseClose,
+  closePolicy,
+  type CloseCandidateOrder,
+  type ClosePolicyArgs,
+} from '../close-recommendations.js';
+import {
+  decodeCloseCandidateCursor,
+  decodeCursor,
+  decodePeerCursor,
+  encodeCloseCandidateCursor,
+  encodeCursor,
+  encodePeerCursor,
+} from '../cursor.js';
 import { ApiError, withClientErrors } from '../errors.js';
 import {
   ChannelRef,
   persistedPeer,
   trackedPeer,
   type ChannelConnectionResult,
+  type CloseRecommendationsResult,
   type PeerConnectionResult,
   type PeerRef,
 } from '../models.js';
@@ -57,6 +71,13 @@ interface PeerArgs {
 interface PeersArgs {
   readonly node?: string | null;
   readonly orderBy?: PeerOrder | null;
+  readonly first?: number | null;
+  readonly after?: string | null;
+}
+
+interface CloseRecommendationsArgs extends ClosePolicyArgs {
+  readonly node?: string | null;
+  readonly orderBy?: CloseCandidateOrder | null;
   readonly first?: number | null;
   readonly after?: string | null;
 }
@@ -239,6 +260,70 @@ export function queryResolvers(deps: QueryDeps) {
                     }));
             },
             hasNextPage: page.hasNextPage,
+          },
+        };
+      }),
+
+    closeRecommendations: (
+      _: unknown,
+      args: CloseRecommendationsArgs,
+    ): CloseRecommendationsResult =>
+      withClientErrors(() => {
+        const policy = closePolicy(args);
+        const order = args.orderBy ?? 'RATIO_ASC';
+        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
+        const now = clock.now();
+        const after =
+          args.after === null || args.after === undefined
+            ? undefined
+            : decodeCloseCandidateCursor(args.after, order, now);
+        // Every page recomputes the analysis at the first page's instant: the quartiles and
+        // recommendations of all pages agree, and no ratio drifts past the cursor.
+        const at = after?.at ?? now;
+        const { nodes, page } = analyseClose(storesToList(stores, args.node), policy, {
+          order,
+          first,
+          after:
+            after === undefined
+              ? undefined
+              : { rank: after.rank, node: after.node, key: after.channelPoint },
+          at,
+        });
+        const last = page.entries.at(-1);
+        let endCursor: string | null | undefined;
+        return {
+          mode: policy.threshold === undefined ? 'OUTLIER' : 'THRESHOLD',
+          computedAt: at,
+          byNode: nodes,
+          considered: {
+            nodes: page.entries.map((entry) => ({
+              // Its figures at now, as every Channel's; the ratio is the analysis'.
+              channel: new ChannelRef(
+                entry.store,
+                entry.view,
+                now,
+                at === now ? entry.info : undefined,
+              ),
+              ratio: entry.ratio,
+              recommended: entry.recommended,
+            })),
+            totalCount: page.totalCount,
+            pageInfo: {
+              // Encoded only when asked for.
+              get endCursor(): string | null {
+                return (endCursor ??=
+                  last === undefined
+                    ? null
+                    : encodeCloseCandidateCursor({
+                        order,
+                        rank: last.rank,
+                        node: last.node,
+                        channelPoint: last.channelPoint,
+                        at,
+                      }));
+              },
+              hasNextPage: page.hasNextPage,
+            },
           },
         };
       }),
