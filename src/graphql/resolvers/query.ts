@@ -114,6 +114,29 @@ function* channelSources(
 
 export function queryResolvers(deps: QueryDeps) {
   const { stores, clock } = deps;
+
+  /**
+   * What every paginated listing reads of its arguments: its order, its page
+   * size, its cursor decoded (refused when malformed, of another order or
+   * listing, or from the future), and the instant its pages are ranked at:
+   * the first page's, kept by its cursors.
+   */
+  const pageRequest = <O extends string, C extends { readonly at: number }>(
+    args: {
+      readonly orderBy?: O | null;
+      readonly first?: number | null;
+      readonly after?: string | null;
+    },
+    defaultOrder: O,
+    decode: (text: string, order: O, now: number) => C,
+  ): { order: O; first: number; after: C | undefined; now: number; rankedAt: number } => {
+    const order = args.orderBy ?? defaultOrder;
+    const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
+    const now = clock.now();
+    const after =
+      args.after === null || args.after === undefined ? undefined : decode(args.after, order, now);
+    return { order, first, after, now, rankedAt: after?.at ?? now };
+  };
   return {
     nodes: (
       _: unknown,
@@ -151,13 +174,11 @@ export function queryResolvers(deps: QueryDeps) {
 
     channels: (_: unknown, args: ChannelsArgs): ChannelConnectionResult =>
       withClientErrors(() => {
-        const order = args.orderBy ?? 'UPTIME_RATIO_ASC';
-        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
-        const now = clock.now();
-        const after =
-          args.after === null || args.after === undefined
-            ? undefined
-            : decodeCursor(args.after, order, now);
+        const { order, first, after, now, rankedAt } = pageRequest(
+          args,
+          'UPTIME_RATIO_ASC',
+          decodeCursor,
+        );
         const pubkey =
           args.peer === null || args.peer === undefined
             ? undefined
@@ -165,7 +186,6 @@ export function queryResolvers(deps: QueryDeps) {
         // Every page of a listing is ranked at its first page's instant (see
         // ChannelCursor.at), so that no channel is listed twice or never; the
         // figures returned are computed at now, as for any other query.
-        const rankedAt = after?.at ?? now;
         const page = selectChannelPage(channelSources(storesToList(stores, args.node), pubkey), {
           order,
           first,
@@ -225,15 +245,12 @@ export function queryResolvers(deps: QueryDeps) {
 
     peers: (_: unknown, args: PeersArgs): PeerConnectionResult =>
       withClientErrors(() => {
-        const order = args.orderBy ?? 'FLAP_COUNT_DESC';
-        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
-        const now = clock.now();
-        const after =
-          args.after === null || args.after === undefined
-            ? undefined
-            : decodePeerCursor(args.after, order, now);
         // Ranked at the first page's instant, as channels are (see PeerCursor.at).
-        const rankedAt = after?.at ?? now;
+        const { order, first, after, rankedAt } = pageRequest(
+          args,
+          'FLAP_COUNT_DESC',
+          decodePeerCursor,
+        );
         const page = selectPeerPage(storesToList(stores, args.node), {
           order,
           first,
@@ -270,16 +287,15 @@ export function queryResolvers(deps: QueryDeps) {
     ): CloseRecommendationsResult =>
       withClientErrors(() => {
         const policy = closePolicy(args);
-        const order = args.orderBy ?? 'RATIO_ASC';
-        const first = pageSize(args.first, deps.defaultPageSize, deps.maxPageSize);
-        const now = clock.now();
-        const after =
-          args.after === null || args.after === undefined
-            ? undefined
-            : decodeCloseCandidateCursor(args.after, order, now);
         // Every page recomputes the analysis at the first page's instant: the quartiles and
         // recommendations of all pages agree, and no ratio drifts past the cursor.
-        const at = after?.at ?? now;
+        const {
+          order,
+          first,
+          after,
+          now,
+          rankedAt: at,
+        } = pageRequest(args, 'RATIO_ASC', decodeCloseCandidateCursor);
         const { nodes, page } = analyseClose(storesToList(stores, args.node), policy, {
           order,
           first,
