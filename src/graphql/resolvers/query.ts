@@ -112,6 +112,21 @@ function* channelSources(
   }
 }
 
+/** A page's pageInfo, its end cursor encoded only when asked for (and then once). */
+function pageInfo<E>(
+  page: { readonly entries: readonly E[]; readonly hasNextPage: boolean },
+  encode: (last: E) => string,
+): { readonly endCursor: string | null; readonly hasNextPage: boolean } {
+  const last = page.entries.at(-1);
+  let endCursor: string | null | undefined;
+  return {
+    get endCursor(): string | null {
+      return (endCursor ??= last === undefined ? null : encode(last));
+    },
+    hasNextPage: page.hasNextPage,
+  };
+}
+
 export function queryResolvers(deps: QueryDeps) {
   const { stores, clock } = deps;
 
@@ -192,8 +207,6 @@ export function queryResolvers(deps: QueryDeps) {
           after,
           now: rankedAt,
         });
-        const last = page.entries.at(-1);
-        let endCursor: string | null | undefined;
         return {
           nodes: page.entries.map(
             (entry) =>
@@ -205,22 +218,15 @@ export function queryResolvers(deps: QueryDeps) {
               ),
           ),
           totalCount: page.totalCount,
-          pageInfo: {
-            // Encoded only when asked for.
-            get endCursor(): string | null {
-              return (endCursor ??=
-                last === undefined
-                  ? null
-                  : encodeCursor({
-                      order,
-                      rank: last.rank,
-                      node: last.node,
-                      channelPoint: last.channelPoint,
-                      at: rankedAt,
-                    }));
-            },
-            hasNextPage: page.hasNextPage,
-          },
+          pageInfo: pageInfo(page, (last) =>
+            encodeCursor({
+              order,
+              rank: last.rank,
+              node: last.node,
+              channelPoint: last.channelPoint,
+              at: rankedAt,
+            }),
+          ),
         };
       }),
 
@@ -257,27 +263,18 @@ export function queryResolvers(deps: QueryDeps) {
           after,
           now: rankedAt,
         });
-        const last = page.entries.at(-1);
-        let endCursor: string | null | undefined;
         return {
           nodes: page.entries.map((entry) => trackedPeer(entry.store, entry.view)),
           totalCount: page.totalCount,
-          pageInfo: {
-            // Encoded only when asked for.
-            get endCursor(): string | null {
-              return (endCursor ??=
-                last === undefined
-                  ? null
-                  : encodePeerCursor({
-                      order,
-                      rank: last.rank,
-                      node: last.node,
-                      pubkey: last.pubkey,
-                      at: rankedAt,
-                    }));
-            },
-            hasNextPage: page.hasNextPage,
-          },
+          pageInfo: pageInfo(page, (last) =>
+            encodePeerCursor({
+              order,
+              rank: last.rank,
+              node: last.node,
+              pubkey: last.pubkey,
+              at: rankedAt,
+            }),
+          ),
         };
       }),
 
@@ -305,8 +302,6 @@ export function queryResolvers(deps: QueryDeps) {
               : { rank: after.rank, node: after.node, key: after.channelPoint },
           at,
         });
-        const last = page.entries.at(-1);
-        let endCursor: string | null | undefined;
         return {
           mode: policy.threshold === undefined ? 'OUTLIER' : 'THRESHOLD',
           computedAt: at,
@@ -324,22 +319,15 @@ export function queryResolvers(deps: QueryDeps) {
               recommended: entry.recommended,
             })),
             totalCount: page.totalCount,
-            pageInfo: {
-              // Encoded only when asked for.
-              get endCursor(): string | null {
-                return (endCursor ??=
-                  last === undefined
-                    ? null
-                    : encodeCloseCandidateCursor({
-                        order,
-                        rank: last.rank,
-                        node: last.node,
-                        channelPoint: last.channelPoint,
-                        at,
-                      }));
-              },
-              hasNextPage: page.hasNextPage,
-            },
+            pageInfo: pageInfo(page, (last) =>
+              encodeCloseCandidateCursor({
+                order,
+                rank: last.rank,
+                node: last.node,
+                channelPoint: last.channelPoint,
+                at,
+              }),
+            ),
           },
         };
       }),
