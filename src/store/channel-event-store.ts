@@ -2,7 +2,9 @@ import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
 import {
   channelInfo,
+  channelUnobservedAt,
   channelUptimeAt,
+  peerLogStart,
   channelUptimeWith,
   peerOnlineUntil,
   peerOnlineUntilAt,
@@ -13,6 +15,12 @@ import {
 export type { ChannelInfo, PeerUptime } from './channel-info.js';
 import { ChannelUptimeIndex, type ChannelUptimes } from './channel-uptimes.js';
 export type { ChannelUptimes } from './channel-uptimes.js';
+import {
+  NodeObservation,
+  type Gap,
+  type ObservationImage,
+  type ObservationSettings,
+} from './node-observation.js';
 import { OnlineLog, type LogEvents, type OnlinePeriod } from './online-log.js';
 import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
 import type { PeerImage } from './store-image.js';
@@ -76,6 +84,16 @@ export interface ChannelEventStoreConfig {
   readonly retentionMs?: number;
   /** Keep the set of changed peers for takeDirty() (history snapshots); off as lnd. */
   readonly trackChanges?: boolean;
+  /** --observer.timeout and --observer.settle; 1 min and 2 min by default. */
+  readonly observation?: ObservationSettings;
+}
+
+/** What a restore knows of the node's observation. */
+export interface RestoredObservation {
+  /** The persisted gaps and status; none for a node whose history has none. */
+  readonly image?: ObservationImage | undefined;
+  /** Core NATS: the exporter did not run from this time (its last write) on: a gap starts there. */
+  readonly exporterDownSince?: number | undefined;
 }
 
 /** A peer as persistence restores it: its image and the retained events of its log. */
@@ -88,11 +106,21 @@ export interface RestoredPeer {
 /** An applied event, kept while a restore is awaited so that it can be applied again on top. */
 type JournalEntry = StoreEvent & { readonly loaded?: LoadedRecord | undefined };
 
-/** Uptime over a window already clamped to the channel's lifetime. */
+/** Uptime over a window already clamped to the channel's lifetime (or the peer's log). */
 export interface UptimeWindow {
   readonly from: number;
   readonly to: number;
   readonly uptime: number;
+  /** The part of [from, to] during which the node was observed: what the ratio is over. */
+  readonly observed: number;
+}
+
+/** A peer's offline periods over a window (its log's, outside the node's gaps). */
+export interface Outages {
+  readonly from: number;
+  readonly to: number;
+  /** Every offline period in the window, clipped to it, oldest first. */
+  readonly periods: readonly OnlinePeriod[];
 }
 
 /** A flap count as FlapCount answers it: in memory first, then persisted. */
@@ -108,6 +136,17 @@ export type ChannelSource = 'event' | 'bootstrap';
 
 /** An event as the store applies it. */
 type StoreEvent =
+  | {
+      readonly kind: 'status';
+      readonly up: boolean;
+      readonly time: number;
+    }
+  | {
+      /** A bootstrap reply (the node is back), or a bootstrap that failed. */
+      readonly kind: 'bootstrap';
+      readonly answered: boolean;
+      readonly time: number;
+    }
   | {
       readonly kind: 'open';
       readonly pubkey: string;
@@ -129,7 +168,10 @@ type StoreEvent =
     };
 
 /** An event waiting for its peer's record read, with who to tell once applied. */
-type Operation = StoreEvent & { readonly settled: Settled | undefined };
+type Operation = PeerOperation & { readonly settled: Settled | undefined };
+
+/** The events that concern one peer. */
+type PeerOperation = Extract<StoreEvent, { readonly pubkey: string }>;
 
 interface PeerState {
   /** State of the latest peer event seen; undefined before any. */
@@ -159,6 +201,10 @@ interface LoadedRecord {
  */
 export class ChannelEventStore {
   readonly node: string;
+  /** When the node was observed (SPEC 4.4): every log of the node counts time through it. */
+  readonly observation: NodeObservation;
+  /** The latest time any event was applied at: a gap found to start earlier is counted again. */
+  private latestApplied = -Infinity;
   private readonly monitors = new Map<string, PeerMonitor>();
   private readonly channelIndex = new Map<string, ChannelView>();
   private readonly peerStates = new Map<string, PeerState>();
@@ -183,7 +229,100 @@ export class ChannelEventStore {
 
   constructor(private readonly config: ChannelEventStoreConfig) {
     this.node = config.node;
+    this.observation = new NodeObservation(config.observation);
     if (config.trackChanges === true) this.dirty = new Set();
+  }
+
+  // ---- observation -----------------------------------------------------------
+
+  /** The bridge's `<prefix>.<node>.status`: lnd is up (streams connected) or down. */
+  status(up: boolean, time: number): void {
+    if (this.journal !== undefined) this.record({ kind: 'status', up, time });
+    this.endGapIfDue(time);
+    if (up) this.observation.up(time);
+    else this.observationChangedFrom(this.observation.down(time));
+  }
+
+  /**
+   * The node's bootstrap answered (it is back: a gap ends the settle time
+   * later) or failed (back too for a node that never sent a status: nothing
+   * else would tell).
+   */
+  bootstrapped(answered: boolean, time: number): void {
+    if (this.journal !== undefined) this.record({ kind: 'bootstrap', answered, time });
+    this.endGapIfDue(time);
+    if (answered || !this.observation.statusSeen) this.observation.back(time);
+  }
+
+  /**
+   * At clock time now (the shell's scheduler calls this while its input is
+   * caught up): a settling gap whose end has come ends, and a node whose
+   * statuses stopped for the timeout becomes unobserved from its last one.
+   */
+  tick(now: number): void {
+    this.endGapIfDue(now);
+    this.observationChangedFrom(this.observation.checkSilence(now));
+  }
+
+  /** True unless a gap lasts. */
+  get observed(): boolean {
+    return this.observation.observed;
+  }
+
+  /** The node's gaps overlapping [from, to], oldest first. */
+  gaps(from: number, to: number, limit?: number): Gap[] {
+    return this.observation.gaps(from, to, limit);
+  }
+
+  /** The node's unobserved time up to now, compacted gaps included. */
+  unobservedTotal(now: number = this.config.clock.now()): number {
+    return this.observation.unobservedUntil(now);
+  }
+
+  /** Before applying anything at `time`: a settling gap that has ended gets its end events. */
+  private endGapIfDue(time: number): void {
+    if (time >= this.observation.closesAt) this.endGap();
+  }
+
+  /**
+   * A gap has ended: from its end on each peer counts as online or offline
+   * by its connectivity at that moment, an event (no flap) for each peer
+   * whose log says otherwise.
+   */
+  private endGap(): void {
+    const end = this.observation.closesAt;
+    this.observation.close();
+    for (const monitor of this.monitors.values()) {
+      const pubkey = monitor.pubkey;
+      const state = this.peerStates.get(pubkey);
+      const time = Math.max(end, state?.latest ?? end);
+      if (!monitor.gapEnded(this.connectivity(pubkey), time)) continue;
+      if (state !== undefined) state.latest = time;
+      if (time > this.latestApplied) this.latestApplied = time;
+      this.dirty?.add(pubkey);
+      if (!this.replaying) {
+        this.config.observer?.peerEventApplied?.(
+          pubkey,
+          monitor.online,
+          end,
+          time,
+          monitor.flapCount,
+        );
+      }
+    }
+  }
+
+  /**
+   * A gap opened at `from` (undefined: none did). When events after it were
+   * already counted, their totals are counted again without it.
+   */
+  private observationChangedFrom(from: number | undefined): void {
+    if (from === undefined || from >= this.latestApplied) return;
+    for (const monitor of this.monitors.values()) {
+      monitor.observationChangedFrom(from);
+      this.dirty?.add(monitor.pubkey);
+    }
+    this.channelVersion += 1;
   }
 
   // ---- events ----------------------------------------------------------------
@@ -335,7 +474,12 @@ export class ChannelEventStore {
    */
   channelUptimes(now: number = this.config.clock.now()): ChannelUptimes {
     this.uptimeIndex ??= new ChannelUptimeIndex();
-    return this.uptimeIndex.compute(this.channelVersion, () => this.monitors.values(), now);
+    return this.uptimeIndex.compute(
+      this.channelVersion,
+      () => this.monitors.values(),
+      now,
+      this.observation,
+    );
   }
 
   /**
@@ -400,11 +544,88 @@ export class ChannelEventStore {
         `window end ${new Date(end).toISOString()} is before its start ${new Date(from).toISOString()}`,
       );
     }
-    const latest = Math.max(channel.openedAt, now);
-    const lo = clamp(Math.max(from, this.horizon(now) ?? from), channel.openedAt, latest);
-    const hi = clamp(end, lo, latest);
-    const uptime = hi > lo ? channel.peer.log.uptime(lo, hi, now) : 0;
-    return { from: lo, to: hi, uptime };
+    return this.logWindow(channel.peer, channel.openedAt, from, end, now);
+  }
+
+  /**
+   * A peer's uptime over [from, to] (to defaults to now) from its log,
+   * clamped to the log's start (see peerLogStart) and now; undefined for a
+   * peer without a log (no channel). INVALID_RANGE when to is before from.
+   */
+  peerUptimeWindow(peer: PeerView, from: number, to?: number): UptimeWindow | undefined {
+    const now = this.config.clock.now();
+    const end = to ?? now;
+    if (end < from) {
+      throw new StoreError(
+        'INVALID_RANGE',
+        `window end ${new Date(end).toISOString()} is before its start ${new Date(from).toISOString()}`,
+      );
+    }
+    const start = peerLogStart(peer);
+    return start === undefined ? undefined : this.logWindow(peer, start, from, end, now);
+  }
+
+  /**
+   * A peer's offline periods over [from, to] (defaults: the log's start and
+   * now), clamped as peerUptimeWindow clamps; undefined without a log.
+   */
+  peerOutages(peer: PeerView, from?: number, to?: number): Outages | undefined {
+    const now = this.config.clock.now();
+    const start = peerLogStart(peer);
+    if (start === undefined) return undefined;
+    const { lo, hi } = this.clampWindow(start, from ?? start, to ?? now, now);
+    return { from: lo, to: hi, periods: hi > lo ? peer.log.offlinePeriods(lo, hi, now) : [] };
+  }
+
+  /** At least as many periods as peerOutages lists, in O(log n). */
+  peerOutagesBound(peer: PeerView, from?: number, to?: number): number {
+    const now = this.config.clock.now();
+    const start = peerLogStart(peer);
+    if (start === undefined) return 0;
+    const { lo, hi } = this.clampWindow(start, from ?? start, to ?? now, now);
+    return hi > lo ? peer.log.periodsBound(lo, hi) : 0;
+  }
+
+  /** The time since the channel's opening during which its node was not observed. */
+  channelUnobserved(channel: ChannelView, now: number = this.config.clock.now()): number {
+    return channelUnobservedAt(channel, now);
+  }
+
+  /**
+   * The observed part of [start, now]: what a window from start holds for a
+   * channel opened before it (windowStart), once for all such channels.
+   */
+  observedSince(start: number, now: number): number {
+    return this.observation.observedBetween(start, now);
+  }
+
+  private logWindow(
+    peer: PeerView,
+    start: number,
+    from: number,
+    end: number,
+    now: number,
+  ): UptimeWindow {
+    const { lo, hi } = this.clampWindow(start, from, end, now);
+    if (!(hi > lo)) return { from: lo, to: hi, uptime: 0, observed: 0 };
+    return {
+      from: lo,
+      to: hi,
+      uptime: peer.log.uptime(lo, hi, now),
+      observed: this.observation.observedBetween(lo, hi),
+    };
+  }
+
+  /** [from, end] clamped to [start, now] and to the history horizon. */
+  private clampWindow(
+    start: number,
+    from: number,
+    end: number,
+    now: number,
+  ): { lo: number; hi: number } {
+    const latest = Math.max(start, now);
+    const lo = clamp(Math.max(from, this.horizon(now) ?? from), start, latest);
+    return { lo, hi: clamp(end, lo, latest) };
   }
 
   /** The peer's online periods during the channel's lifetime and the window, oldest first. */
@@ -553,15 +774,20 @@ export class ChannelEventStore {
    * Throws INVALID_STATE, leaving the store empty, when they do not make a
    * consistent store (a channel point held by two peers, ...).
    */
-  restore(peers: Iterable<RestoredPeer>): void {
+  restore(peers: Iterable<RestoredPeer>, observation: RestoredObservation = {}): void {
     this.clearState();
     try {
+      // First: the logs count their totals through it.
+      this.observation.load(observation.image);
       for (const { image, events } of peers) this.restorePeer(image, events);
     } catch (err) {
       this.clearState();
       throw err;
     }
     this.channelVersion += 1;
+    if (observation.exporterDownSince !== undefined) {
+      this.observationChangedFrom(this.observation.exporterDown(observation.exporterDownSince));
+    }
   }
 
   /**
@@ -596,15 +822,21 @@ export class ChannelEventStore {
    * own times, as if the restore had come before them. Past the journal's
    * limit, events are not applied again (as after a crash).
    */
-  rebase(peers: Iterable<RestoredPeer>): void {
+  rebase(peers: Iterable<RestoredPeer>, observation?: RestoredObservation): void {
     const journal = this.journal ?? [];
     this.journal = undefined;
     this.journalFull = false;
-    this.restore(peers);
+    this.restore(peers, observation);
     this.replaying = true;
     try {
       for (const entry of journal) {
         switch (entry.kind) {
+          case 'status':
+            this.status(entry.up, entry.time);
+            break;
+          case 'bootstrap':
+            this.bootstrapped(entry.answered, entry.time);
+            break;
           case 'open':
             this.applyOpen(
               entry.pubkey,
@@ -636,8 +868,13 @@ export class ChannelEventStore {
     const horizon = this.horizon(now);
     if (horizon === undefined) return 0;
     let dropped = 0;
+    // Gaps no figure needs any more: before the horizon and every log's first
+    // event (channels and monitors keep their own unobserved totals).
+    let gapHorizon = horizon;
     for (const monitor of this.monitors.values()) {
       const log = monitor.log;
+      const first = log.firstTime ?? log.lastTime;
+      if (first !== undefined && first < gapHorizon) gapHorizon = first;
       if (log.committedCount < 2) continue;
       for (const channel of monitor.channels()) {
         // Final once an event after the opening is committed: sets the channel's memo.
@@ -649,10 +886,13 @@ export class ChannelEventStore {
         this.dirty?.add(monitor.pubkey);
       }
     }
+    this.observation.compactBefore(gapHorizon);
     return dropped;
   }
 
   private clearState(): void {
+    this.observation.load(undefined);
+    this.latestApplied = -Infinity;
     this.monitors.clear();
     this.channelIndex.clear();
     this.peerStates.clear();
@@ -669,6 +909,7 @@ export class ChannelEventStore {
       latest: image.latest,
       monitor: undefined,
     };
+    if (image.latest > this.latestApplied) this.latestApplied = image.latest;
     this.peerStates.set(image.pubkey, state);
     if (image.monitor === undefined) return;
     const log = OnlineLog.restore(
@@ -677,8 +918,9 @@ export class ChannelEventStore {
         times: new Float64Array(0),
         kinds: new Uint8Array(0),
       },
+      this.observation,
     );
-    const monitor = PeerMonitor.restore(image.pubkey, image.monitor, log);
+    const monitor = PeerMonitor.restore(image.pubkey, image.monitor, log, this.observation);
     for (const channel of monitor.channels()) {
       if (this.channelIndex.has(channel.channelPoint)) {
         throw new StoreError('INVALID_STATE', `channel ${channel.channelPoint} held by two peers`);
@@ -777,11 +1019,18 @@ export class ChannelEventStore {
     // An earlier open of this channel point waits for its peer's record read.
     if (this.reservedByOther(channelPoint, pubkey))
       return this.rejectDuplicate(pubkey, channelPoint);
+    this.endGapIfDue(eventTime);
     this.dirty?.add(pubkey);
     const time = this.advance(pubkey, eventTime);
     let monitor = this.monitors.get(pubkey);
     if (monitor === undefined) {
-      monitor = new PeerMonitor(pubkey, loaded?.record, time, loaded?.merged ?? true);
+      monitor = new PeerMonitor(
+        pubkey,
+        loaded?.record,
+        time,
+        loaded?.merged ?? true,
+        this.observation,
+      );
       this.monitors.set(pubkey, monitor);
       const state = this.peerStates.get(pubkey);
       if (state !== undefined) state.monitor = monitor;
@@ -836,6 +1085,7 @@ export class ChannelEventStore {
       );
       return 'unknown_channel';
     }
+    this.endGapIfDue(eventTime);
     this.dirty?.add(pubkey);
     const time = this.advance(pubkey, eventTime);
     monitor.removeChannel(channelPoint);
@@ -856,11 +1106,13 @@ export class ChannelEventStore {
 
   private applyPeer(pubkey: string, online: boolean, eventTime: number): void {
     if (this.journal !== undefined) this.record({ kind: 'peer', pubkey, online, time: eventTime });
+    if (eventTime >= this.observation.closesAt) this.endGap();
     this.dirty?.add(pubkey);
     const state = this.peerStates.get(pubkey);
     if (state === undefined) {
       // First sight of the peer: no monitor yet (an open creates the state first).
       this.peerStates.set(pubkey, { online, latest: eventTime, monitor: undefined });
+      if (eventTime > this.latestApplied) this.latestApplied = eventTime;
       if (!this.replaying) {
         this.config.observer?.peerEventApplied?.(pubkey, online, eventTime, eventTime, undefined);
       }
@@ -869,7 +1121,11 @@ export class ChannelEventStore {
     const time = this.advanceState(state, pubkey, eventTime);
     state.online = online;
     const monitor = state.monitor;
-    monitor?.onlineEvent(online, time);
+    if (monitor !== undefined) {
+      // Nobody observed the node then: the peer's state changes, no flap, nothing logged.
+      if (this.observation.contains(eventTime)) monitor.unobservedEvent(online);
+      else monitor.onlineEvent(online, time);
+    }
     if (!this.replaying) {
       this.config.observer?.peerEventApplied?.(pubkey, online, eventTime, time, monitor?.flapCount);
     }
@@ -880,6 +1136,7 @@ export class ChannelEventStore {
     const state = this.peerStates.get(pubkey);
     if (state === undefined) {
       this.peerStates.set(pubkey, { online: undefined, latest: eventTime, monitor: undefined });
+      if (eventTime > this.latestApplied) this.latestApplied = eventTime;
       return eventTime;
     }
     return this.advanceState(state, pubkey, eventTime);
@@ -888,6 +1145,7 @@ export class ChannelEventStore {
   private advanceState(state: PeerState, pubkey: string, eventTime: number): number {
     if (eventTime >= state.latest) {
       state.latest = eventTime;
+      if (eventTime > this.latestApplied) this.latestApplied = eventTime;
       return eventTime;
     }
     this.reorderedCount += 1;

@@ -1,21 +1,39 @@
 import { TrackedChannel, type ChannelView, type PeerView } from './peer-monitor.js';
 
-/** lnd's ChannelInfo, in milliseconds. */
+/** lnd's ChannelInfo, in milliseconds, over observed time. */
 export interface ChannelInfo {
-  /** How long the channel has been monitored: now - openedAt. */
+  /**
+   * How long the channel has been monitored: now - openedAt less the time its
+   * node was not observed (lnd's now - openedAt when it always was).
+   */
   readonly lifetime: number;
   /** How long its peer was online in that time: uptime(openedAt, now). */
   readonly uptime: number;
 }
 
 /**
- * lnd's channelUptime. An opening time in the future (event timestamps may
- * lead the clock a little) reads as zero rather than negative.
+ * lnd's channelUptime, over observed time. An opening time in the future
+ * (event timestamps may lead the clock a little) reads as zero rather than
+ * negative.
  */
 export function channelInfo(channel: ChannelView, now: number): ChannelInfo {
-  const lifetime = now - channel.openedAt;
-  if (!(lifetime > 0)) return { lifetime: 0, uptime: 0 };
-  return { lifetime, uptime: channelUptimeAt(channel, now) };
+  if (!(now - channel.openedAt > 0)) return { lifetime: 0, uptime: 0 };
+  return { lifetime: channelLifetimeAt(channel, now), uptime: channelUptimeAt(channel, now) };
+}
+
+/** The time since the channel's opening during which its node was not observed. */
+export function channelUnobservedAt(channel: ChannelView, now: number): number {
+  const age = now - channel.openedAt;
+  return age > 0 ? age - channelLifetimeAt(channel, now) : 0;
+}
+
+/** The channel's observed lifetime at now: now - openedAt when its node was always observed. */
+export function channelLifetimeAt(channel: ChannelView, now: number): number {
+  return channel.peer.observation.observedSince(
+    channel.openedAt,
+    channel.unobservedAtOpening,
+    now,
+  );
 }
 
 /**
@@ -84,12 +102,31 @@ const NO_PEER_UPTIME: PeerUptime = { monitored: 0, uptime: 0 };
  * offline: the span is then that of the peer's oldest open channel, whose
  * uptime its memo keeps exact even once the log is compacted.
  */
+/**
+ * Where a peer's log starts telling its state: its monitor's creation while
+ * the log was kept since (epoch 0), else the opening of its oldest open
+ * channel (the log started again with it); undefined without a channel.
+ */
+export function peerLogStart(peer: PeerView): number | undefined {
+  if (peer.channelCount === 0) return undefined;
+  if (peer.log.epoch === 0) return peer.createdAt;
+  let oldest: number | undefined;
+  for (const channel of peer.channels()) {
+    if (oldest === undefined || channel.openedAt < oldest) oldest = channel.openedAt;
+  }
+  return oldest;
+}
+
 export function peerUptime(peer: PeerView, now: number): PeerUptime {
   if (peer.channelCount === 0) return NO_PEER_UPTIME;
   if (peer.log.epoch === 0) {
     // The log starts at the monitor's creation (its first channel seeded it),
     // and online time from it stays exact however much of it is compacted.
-    const monitored = now - peer.createdAt;
+    const monitored = peer.observation.observedSince(
+      peer.createdAt,
+      peer.unobservedAtCreation,
+      now,
+    );
     if (!(monitored > 0)) return NO_PEER_UPTIME;
     return { monitored, uptime: peer.log.uptime(peer.createdAt, now, now) };
   }

@@ -1,4 +1,5 @@
 import { channelUptimeAt } from './channel-info.js';
+import { ALWAYS_OBSERVED, type ObservedTime } from './node-observation.js';
 import { TrackedChannel, type ChannelView, type PeerView } from './peer-monitor.js';
 
 /**
@@ -9,7 +10,7 @@ import { TrackedChannel, type ChannelView, type PeerView } from './peer-monitor.
 export interface ChannelUptimes {
   readonly count: number;
   readonly channels: readonly ChannelView[];
-  /** now - openedAt, or 0 when that is not positive. */
+  /** The observed lifetime (now - openedAt when always observed), or 0 when not positive. */
   readonly lifetime: Float64Array;
   /** uptime(openedAt, now), or 0 when the lifetime is 0. */
   readonly uptime: Float64Array;
@@ -30,6 +31,8 @@ export class ChannelUptimeIndex {
   private peers: PeerView[] = [];
   private peerOf = new Int32Array(0);
   private openedAt = new Float64Array(0);
+  /** The node's unobserved time up to each opening. */
+  private unobservedAtOpening = new Float64Array(0);
   /** The online time at the opening when final, NaN otherwise (computed the long way). */
   private atOpening = new Float64Array(0);
   private peerUntil = new Float64Array(0);
@@ -40,9 +43,15 @@ export class ChannelUptimeIndex {
    * The figures at now of the channels of the peers given, rebuilding the
    * columns when version differs from the last call's.
    */
-  compute(version: number, peers: () => Iterable<PeerView>, now: number): ChannelUptimes {
+  compute(
+    version: number,
+    peers: () => Iterable<PeerView>,
+    now: number,
+    observation: ObservedTime = ALWAYS_OBSERVED,
+  ): ChannelUptimes {
     if (version !== this.version) this.rebuild(version, peers(), now);
     const { peerUntil, peerOf, openedAt, atOpening, lifetime, uptime, channels } = this;
+    const unobservedAtOpening = this.unobservedAtOpening;
     const peerList = this.peers;
     for (let p = 0; p < peerList.length; p++) {
       peerUntil[p] = (peerList[p] as PeerView).log.onlineUntilNow(now);
@@ -55,7 +64,11 @@ export class ChannelUptimeIndex {
         uptime[i] = 0;
         continue;
       }
-      lifetime[i] = age;
+      lifetime[i] = observation.observedSince(
+        openedAt[i] as number,
+        unobservedAtOpening[i] as number,
+        now,
+      );
       const before = atOpening[i] as number;
       if (before === before && now !== 0) {
         // The same subtraction as OnlineLog.uptimeFromUntil's.
@@ -90,6 +103,7 @@ export class ChannelUptimeIndex {
     this.peers = peerList;
     this.peerOf = Int32Array.from(peerOf);
     this.openedAt = Float64Array.from(channels, (c) => c.openedAt);
+    this.unobservedAtOpening = Float64Array.from(channels, (c) => c.unobservedAtOpening);
     this.atOpening = Float64Array.from(channels, finalAtOpening);
     this.peerUntil = new Float64Array(peerList.length);
     this.lifetime = new Float64Array(n);

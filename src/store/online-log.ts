@@ -1,4 +1,5 @@
 import { StoreError } from './errors.js';
+import { ALWAYS_OBSERVED, type ObservedTime } from './node-observation.js';
 import { TimeDirectory } from './time-directory.js';
 
 /** One peer online/offline observation. */
@@ -106,6 +107,12 @@ export class OnlineLog {
   private offset = 0;
 
   /**
+   * @param observation when the peer's node was observed: online time is
+   *   counted outside its gaps only (with none, exactly as lnd counts it).
+   */
+  constructor(private readonly observation: ObservedTime = ALWAYS_OBSERVED) {}
+
+  /**
    * Columns for logs of these numbers of committed events, each laid out as a
    * log keeps them (room to grow): events decoded into them are adopted by
    * restore() without a copy. They are carved from buffers of about
@@ -143,8 +150,12 @@ export class OnlineLog {
    * one, and the staged event. The totals are recomputed by the same
    * additions commit() made, so every figure equals the original's.
    */
-  static restore(header: LogHeader, events: LogEvents): OnlineLog {
-    const log = new OnlineLog();
+  static restore(
+    header: LogHeader,
+    events: LogEvents,
+    observation: ObservedTime = ALWAYS_OBSERVED,
+  ): OnlineLog {
+    const log = new OnlineLog(observation);
     const n = events.times.length;
     if (events.kinds.length !== n || header.end - header.offset !== n) {
       throw new StoreError('INVALID_STATE', 'log events do not match their header');
@@ -167,7 +178,7 @@ export class OnlineLog {
           if (!(time >= prev))
             throw new StoreError('INVALID_STATE', 'log event times run backwards');
           // The same addition commit() makes.
-          if (kinds[i - 1] === ONLINE) total += time - prev;
+          if (kinds[i - 1] === ONLINE) total += observation.observedBetween(prev, time);
         }
         cum[i] = total;
         const kind = kinds[i] === ONLINE ? ONLINE : OFFLINE;
@@ -415,33 +426,94 @@ export class OnlineLog {
    * O(log n) plus the number of events inside the window.
    */
   periods(from: number, to: number, now: number): OnlinePeriod[] {
+    return this.runs(from, to, now, true);
+  }
+
+  /**
+   * The offline periods overlapping [from, to], clipped to it, oldest first,
+   * as periods() lists the online ones (the log's span only: nothing before
+   * its first event). At most `limit` of them.
+   */
+  offlinePeriods(from: number, to: number, now: number, limit = Infinity): OnlinePeriod[] {
+    return this.runs(from, to, now, false, limit);
+  }
+
+  /**
+   * The state the sequence ends with (the staged event, else the last
+   * committed one); undefined for an empty log.
+   */
+  get lastState(): boolean | undefined {
+    if (this.stagedKind !== NONE) return this.stagedKind === ONLINE;
+    return this.n === 0 ? undefined : this.kinds[this.n - 1] === ONLINE;
+  }
+
+  /** Time of the latest event of the sequence (staged included); undefined for an empty log. */
+  get lastTime(): number | undefined {
+    if (this.stagedKind !== NONE) return this.stagedTime;
+    return this.n === 0 ? undefined : this.times[this.n - 1];
+  }
+
+  /**
+   * Counts the running totals again from `from` on: the node's observation
+   * changed there (a gap found to have started earlier than events already
+   * counted). Events at or before it keep their totals.
+   */
+  recountFrom(from: number): void {
+    const { times, cum, kinds } = this;
+    let i = Math.max(1, this.committedAtOrBefore(from) + 1);
+    for (; i < this.n; i++) {
+      const prev = i - 1;
+      let total = cum[prev] as number;
+      if (kinds[prev] === ONLINE) {
+        total += this.observation.observedBetween(times[prev] as number, times[i] as number);
+      }
+      cum[i] = total;
+    }
+  }
+
+  /** Runs of one state (online when `want`) overlapping [from, to], split by the node's gaps. */
+  private runs(
+    from: number,
+    to: number,
+    now: number,
+    want: boolean,
+    limit = Infinity,
+  ): OnlinePeriod[] {
     const out: OnlinePeriod[] = [];
     const m = this.length;
     if (m === 0 || to < from) return out;
+    const push = (start: number, end: number, ongoing: boolean): void => {
+      const s = Math.max(start, from);
+      const e = Math.min(end, to);
+      if (!(e > s || (ongoing && e === s))) return;
+      this.observation.observedParts(s, e, (ps, pe) => {
+        if (out.length < limit) out.push({ start: ps, end: pe, ongoing: ongoing && pe === e });
+      });
+    };
     // Start from the latest event at or before `from` (its state holds at `from`).
     let i = Math.max(0, this.lastAtOrBefore(from));
     let openSince = 0;
     let open = false;
-    for (; i < m; i++) {
+    for (; i < m && out.length < limit; i++) {
       const t = this.timeAt(i);
       if (t > to) break;
-      const online = this.kindAt(i);
-      if (online && !open) {
+      const match = this.kindAt(i) === want;
+      if (match && !open) {
         openSince = t;
         open = true;
-      } else if (!online && open) {
-        pushClipped(out, openSince, t, from, to, false);
+      } else if (!match && open) {
+        push(openSince, t, false);
         open = false;
       }
     }
-    if (open) {
-      // Open at the window's end: it closes at the next offline event, else runs until now.
+    if (open && out.length < limit) {
+      // Open at the window's end: it closes at the next event of the other state, else runs until now.
       let j = i;
-      while (j < m && this.kindAt(j)) j++;
-      if (j < m) pushClipped(out, openSince, this.timeAt(j), from, to, false);
+      while (j < m && this.kindAt(j) === want) j++;
+      if (j < m) push(openSince, this.timeAt(j), false);
       else {
         const until = Math.max(now, openSince);
-        pushClipped(out, openSince, until, from, to, until <= to);
+        push(openSince, until, until <= to);
       }
     }
     return out;
@@ -454,7 +526,13 @@ export class OnlineLog {
    */
   periodsBound(from: number, to: number): number {
     if (this.length === 0 || to < from) return 0;
-    return this.lastAtOrBefore(to) - Math.max(0, this.lastAtOrBefore(from)) + 1;
+    // Each gap inside the window can split one period in two.
+    return (
+      this.lastAtOrBefore(to) -
+      Math.max(0, this.lastAtOrBefore(from)) +
+      1 +
+      this.observation.gapsBound(from, to)
+    );
   }
 
   /** Total online time from the first event up to t (the trailing period stops at now). */
@@ -474,17 +552,21 @@ export class OnlineLog {
       const runTime = r < n ? (this.times[r] as number) : this.stagedTime;
       if (t >= runTime) {
         const runCum = r < n ? (this.cum[r] as number) : this.stagedCum();
-        return runCum + Math.max(0, Math.min(t, now) - runTime);
+        return runCum + this.observation.observedBetween(runTime, Math.min(t, now));
       }
     }
     if (stagedKind !== NONE && this.stagedTime <= t) {
       const base = this.stagedCum();
-      return stagedKind === ONLINE ? base + (t - this.stagedTime) : base;
+      return stagedKind === ONLINE
+        ? base + this.observation.observedBetween(this.stagedTime, t)
+        : base;
     }
     const k = this.committedAtOrBefore(t);
     if (k < 0) return 0;
     const base = this.cum[k] as number;
-    return this.kinds[k] === ONLINE ? base + (t - (this.times[k] as number)) : base;
+    return this.kinds[k] === ONLINE
+      ? base + this.observation.observedBetween(this.times[k] as number, t)
+      : base;
   }
 
   /** The staged event's total: the last committed event's, extended to its time when online. */
@@ -493,7 +575,7 @@ export class OnlineLog {
     if (last < 0) return 0;
     const lastCum = this.cum[last] as number;
     return this.kinds[last] === ONLINE
-      ? lastCum + (this.stagedTime - (this.times[last] as number))
+      ? lastCum + this.observation.observedBetween(this.times[last] as number, this.stagedTime)
       : lastCum;
   }
 
@@ -558,7 +640,9 @@ export class OnlineLog {
     if (i > 0) {
       const prev = i - 1;
       total = this.cum[prev] as number;
-      if (this.kinds[prev] === ONLINE) total += time - (this.times[prev] as number);
+      if (this.kinds[prev] === ONLINE) {
+        total += this.observation.observedBetween(this.times[prev] as number, time);
+      }
     }
     this.times[i] = time;
     this.cum[i] = total;
@@ -607,15 +691,4 @@ function regionBytes(capacity: number): number {
   return Math.ceil((capacity * BYTES_PER_EVENT) / 8) * 8;
 }
 
-function pushClipped(
-  out: OnlinePeriod[],
-  start: number,
-  end: number,
-  from: number,
-  to: number,
-  ongoing: boolean,
-): void {
-  const s = Math.max(start, from);
-  const e = Math.min(end, to);
-  if (e > s || (ongoing && e === s)) out.push({ start: s, end: e, ongoing });
-}
+

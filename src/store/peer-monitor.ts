@@ -1,4 +1,5 @@
 import { StoreError } from './errors.js';
+import { ALWAYS_OBSERVED, type ObservedTime } from './node-observation.js';
 import { OnlineLog, type OnlineMemo } from './online-log.js';
 import type { MonitorImage } from './store-image.js';
 import { cooldownFlapCount, rateLimitMs } from './rate-limit.js';
@@ -9,6 +10,8 @@ export interface ChannelView {
   readonly peer: PeerView;
   /** When the channel was added to the store (its event time). */
   readonly openedAt: number;
+  /** The node's unobserved time up to the opening (0 for a node never unobserved). */
+  readonly unobservedAtOpening: number;
 }
 
 /** A channel of a monitored peer; it memoizes the peer's online time at its opening. */
@@ -20,6 +23,7 @@ export class TrackedChannel implements ChannelView, OnlineMemo {
     readonly channelPoint: string,
     readonly peer: PeerView,
     readonly openedAt: number,
+    public unobservedAtOpening: number,
   ) {}
 }
 
@@ -38,6 +42,10 @@ export interface PeerView {
   readonly createdAt: number;
   /** The peer's event log (committed events and the staged one). */
   readonly log: OnlineLog;
+  /** When the peer's node was observed: lifetimes and uptimes count observed time only. */
+  readonly observation: ObservedTime;
+  /** The node's unobserved time up to createdAt. */
+  readonly unobservedAtCreation: number;
   /**
    * False while the peer's persisted flap record could not be read: its count
    * then holds only what this process saw, and it is not flushed (that would
@@ -66,25 +74,34 @@ export class PeerMonitor implements PeerView {
   /** When this monitor was created; a late-read record is cooled down to this time. */
   readonly createdAt: number;
   /** The peer's event log; replaced only when the monitor is restored. */
-  log = new OnlineLog();
+  log: OnlineLog;
+  unobservedAtCreation: number;
 
   constructor(
     readonly pubkey: string,
     record: FlapRecord | undefined,
     createdAt: number,
     recordMerged = true,
+    readonly observation: ObservedTime = ALWAYS_OBSERVED,
   ) {
     this.flapCount = record?.count ?? 0;
     this.lastFlap = record?.lastFlap;
     this.createdAt = createdAt;
     this.recordMerged = recordMerged;
+    this.log = new OnlineLog(observation);
+    this.unobservedAtCreation = observation.unobservedUntil(createdAt);
   }
 
   /**
    * A monitor rebuilt from persisted state (its log already restored): the
    * channels keep their opening times and the online time at their opening.
    */
-  static restore(pubkey: string, image: MonitorImage, log: OnlineLog): PeerMonitor {
+  static restore(
+    pubkey: string,
+    image: MonitorImage,
+    log: OnlineLog,
+    observation: ObservedTime = ALWAYS_OBSERVED,
+  ): PeerMonitor {
     const monitor = new PeerMonitor(
       pubkey,
       image.lastFlap === undefined
@@ -92,15 +109,24 @@ export class PeerMonitor implements PeerView {
         : { count: image.flapCount, lastFlap: image.lastFlap },
       image.createdAt,
       image.recordMerged,
+      observation,
     );
     monitor.flapCount = image.flapCount;
     monitor.online = image.online;
     monitor.log = log;
+    if (image.unobservedAtCreation !== undefined) {
+      monitor.unobservedAtCreation = image.unobservedAtCreation;
+    }
     for (const channel of image.channels) {
       if (monitor.channelMap.has(channel.channelPoint)) {
         throw new StoreError('INVALID_STATE', `channel ${channel.channelPoint} listed twice`);
       }
-      const tracked = new TrackedChannel(channel.channelPoint, monitor, channel.openedAt);
+      const tracked = new TrackedChannel(
+        channel.channelPoint,
+        monitor,
+        channel.openedAt,
+        channel.unobservedAtOpening ?? observation.unobservedUntil(channel.openedAt),
+      );
       if (channel.atOpening !== undefined) log.adoptMemo(tracked, channel.atOpening);
       monitor.channelMap.set(channel.channelPoint, tracked);
     }
@@ -115,6 +141,7 @@ export class PeerMonitor implements PeerView {
         channelPoint: channel.channelPoint,
         openedAt: channel.openedAt,
         atOpening: this.log.memoIsFinal(channel) ? channel.memoValue : undefined,
+        unobservedAtOpening: channel.unobservedAtOpening,
       });
     }
     return {
@@ -123,6 +150,7 @@ export class PeerMonitor implements PeerView {
       online: this.online,
       recordMerged: this.recordMerged,
       createdAt: this.createdAt,
+      unobservedAtCreation: this.unobservedAtCreation,
       channels,
       log: this.log.header(),
     };
@@ -161,12 +189,52 @@ export class PeerMonitor implements PeerView {
     if (this.channelMap.has(channelPoint)) {
       throw new StoreError('DUPLICATE_CHANNEL', `channel ${channelPoint} already present`);
     }
-    const channel = new TrackedChannel(channelPoint, this, openedAt);
+    const channel = new TrackedChannel(
+      channelPoint,
+      this,
+      openedAt,
+      this.observation.unobservedUntil(openedAt),
+    );
     this.channelMap.set(channelPoint, channel);
     if (this.log.committedCount === 0) {
       this.log.addEvent(openedAt, this.online, rateLimitMs(this.flapCount));
     }
     return channel;
+  }
+
+  /**
+   * A peer event while its node is unobserved: the peer's connectivity
+   * changes, but nobody saw it happen (no flap, nothing logged).
+   */
+  unobservedEvent(online: boolean): void {
+    this.online = online;
+  }
+
+  /**
+   * The end of a gap: the log takes the peer's connectivity at that moment
+   * when it differs from the state the log ends with (no flap). True when an
+   * event was added.
+   */
+  gapEnded(online: boolean, time: number): boolean {
+    this.online = online;
+    if (this.channelMap.size === 0 || this.log.lastState === online) return false;
+    this.log.addEvent(time, online, rateLimitMs(this.flapCount));
+    return true;
+  }
+
+  /**
+   * The node's observation changed from `from` on (a gap that began before
+   * events already counted): totals after it are counted again, and the
+   * channels opened after it forget what they kept of it.
+   */
+  observationChangedFrom(from: number): void {
+    this.log.recountFrom(from);
+    if (this.createdAt > from) this.unobservedAtCreation = this.observation.unobservedUntil(this.createdAt);
+    for (const channel of this.channelMap.values()) {
+      if (channel.openedAt <= from) continue;
+      channel.memoGeneration = -1;
+      channel.unobservedAtOpening = this.observation.unobservedUntil(channel.openedAt);
+    }
   }
 
   /** lnd's removeChannel: the log goes with the last channel; flaps stay. */

@@ -14,6 +14,8 @@ export interface ChannelImage {
    * final: lifetime uptime stays exact after the events before it are compacted.
    */
   readonly atOpening: number | undefined;
+  /** The node's unobserved time up to the opening; computed from the gaps when absent. */
+  readonly unobservedAtOpening?: number | undefined;
 }
 
 /** A peer monitor, its log's events aside (they are written apart, in segments). */
@@ -23,6 +25,8 @@ export interface MonitorImage {
   readonly online: boolean;
   readonly recordMerged: boolean;
   readonly createdAt: number;
+  /** The node's unobserved time up to createdAt; computed from the gaps when absent. */
+  readonly unobservedAtCreation?: number | undefined;
   readonly channels: readonly ChannelImage[];
   readonly log: LogHeader;
 }

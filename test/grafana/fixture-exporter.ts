@@ -11,7 +11,8 @@ import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
  * Node alice: peer 02…01 online with two channels, 02…02 offline for two days with one
  * channel of low uptime (and a bad last week), 02…03 flapping once a second with one
  * channel. Node bob: peer 02…01 online with one channel, 02…04 offline for three hours
- * with no channel left.
+ * with no channel left. Both nodes are observed now; alice was unobserved for 7 minutes
+ * before (an lnd restart and its settle time), bob never.
  */
 
 const DAY = 86_400;
@@ -197,6 +198,14 @@ export function fixtureExposition(now: number, started: number): string {
     'gauge',
     PEERS.map((p) => [peer(p), p.channels.length]),
   );
+  family('chanfitness_node_observed', 'gauge', [
+    [{ node: 'alice' }, 1],
+    [{ node: 'bob' }, 1],
+  ]);
+  family('chanfitness_node_unobserved_seconds_total', 'counter', [
+    [{ node: 'alice' }, 420],
+    [{ node: 'bob' }, 0],
+  ]);
   family(
     'chanfitness_events_total',
     'counter',

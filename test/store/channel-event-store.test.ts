@@ -279,16 +279,19 @@ describe('ChannelEventStore channel info', () => {
       from: TEST_NOW,
       to: TEST_NOW + 3 * HOUR,
       uptime: HOUR,
+      observed: 3 * HOUR,
     });
     assert.deepEqual(f.store.channelUptime(channel, TEST_NOW + 1.5 * HOUR, TEST_NOW + 10 * HOUR), {
       from: TEST_NOW + 1.5 * HOUR,
       to: TEST_NOW + 3 * HOUR,
       uptime: 0.5 * HOUR,
+      observed: 1.5 * HOUR,
     });
     assert.deepEqual(f.store.channelUptime(channel, TEST_NOW - 5 * HOUR, TEST_NOW - 4 * HOUR), {
       from: TEST_NOW,
       to: TEST_NOW,
       uptime: 0,
+      observed: 0,
     });
     assert.throws(
       () => f.store.channelUptime(channel, TEST_NOW + HOUR, TEST_NOW),
