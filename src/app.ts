@@ -45,6 +45,13 @@ const STOP_BUDGET_MS = {
   http: 2_000,
 };
 
+/**
+ * How often the clock is asked about the nodes' observation: a gap's end and
+ * a silence's start are recorded at their own times whatever this is; it only
+ * bounds how late chanfitness_node_observed follows.
+ */
+const OBSERVE_INTERVAL_MS = 1_000;
+
 export interface AppOptions {
   readonly settings: Settings;
   readonly logger: Logger;
@@ -155,6 +162,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       observer: storeObserver(node, logger, clock, events),
       retentionMs: history.enabled ? history.retentionMs : undefined,
       trackChanges: history.enabled,
+      observation: settings.observer,
     });
     // Events applied before the history could be read are applied again on top of it.
     if (history.enabled && !historyStats.restored) store.beginJournal(history.pendingLimit);
@@ -208,6 +216,14 @@ export async function startApp(options: AppOptions): Promise<App> {
       keeper === undefined ? undefined : (store) => keeper.committedFlapRecords(store.node),
   });
   flusher.start();
+
+  // What the clock says of the nodes' observation (silence, the end of a gap),
+  // while the input has caught up with the clock: in JetStream mode not while
+  // a backlog is replayed (its statuses and events tell of that time).
+  const observing = setInterval(() => {
+    if (jetstreamMode ? jetstream?.caughtUp === true : true) ingest.observe();
+  }, OBSERVE_INTERVAL_MS);
+  observing.unref();
 
   let stopping = false;
   const isStopping = (): boolean => stopping;
@@ -386,6 +402,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       const share = (ms: number): number => Math.max(0, Math.min(ms, deadline - performance.now()));
       logger.info('stopping: no more events are consumed');
       ingest.stop();
+      clearInterval(observing);
       for (const subscription of subscriptions) subscription.unsubscribe();
       if (jetstream !== undefined) {
         const limit = share(STOP_BUDGET_MS.drainReads);

@@ -23,6 +23,7 @@ const GROUP_HEADINGS: Readonly<Record<SettingGroup, string>> = {
   store: 'Flap count store (Keyv):',
   flap: 'Flap counts:',
   history: 'History across restarts:',
+  observer: 'Observed time (gaps while lnd, its bridge or this exporter is down):',
   metrics: 'Metrics (/metrics):',
   web: 'HTTP server (/metrics, /graphql, /healthz, /readyz):',
   graphql: 'GraphQL:',

@@ -67,6 +67,15 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): 
       ),
     },
     history: readHistory(reader),
+    observer: {
+      timeoutMs: reader.required('observer.timeout', (value) =>
+        parseDurationMs(value, AT_LEAST_1S),
+      ),
+      // 0: a gap ends as soon as the node is back.
+      settleMs: reader.required('observer.settle', (value) =>
+        value.trim() === '0' ? 0 : parseDurationMs(value, AT_LEAST_1S),
+      ),
+    },
     metrics: { windows: reader.required('metrics.windows', parseMetricWindows) },
     web: readWeb(reader),
     graphql: {

@@ -1,6 +1,6 @@
 /** Help section of a setting; the part of its name before the first dot. */
 export type SettingGroup =
-  'nats' | 'store' | 'flap' | 'history' | 'metrics' | 'web' | 'graphql' | 'log';
+  'nats' | 'store' | 'flap' | 'history' | 'observer' | 'metrics' | 'web' | 'graphql' | 'log';
 
 export interface SettingDefinition {
   /** The flag without its dashes, `<group>.<name>`. */
@@ -206,6 +206,22 @@ export const SETTING_DEFINITIONS = [
     default: '1000000',
     description:
       'events kept to join to a history the store cannot give yet at start (core NATS mode)',
+  },
+  {
+    name: 'observer.timeout',
+    group: 'observer',
+    valueName: 'duration',
+    default: '1m',
+    description:
+      "a node that sends statuses is unobserved from its last one once none came for this long",
+  },
+  {
+    name: 'observer.settle',
+    group: 'observer',
+    valueName: 'duration',
+    default: '2m',
+    description:
+      'an unobserved span ends this long after the node is back (its reconnections are not flaps; 0: at once)',
   },
   {
     name: 'metrics.windows',

@@ -7,6 +7,7 @@ export interface Settings {
   readonly store: StoreSettings;
   readonly flap: FlapSettings;
   readonly history: HistorySettings;
+  readonly observer: ObserverSettings;
   readonly metrics: MetricsSettings;
   readonly web: WebSettings;
   readonly graphql: GraphqlSettings;
@@ -95,6 +96,14 @@ export type HistorySettings =
       /** Events kept while a restore is awaited (core NATS). */
       readonly pendingLimit: number;
     };
+
+/** When a node counts as unobserved (SPEC 4.4), ms. */
+export interface ObserverSettings {
+  /** A node that ever sent a status is unobserved from its last one once none came for this long. */
+  readonly timeoutMs: number;
+  /** A gap ends this long after the node is back. */
+  readonly settleMs: number;
+}
 
 export interface MetricsSettings {
   /** Windows of chanfitness_channel_window_uptime_ratio, in the order given (at least one). */

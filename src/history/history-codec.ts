@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { CodedError } from '../errors.js';
 import type { LogEvents, LogHeader } from '../store/online-log.js';
+import type { Gap, GapReason, ObservationImage } from '../store/node-observation.js';
 import type { ChannelImage, MonitorImage, PeerImage } from '../store/store-image.js';
 
 /**
@@ -39,6 +40,7 @@ export const historyKeys = {
   segment: (node: string, pubkey: string, epoch: number, index: number): string =>
     `hist:${node}:s:${pubkey}:${epoch}:${index}`,
   bootstrap: (node: string, gen: number): string => `hist:${node}:boot:${gen}`,
+  observation: (node: string, gen: number): string => `hist:${node}:obs:${gen}`,
 };
 
 /** The index of the nodes with history: written before a node's first manifest. */
@@ -60,6 +62,10 @@ export interface Manifest {
   readonly buckets: Record<string, number>;
   /** Generation of the bootstrap list key; absent when none was read. */
   readonly bootstrap?: number;
+  /** Generation of the observation key (the node's gaps); absent while it never had one. */
+  readonly obs?: number;
+  /** Time of the node's latest status; absent when it never sent one. */
+  readonly ls?: number;
   /**
    * JetStream: every message of the stream up to this sequence is in this
    * state (or in a peer's own `through`, later); absent in core NATS mode.
@@ -99,8 +105,13 @@ interface StoredMonitor {
   readonly o: 0 | 1;
   readonly r: 0 | 1;
   readonly ca: number;
-  /** [channel point, opened at, online time at the opening or null]. */
-  readonly ch: [string, number, number | null][];
+  /** The node's unobserved time up to createdAt, when not 0. */
+  readonly ua?: number;
+  /**
+   * [channel point, opened at, online time at the opening or null], and the
+   * node's unobserved time up to the opening when not 0.
+   */
+  readonly ch: ([string, number, number | null] | [string, number, number | null, number])[];
   readonly lg: StoredLog;
 }
 
@@ -409,7 +420,12 @@ function encodeMonitor(m: MonitorImage, tail: LogEvents | undefined): StoredMoni
     o: m.online ? 1 : 0,
     r: m.recordMerged ? 1 : 0,
     ca: m.createdAt,
-    ch: m.channels.map((c) => [c.channelPoint, c.openedAt, c.atOpening ?? null]),
+    ...(m.unobservedAtCreation ? { ua: m.unobservedAtCreation } : {}),
+    ch: m.channels.map((c) =>
+      c.unobservedAtOpening
+        ? [c.channelPoint, c.openedAt, c.atOpening ?? null, c.unobservedAtOpening]
+        : [c.channelPoint, c.openedAt, c.atOpening ?? null],
+    ),
     lg: {
       e: log.epoch,
       o: log.offset,
@@ -464,13 +480,14 @@ export function decodePeer(value: unknown, what: string): DecodedPeer {
     throw new HistoryCorruptError(`${what}: log ends before its offset`);
   if (!Array.isArray(m.ch)) throw new HistoryCorruptError(`${what}: channels are not a list`);
   const channels: ChannelImage[] = m.ch.map((entry: unknown, i) => {
-    if (!Array.isArray(entry) || entry.length !== 3) {
+    if (!Array.isArray(entry) || (entry.length !== 3 && entry.length !== 4)) {
       throw new HistoryCorruptError(`${what}: channel ${i} is not [point, openedAt, atOpening]`);
     }
     return {
       channelPoint: str(entry[0], `${what}.ch[${i}]`),
       openedAt: num(entry[1], `${what}.ch[${i}]`),
       atOpening: entry[2] === null ? undefined : num(entry[2], `${what}.ch[${i}]`),
+      unobservedAtOpening: entry.length === 4 ? num(entry[3], `${what}.ch[${i}]`) : 0,
     };
   });
   const o = m.o;
@@ -484,6 +501,7 @@ export function decodePeer(value: unknown, what: string): DecodedPeer {
     online: o === 1,
     recordMerged: r === 1,
     createdAt: num(m.ca, `${what}.m.ca`),
+    unobservedAtCreation: m.ua === undefined ? 0 : num(m.ua, `${what}.m.ua`),
     channels,
     log: header,
   };
@@ -522,6 +540,8 @@ export function decodeManifest(value: unknown, what: string): Manifest {
     int(gen, `${what}.buckets.${key}`);
   }
   if (m.bootstrap !== undefined) int(m.bootstrap, `${what}.bootstrap`);
+  if (m.obs !== undefined) int(m.obs, `${what}.obs`);
+  if (m.ls !== undefined) num(m.ls, `${what}.ls`);
   if (m.through !== undefined) int(m.through, `${what}.through`);
   return m as unknown as Manifest;
 }
@@ -548,6 +568,63 @@ export function decodeJetStreamMark(value: unknown): JetStreamMark {
   str(x.stream, 'JetStream mark.stream');
   str(x.durable, 'JetStream mark.durable');
   return x as unknown as JetStreamMark;
+}
+
+/** A node's gaps as stored: [start, end or null, reason]. */
+interface StoredObservation {
+  readonly v: number;
+  /** Unobserved time of the gaps compacted away. */
+  readonly b: number;
+  /** End of the last gap compacted away, when one was. */
+  readonly cu?: number;
+  readonly g: [number, number | null, GapReason][];
+  /** 1 when the last gap's end is only planned (the node is back, settling). */
+  readonly s: 0 | 1;
+}
+
+const GAP_REASONS: readonly GapReason[] = ['LND_DOWN', 'BRIDGE_SILENT', 'EXPORTER_DOWN'];
+
+/** The node's gaps, without its latest status (which the manifest carries). */
+export function encodeObservation(image: ObservationImage): StoredObservation {
+  return {
+    v: HISTORY_FORMAT,
+    b: image.base,
+    ...(image.compactedUntil === undefined ? {} : { cu: image.compactedUntil }),
+    g: image.gaps.map((gap) => [gap.start, gap.end ?? null, gap.reason]),
+    s: image.settling ? 1 : 0,
+  };
+}
+
+export function decodeObservation(
+  value: unknown,
+  lastStatus: number | undefined,
+  what: string,
+): ObservationImage {
+  const o = record(value, what);
+  checkFormat(o.v, what);
+  if (!Array.isArray(o.g)) throw new HistoryCorruptError(`${what}: gaps are not a list`);
+  const gaps: Gap[] = o.g.map((entry: unknown, i) => {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 3 ||
+      !GAP_REASONS.includes(entry[2] as GapReason)
+    ) {
+      throw new HistoryCorruptError(`${what}: gap ${i} is not [start, end, reason]`);
+    }
+    return {
+      start: num(entry[0], `${what}.g[${i}]`),
+      end: entry[1] === null ? undefined : num(entry[1], `${what}.g[${i}]`),
+      reason: entry[2] as GapReason,
+    };
+  });
+  if (o.s !== 0 && o.s !== 1) throw new HistoryCorruptError(`${what}: bad settling flag`);
+  return {
+    base: num(o.b, `${what}.b`),
+    compactedUntil: o.cu === undefined ? undefined : num(o.cu, `${what}.cu`),
+    gaps,
+    settling: o.s === 1,
+    lastStatus,
+  };
 }
 
 export function decodeBootstrap(value: unknown, what: string): string[] {

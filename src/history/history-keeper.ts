@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { BootstrapPeers } from '../ingest/bootstrap-peers.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ChannelEventStore, RestoredPeer } from '../store/channel-event-store.js';
+import type { ObservationImage } from '../store/node-observation.js';
 import type { NodeStores } from '../store/node-stores.js';
 import { OnlineLog, type LogEvents } from '../store/online-log.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
@@ -15,9 +16,11 @@ import {
   decodeJetStreamMark,
   decodeManifest,
   decodeNodeIndex,
+  decodeObservation,
   decodePeer,
   decodeSegment,
   encodeEvents,
+  encodeObservation,
   encodePeer,
   firstSegment,
   HISTORY_FORMAT,
@@ -112,6 +115,10 @@ interface NodeHistory {
   readonly segments: Map<string, SegmentRange>;
   bootstrapGen: number | undefined;
   bootstrapVersion: number;
+  /** Generation of the committed observation key (the node's gaps); undefined before one. */
+  obsGen: number | undefined;
+  /** The store's observation version that key holds; -1: write it at the next snapshot. */
+  obsVersion: number;
   /** Flap records as of the committed state: what the flap flusher writes. */
   readonly flapRecords: Map<string, FlapRecord>;
   /** Keys written by attempts that did not commit, deleted after the next commit. */
@@ -244,6 +251,7 @@ export class HistoryKeeper {
       peers: DecodedPeer[];
       events: Map<string, LogEvents>;
       bootstrap: string[] | undefined;
+      observation: ObservationImage | undefined;
     }[] = [];
     for (const node of index) {
       try {
@@ -262,13 +270,19 @@ export class HistoryKeeper {
     const skips = new Map<string, ReplaySkip>();
     const writtenAt = new Map<string, number>();
     const restoredNodes: string[] = [];
-    for (const { node, manifest, peers, events, bootstrap } of loaded) {
+    for (const { node, manifest, peers, events, bootstrap, observation } of loaded) {
       const restoredPeers: RestoredPeer[] = peers.map((p) => ({
         image: p.image,
         events: p.image.monitor === undefined ? undefined : events.get(p.image.pubkey),
       }));
       const existing = this.options.stores.get(node);
       const store = existing ?? this.options.stores.getOrCreate(node);
+      // Core NATS: nobody observed the node from the last write to this restart
+      // (JetStream replays that time: no gap).
+      const restoredObservation = {
+        image: observation,
+        exporterDownSince: this.options.jetstream === undefined ? manifest.writtenAt : undefined,
+      };
       try {
         if (existing !== undefined) {
           await store.idle();
@@ -280,9 +294,9 @@ export class HistoryKeeper {
                 'the history is restored with the first of them, the later ones are lost',
             );
           }
-          store.rebase(restoredPeers);
+          store.rebase(restoredPeers, restoredObservation);
         } else {
-          store.restore(restoredPeers);
+          store.restore(restoredPeers, restoredObservation);
           store.endJournal();
         }
       } catch (err) {
@@ -302,6 +316,8 @@ export class HistoryKeeper {
       history.nextGen = manifest.gen + 1;
       history.bootstrapGen = manifest.bootstrap;
       history.bootstrapVersion = this.options.bootstrapPeers.version(node);
+      history.obsGen = manifest.obs;
+      history.obsVersion = -1;
       for (const [bucket, gen] of Object.entries(manifest.buckets)) {
         history.buckets.set(Number(bucket), gen);
       }
@@ -391,6 +407,7 @@ export class HistoryKeeper {
         peers: DecodedPeer[];
         events: Map<string, LogEvents>;
         bootstrap: string[] | undefined;
+        observation: ObservationImage | undefined;
       }
     | undefined
   > {
@@ -406,7 +423,15 @@ export class HistoryKeeper {
         throw new HistoryCorruptError(`bootstrap list of ${node} is missing`);
       bootstrap = decodeBootstrap(value, `bootstrap list of ${node}`);
     }
-    return { manifest, peers, events, bootstrap };
+    let observation: ObservationImage | undefined;
+    if (manifest.obs !== undefined) {
+      const value = await kv.get(historyKeys.observation(node, manifest.obs));
+      if (value === undefined) throw new HistoryCorruptError(`gaps of ${node} are missing`);
+      observation = decodeObservation(value, manifest.ls, `gaps of ${node}`);
+    } else if (manifest.ls !== undefined) {
+      observation = { base: 0, gaps: [], settling: false, lastStatus: manifest.ls };
+    }
+    return { manifest, peers, events, bootstrap, observation };
   }
 
   /**
@@ -630,7 +655,16 @@ export class HistoryKeeper {
     }
     const bootstrapVersion = bootstrapPeers.version(node);
     const bootstrapChanged = bootstrapVersion !== history.bootstrapVersion;
-    if (dirtyBuckets.size === 0 && !bootstrapChanged && history.gen > 0 && through === undefined) {
+    const observation = store.observation;
+    const obsVersion = observation.version;
+    const obsChanged = obsVersion !== history.obsVersion;
+    if (
+      dirtyBuckets.size === 0 &&
+      !bootstrapChanged &&
+      !obsChanged &&
+      history.gen > 0 &&
+      through === undefined
+    ) {
       return { peers: 0, bytes: 0 };
     }
 
@@ -705,6 +739,15 @@ export class HistoryKeeper {
           writer.add(key, [...list], list.size * 70);
         }
       }
+      let obsGen = history.obsGen;
+      if (obsChanged) {
+        const image = observation.image();
+        if (image.gaps.length > 0 || image.base > 0 || obsGen !== undefined) {
+          obsGen = gen;
+          const key = historyKeys.observation(node, gen);
+          writer.add(key, encodeObservation(image), 64 + image.gaps.length * 48);
+        }
+      }
       await pacer.pause();
       await writer.flush();
       let bytes = writer.bytes;
@@ -719,6 +762,8 @@ export class HistoryKeeper {
         segmentEvents: SEGMENT_EVENTS,
         buckets,
         ...(bootstrapGen === undefined ? {} : { bootstrap: bootstrapGen }),
+        ...(obsGen === undefined ? {} : { obs: obsGen }),
+        ...(observation.lastStatus === undefined ? {} : { ls: observation.lastStatus }),
         ...(through === undefined ? {} : { through }),
       };
       await this.keepAside(historyKeys.manifest(node));
@@ -741,6 +786,11 @@ export class HistoryKeeper {
       }
       history.bootstrapGen = bootstrapGen;
       history.bootstrapVersion = bootstrapVersion;
+      if (history.obsGen !== undefined && obsGen !== history.obsGen) {
+        obsolete.push(historyKeys.observation(node, history.obsGen));
+      }
+      history.obsGen = obsGen;
+      history.obsVersion = obsVersion;
       for (const [pubkey, range] of newSegments) {
         const prev = history.segments.get(pubkey);
         if (prev !== undefined) {
@@ -809,6 +859,8 @@ export class HistoryKeeper {
         segments: new Map(),
         bootstrapGen: undefined,
         bootstrapVersion: 0,
+        obsGen: undefined,
+        obsVersion: 0,
         flapRecords: new Map(),
         orphans: new Set(),
       };

@@ -3,7 +3,8 @@ import { errorMessage } from '../errors.js';
 import { decodeChannelEvent } from '../lnd/decode-channel-event.js';
 import { DecodeError } from '../lnd/decode-error.js';
 import { decodePeerEvent } from '../lnd/decode-peer-event.js';
-import type { ChannelEventMessage, PeerEventMessage } from '../lnd/messages.js';
+import { decodeStatus } from '../lnd/decode-status.js';
+import type { ChannelEventMessage, PeerEventMessage, StatusMessage } from '../lnd/messages.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ApplyOutcome, ChannelEventStore, Settled } from '../store/channel-event-store.js';
@@ -15,8 +16,11 @@ import { NodeAdmission, type NodeAdmissionOptions } from './node-admission.js';
 import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
 import type { RejectReason } from './reject-reason.js';
 
-/** The two event subjects of a node: `<prefix>.<node>.channel_events` and `.peer_events`. */
-export type EventSubject = 'channel_events' | 'peer_events';
+/**
+ * The subjects of a node: `<prefix>.<node>.channel_events`, `.peer_events`,
+ * and `.status` (its bridge's status of lnd).
+ */
+export type EventSubject = 'channel_events' | 'peer_events' | 'status';
 
 /** A message as the NATS adapter hands it over. */
 export interface InboundMessage {
@@ -70,7 +74,7 @@ export const DEFAULT_BOOTSTRAP_RETRY: BootstrapRetry = { firstMs: 5_000, maxMs: 
 /** An event held while its node bootstraps. */
 interface HeldEvent {
   readonly kind: EventKind;
-  readonly message: ChannelEventMessage | PeerEventMessage;
+  readonly message: InboundEvent;
   readonly time: number;
   readonly done: (() => void) | undefined;
   readonly seq: number | undefined;
@@ -98,6 +102,9 @@ interface NodeState {
   skip: ReplaySkipOf | undefined;
   skipMax: number;
 }
+
+/** A decoded message of any subject. */
+type InboundEvent = ChannelEventMessage | PeerEventMessage | StatusMessage;
 
 const DEFAULT_MAX_HELD_EVENTS = 50_000;
 const BEFORE_GENESIS = "timestamp before Bitcoin's genesis block, 2009-01-03T18:15:05Z";
@@ -195,10 +202,16 @@ export class EventIngest {
     }
     // The hot path: no wrapper object, no copy (an object spread per message
     // cost more than the decoding); an event object only while it is held.
-    const kind: EventKind = subject === 'channel_events' ? 'channel' : 'peer';
-    let decoded: ChannelEventMessage | PeerEventMessage;
+    const kind: EventKind =
+      subject === 'channel_events' ? 'channel' : subject === 'peer_events' ? 'peer' : 'status';
+    let decoded: InboundEvent;
     try {
-      decoded = kind === 'channel' ? decodeChannelEvent(data) : decodePeerEvent(data);
+      decoded =
+        kind === 'channel'
+          ? decodeChannelEvent(data)
+          : kind === 'peer'
+            ? decodePeerEvent(data)
+            : decodeStatus(data);
     } catch (err) {
       this.reject(
         nodeName,
@@ -243,11 +256,7 @@ export class EventIngest {
   }
 
   /** Whether the restored state already includes this message (a JetStream replay). */
-  private included(
-    node: NodeState,
-    message: ChannelEventMessage | PeerEventMessage,
-    seq: number,
-  ): boolean {
+  private included(node: NodeState, message: InboundEvent, seq: number): boolean {
     const skip = node.skip as ReplaySkipOf;
     if (seq > node.skipMax) {
       // Past everything the state includes: no more look-ups.
@@ -278,6 +287,15 @@ export class EventIngest {
    */
   bootstrapAgain(): void {
     for (const node of this.nodes.keys()) this.startBootstrap(node);
+  }
+
+  /**
+   * What the clock says of every node's observation at now (a node's
+   * silence, a gap's end): called on a timer while the input has caught up
+   * with the clock (never while a JetStream backlog is replayed).
+   */
+  observe(now: number = this.deps.clock.now()): void {
+    for (const store of this.deps.stores.values()) store.tick(now);
   }
 
   /** Asks nothing any more (shutdown): scheduled retries are cancelled. */
@@ -406,7 +424,10 @@ export class EventIngest {
   ): Promise<boolean> {
     try {
       const snapshot = await this.deps.bootstrap(node);
-      if (snapshot === undefined) return false;
+      if (snapshot === undefined) {
+        state.store.bootstrapped(false, this.deps.clock.now());
+        return false;
+      }
       if (snapshot.onlinePeers !== undefined) {
         this.deps.bootstrapPeers.set(node, snapshot.onlinePeers);
       }
@@ -414,6 +435,8 @@ export class EventIngest {
       // Still there when the hold overflowed and let them go: they were applied from that time.
       const firstHeld = held?.[0]?.time;
       const time = firstHeld !== undefined && firstHeld < replyTime ? firstHeld : replyTime;
+      // The node answered: it is back (a gap it was in ends the settle time later).
+      state.store.bootstrapped(true, replyTime);
       if (state.restored === 'reconcile') {
         if (snapshot.incomplete === true) return false;
         state.restored = undefined;
@@ -425,6 +448,7 @@ export class EventIngest {
       }
       return snapshot.incomplete !== true;
     } catch (err) {
+      state.store.bootstrapped(false, this.deps.clock.now());
       this.bootstrapLog.log('failed', (suppressed) => {
         this.deps.logger.warn(
           {
@@ -482,7 +506,7 @@ export class EventIngest {
   private apply(
     node: NodeState,
     kind: EventKind,
-    message: ChannelEventMessage | PeerEventMessage,
+    message: InboundEvent,
     time: number,
     done: (() => void) | undefined,
     seq?: number,
@@ -507,6 +531,11 @@ export class EventIngest {
     if (kind === 'peer') {
       const { pubkey } = message as PeerEventMessage;
       store.peerEvent(pubkey, type === 'PEER_ONLINE', time, settled);
+      return;
+    }
+    if (kind === 'status') {
+      store.status((message as StatusMessage).up, time);
+      settled('applied');
       return;
     }
     const channel = message as ChannelEventMessage;

@@ -1,6 +1,7 @@
 import { REJECT_REASONS, type RejectReason } from './reject-reason.js';
 
-export type EventKind = 'channel' | 'peer';
+/** What a message is: a channel or peer event, or the bridge's status of its lnd. */
+export type EventKind = 'channel' | 'peer' | 'status';
 
 /** A count of one node, kind and type. */
 interface Cell {

@@ -48,3 +48,12 @@ export interface ListedChannel {
   readonly pubkey: string;
   readonly channelPoint: string;
 }
+
+/** The bridge's status of its lnd (SPEC 4.4): lnd's streams connected (up) or dropped (down). */
+export interface StatusMessage {
+  /** The `type` label of chanfitness_events_total{kind="status"}. */
+  readonly type: 'LND_UP' | 'LND_DOWN';
+  readonly up: boolean;
+  /** The optional `timestamp`, ms since the epoch. */
+  readonly timestamp: number | undefined;
+}

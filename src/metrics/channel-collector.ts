@@ -70,6 +70,8 @@ export class ChannelCollector {
   private async snapshot(now: number): Promise<NodeChannels[]> {
     const nodes: NodeChannels[] = [];
     const starts = new Array<number>(this.windows.length);
+    /** The observed part of each window, for the channels opened before its start. */
+    const spans = new Array<number>(this.windows.length);
     const onlineAtStart = new Array<number>(this.windows.length);
     let sinceYield = 0;
     for (const store of this.stores.values()) {
@@ -82,11 +84,13 @@ export class ChannelCollector {
       };
       nodes.push(entry);
       for (let w = 0; w < this.windows.length; w++) {
-        starts[w] = store.windowStart((this.windows[w] as MetricWindow).durationMs, now);
+        const start = store.windowStart((this.windows[w] as MetricWindow).durationMs, now);
+        starts[w] = start;
+        spans[w] = store.observedSince(start, now);
       }
       for (const peer of store.peers()) {
         if (peer.channelCount === 0) continue;
-        this.snapshotPeer(store, peer, now, starts, onlineAtStart, entry);
+        this.snapshotPeer(store, peer, now, starts, spans, onlineAtStart, entry);
         sinceYield += peer.channelCount;
         // Between peers only: a peer's figures are all of one state of its log.
         if (sinceYield >= SNAPSHOT_BATCH) {
@@ -103,6 +107,7 @@ export class ChannelCollector {
     peer: PeerView,
     now: number,
     starts: readonly number[],
+    spans: readonly number[],
     onlineAtStart: number[],
     entry: NodeChannels,
   ): void {
@@ -111,15 +116,16 @@ export class ChannelCollector {
     // NaN: not searched yet for this peer.
     onlineAtStart.fill(Number.NaN);
     for (const channel of peer.channels()) {
-      const lifetime = now - channel.openedAt;
       entry.channels.push(channel);
-      if (!(lifetime > 0)) {
+      if (!(now - channel.openedAt > 0)) {
         // An opening not before now: lifetime 0, and every clamped window empty.
         entry.lifetimes.push(0);
         entry.uptimes.push(0);
         for (let w = 0; w < windows; w++) entry.windowRatios.push(Number.NaN);
         continue;
       }
+      // Observed time only: now - openedAt while the node was always observed.
+      const lifetime = store.channelLifetime(channel, now);
       const uptime = store.channelUptimeWith(channel, now, untilNow);
       entry.lifetimes.push(lifetime);
       entry.uptimes.push(uptime);
@@ -127,10 +133,10 @@ export class ChannelCollector {
         const start = starts[w] as number;
         if (channel.openedAt >= start) {
           // The window holds the whole lifetime: the lifetime ratio.
-          entry.windowRatios.push(Math.min(1, uptime / lifetime));
+          entry.windowRatios.push(lifetime > 0 ? Math.min(1, uptime / lifetime) : Number.NaN);
           continue;
         }
-        const span = now - start;
+        const span = spans[w] as number;
         if (!(span > 0)) {
           entry.windowRatios.push(Number.NaN);
           continue;

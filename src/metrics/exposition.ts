@@ -11,6 +11,7 @@ import { registerHistoryCollector } from './history-collector.js';
 import { registerIngestCollector } from './ingest-collector.js';
 import { DEFAULT_METRIC_WINDOWS, type MetricWindow } from './metric-windows.js';
 import { registerNatsCollector } from './nats-collector.js';
+import { registerNodeCollector } from './node-collector.js';
 import { PeerCollector } from './peer-collector.js';
 import { registerPersistenceCollector, type StoreState } from './persistence-collector.js';
 import { StringSink, type TextSink } from './text-sink.js';
@@ -68,6 +69,7 @@ export class Exposition {
     if (sources.history !== undefined) {
       registerHistoryCollector(this.registry, sources.history, sources.clock);
     }
+    registerNodeCollector(this.registry, sources.stores, sources.clock);
     registerNatsCollector(this.registry, sources.connection);
     collectDefaultMetrics({ register: this.registry });
   }

@@ -200,6 +200,21 @@ export const HISTORY_FAMILIES = {
   },
 } as const satisfies Record<string, MetricFamily>;
 
+export const NODE_FAMILIES = {
+  observed: {
+    name: 'chanfitness_node_observed',
+    type: 'gauge',
+    help: 'Whether the node is observed (1) or in a gap (0): lnd, its bridge or this exporter was down, or the node is back less than --observer.settle ago.',
+    labels: ['node'],
+  },
+  unobservedSecondsTotal: {
+    name: 'chanfitness_node_unobserved_seconds_total',
+    type: 'counter',
+    help: 'Time the node was not observed: counted neither as uptime nor as downtime of its peers.',
+    labels: ['node'],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
 export const NATS_FAMILIES = {
   connected: {
     name: 'chanfitness_nats_connected',
@@ -222,6 +237,7 @@ export const CHANFITNESS_FAMILIES: readonly MetricFamily[] = [
   ...Object.values(INGEST_FAMILIES),
   ...Object.values(PERSISTENCE_FAMILIES),
   ...Object.values(HISTORY_FAMILIES),
+  ...Object.values(NODE_FAMILIES),
   ...Object.values(NATS_FAMILIES),
 ];
 

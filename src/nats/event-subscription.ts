@@ -7,9 +7,10 @@ import type { Logger } from '../log/logger.js';
 const MAX_NODE_SUBJECTS = 10_000;
 
 /**
- * Core NATS delivery: `<prefix>.*.channel_events` and `<prefix>.*.peer_events`.
- * Callback subscriptions run in the order messages arrive on the connection, so
- * a node's channel and peer events keep their relative order.
+ * Core NATS delivery: `<prefix>.*.channel_events`, `<prefix>.*.peer_events`
+ * and the bridges' `<prefix>.*.status`. Callback subscriptions run in the
+ * order messages arrive on the connection, so a node's channel and peer events
+ * and statuses keep their relative order.
  */
 export function subscribeEvents(
   nc: NatsConnection,
@@ -41,5 +42,5 @@ export function subscribeEvents(
       },
     });
   };
-  return [subscribe('channel_events'), subscribe('peer_events')];
+  return [subscribe('channel_events'), subscribe('peer_events'), subscribe('status')];
 }

@@ -10,6 +10,7 @@ import {
   type JetStreamManager,
   type JsMsg,
   type NatsConnection,
+  type StreamConfig,
 } from 'nats';
 import type { JetStreamSettings } from '../config/settings.js';
 import { describeSetting } from '../config/settings-reader.js';
@@ -47,7 +48,7 @@ export function consumerFilter(prefix: string): string {
 export function streamSubjects(prefix: string): string[] {
   // A stream on `<prefix>.>` would also capture the bootstrap requests to
   // `<prefix>.<node>.rpc.*` and answer them with its publish acknowledgement.
-  return [`${prefix}.*.channel_events`, `${prefix}.*.peer_events`];
+  return [`${prefix}.*.channel_events`, `${prefix}.*.peer_events`, `${prefix}.*.status`];
 }
 
 export interface JetStreamDeliveryOptions {
@@ -145,7 +146,14 @@ export class JetStreamDelivery {
    */
   private ackedDelivery = 0;
   /** Fields of the reply subject of the message at hand (one object, reused). */
-  private readonly fields: AckSubjectFields = { seq: 0, delivery: 0, timeMs: 0 };
+  private readonly fields: AckSubjectFields = { seq: 0, delivery: 0, timeMs: 0, pending: -1 };
+  /**
+   * Messages the consumer had left after the last one received (from its
+   * reply subject), or from the consumer's info before any: -1 while unknown.
+   */
+  private streamPending = -1;
+  /** Messages received on the current consumer (its info's count is older than any of them). */
+  private received = 0;
   private readonly flushAck = (): void => {
     this.sendAck();
   };
@@ -172,6 +180,16 @@ export class JetStreamDelivery {
     private readonly options: JetStreamDeliveryOptions,
   ) {
     this.resumeAfter = options.resumeAfter;
+  }
+
+  /**
+   * True while the consumer has delivered everything the stream holds: event
+   * time has caught up with the clock, so that what the clock says (a node's
+   * silence, the end of a gap) holds for the stream's time too. False while
+   * a backlog is replayed.
+   */
+  get caughtUp(): boolean {
+    return this.consuming && this.streamPending === 0;
   }
 
   /** Every stream sequence up to this one is applied (or was, before this process). */
@@ -228,8 +246,10 @@ export class JetStreamDelivery {
   private async setUp(): Promise<void> {
     const { settings, prefix, logger } = this.options;
     const jsm = await this.nc.jetstreamManager();
+    this.streamPending = -1;
     try {
-      await jsm.streams.info(settings.stream);
+      const stream = await jsm.streams.info(settings.stream);
+      await this.addMissingSubjects(jsm, stream.config);
     } catch (err) {
       if (apiErrorCode(err) !== JETSTREAM_NOT_FOUND) throw err;
       if (!settings.createStream) {
@@ -288,6 +308,28 @@ export class JetStreamDelivery {
     );
   }
 
+  /**
+   * A stream made before node statuses existed holds only the event
+   * subjects: the status subject is added when this exporter manages the
+   * stream (--nats.create-stream), else the operator is told.
+   */
+  private async addMissingSubjects(jsm: JetStreamManager, config: StreamConfig): Promise<void> {
+    const { settings, prefix, logger } = this.options;
+    const subjects = config.subjects ?? [];
+    const missing = streamSubjects(prefix).filter((subject) => !subjects.includes(subject));
+    if (missing.length === 0 || subjects.includes(`${prefix}.>`)) return;
+    if (!settings.createStream) {
+      logger.warn(
+        { stream: settings.stream, missing },
+        `stream ${settings.stream} does not hold ${missing.join(' and ')}: add it (or pass ` +
+          `${describeSetting('nats.create-stream')}), else those messages are not consumed`,
+      );
+      return;
+    }
+    await jsm.streams.update(settings.stream, { ...config, subjects: [...subjects, ...missing] });
+    logger.info({ stream: settings.stream, added: missing }, 'added subjects to the stream');
+  }
+
   private get ackWaitMs(): number {
     return this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   }
@@ -340,6 +382,24 @@ export class JetStreamDelivery {
     });
     this.consuming = true;
     void this.watch(this.messages);
+    void this.readPending(consumer, generation);
+  }
+
+  /** What the consumer holds before its first message: is there a backlog to replay? */
+  private async readPending(
+    consumer: { info(cached?: boolean): Promise<ConsumerInfo> },
+    generation: number,
+  ): Promise<void> {
+    const before = this.received;
+    try {
+      const info = await consumer.info();
+      // A message received meanwhile said it more recently.
+      if (generation === this.generation && this.received === before) {
+        this.streamPending = info.num_pending;
+      }
+    } catch (err) {
+      this.options.logger.debug({ err: errorMessage(err) }, 'JetStream consumer info failed');
+    }
   }
 
   private restartFromFirstUnacknowledged(why: string): void {
@@ -377,8 +437,11 @@ export class JetStreamDelivery {
       fields.seq = info.streamSequence;
       fields.delivery = info.deliverySequence;
       fields.timeMs = info.timestampNanos / 1e6;
+      fields.pending = info.pending;
     }
     const { seq, delivery } = fields;
+    this.received += 1;
+    if (fields.pending >= 0) this.streamPending = fields.pending;
     if (this.lastDelivery !== 0 && delivery > this.lastDelivery + 1) {
       this.restartFromFirstUnacknowledged(
         `deliveries ${this.lastDelivery + 1}-${delivery - 1} lost`,
@@ -557,6 +620,8 @@ export interface AckSubjectFields {
   delivery: number;
   /** When the stream stored the message (ms since the epoch, to the nanosecond as far as a double holds it). */
   timeMs: number;
+  /** Messages the consumer has left after this one; -1 when the subject does not say. */
+  pending: number;
 }
 
 /**
@@ -597,6 +662,7 @@ export function parseAckSubject(reply: string, fields: AckSubjectFields): boolea
   fields.seq = seq;
   fields.delivery = delivery;
   fields.timeMs = ms + subMs / 1e6;
+  fields.pending = digits(reply, nanosTo + 1, tail < 0 ? reply.length : tail);
   return true;
 }
 
@@ -631,7 +697,7 @@ function digits(s: string, from: number, to: number): number {
   return value;
 }
 
-/** `<prefix>.<node>.channel_events|peer_events`, or null for any other subject. */
+/** `<prefix>.<node>.channel_events|peer_events|status`, or null for any other subject. */
 function parseRoute(prefix: string, subject: string): Route | null {
   if (!subject.startsWith(prefix) || subject.charCodeAt(prefix.length) !== 46 /* . */) {
     return null;
@@ -640,7 +706,7 @@ function parseRoute(prefix: string, subject: string): Route | null {
   const dot = rest.indexOf('.');
   if (dot <= 0) return null;
   const kind = rest.slice(dot + 1);
-  if (kind !== 'channel_events' && kind !== 'peer_events') return null;
+  if (kind !== 'channel_events' && kind !== 'peer_events' && kind !== 'status') return null;
   return { node: rest.slice(0, dot), subject: kind };
 }
 

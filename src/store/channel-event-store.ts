@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
 import {
   channelInfo,
+  channelLifetimeAt,
   channelUnobservedAt,
   channelUptimeAt,
   peerLogStart,
@@ -586,6 +587,11 @@ export class ChannelEventStore {
     return hi > lo ? peer.log.periodsBound(lo, hi) : 0;
   }
 
+  /** The channel's lifetime alone: observed time since its opening (lnd's now - openedAt without gaps). */
+  channelLifetime(channel: ChannelView, now: number): number {
+    return channelLifetimeAt(channel, now);
+  }
+
   /** The time since the channel's opening during which its node was not observed. */
   channelUnobserved(channel: ChannelView, now: number = this.config.clock.now()): number {
     return channelUnobservedAt(channel, now);
@@ -786,8 +792,17 @@ export class ChannelEventStore {
     }
     this.channelVersion += 1;
     if (observation.exporterDownSince !== undefined) {
-      this.observationChangedFrom(this.observation.exporterDown(observation.exporterDownSince));
+      this.exporterDown(observation.exporterDownSince);
     }
+  }
+
+  /**
+   * The exporter did not run from `since` on (a core NATS restart, where
+   * nothing replays that time): the node is unobserved from there until it
+   * is back (EXPORTER_DOWN).
+   */
+  exporterDown(since: number): void {
+    this.observationChangedFrom(this.observation.exporterDown(since));
   }
 
   /**

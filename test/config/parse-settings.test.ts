@@ -35,6 +35,7 @@ const DEFAULTS: Settings = {
     retentionMs: 90 * 86_400_000,
     pendingLimit: 1_000_000,
   },
+  observer: { timeoutMs: 60_000, settleMs: 120_000 },
   metrics: {
     windows: [
       { label: '1d', durationMs: 86_400_000 },
@@ -299,6 +300,22 @@ describe('parseSettings', () => {
       other: '30d',
       otherExpected: 30 * 86_400_000,
       read: (s) => (s.history.enabled ? s.history.retentionMs : undefined),
+    },
+    {
+      name: 'observer.timeout',
+      value: '30s',
+      expected: 30_000,
+      other: '5m',
+      otherExpected: 300_000,
+      read: (s) => s.observer.timeoutMs,
+    },
+    {
+      name: 'observer.settle',
+      value: '0',
+      expected: 0,
+      other: '90s',
+      otherExpected: 90_000,
+      read: (s) => s.observer.settleMs,
     },
     {
       name: 'history.pending-limit',

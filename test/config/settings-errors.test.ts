@@ -70,6 +70,8 @@ describe('settings errors', () => {
     { name: 'history', value: 'perhaps', reason: /not a boolean/ },
     { name: 'history.snapshot-interval', value: '10ms', reason: /shorter than the minimum 1s/ },
     { name: 'history.retention', value: '5m', reason: /shorter than the minimum 1h/ },
+    { name: 'observer.timeout', value: '100ms', reason: /shorter than the minimum 1s/ },
+    { name: 'observer.settle', value: '-1m', reason: /not a duration/ },
     { name: 'history.pending-limit', value: '-3', reason: /not a whole number|less than/ },
     { name: 'metrics.windows', value: '1d,30s', reason: /"30s" is shorter than the minimum 1m/ },
     { name: 'metrics.windows', value: '1d,,7d', reason: /empty item/ },

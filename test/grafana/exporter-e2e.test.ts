@@ -34,6 +34,7 @@ const QUIET_ALERTS: Record<string, string> = {
   ChanfitnessNatsDisconnected: 'the exporter is connected',
   ChanfitnessNoEvents: 'events arrive, and the process is younger than 3 h',
   ChanfitnessNodeNoEvents: 'both nodes publish events',
+  ChanfitnessNodeUnobserved: 'both nodes are observed (no down status, no restart)',
   ChanfitnessFlapFlushFailing: 'sqlite flushes succeed',
   ChanfitnessFlapFlushStale: 'flushes every 2 s',
   ChanfitnessChannelLowUptime: 'no channel is older than the 7-day minimum lifetime',

@@ -241,6 +241,7 @@ describe('history: snapshots and restore', () => {
     const reference = before.stores.getOrCreate('n');
     play(reference, clock, random, 200);
     await settle(reference);
+    const writtenAt = clock.now();
     await before.keeper.snapshotNow();
 
     kv.down = true;
@@ -269,6 +270,8 @@ describe('history: snapshots and restore', () => {
       clock.set(t + HOUR);
     };
     apply(live);
+    // Core NATS: nobody observed the node from the last write on (the restore says so).
+    reference.exporterDown(writtenAt);
     apply(reference);
     // The events kept to be joined, as the metrics show them.
     assert.ok(restarted.stats.pendingEvents >= 30, `${restarted.stats.pendingEvents} pending`);

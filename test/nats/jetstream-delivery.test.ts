@@ -466,7 +466,7 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
 
 describe('JetStream reply subjects (parseAckSubject)', () => {
   function parse(reply: string): AckSubjectFields | undefined {
-    const fields: AckSubjectFields = { seq: -1, delivery: -1, timeMs: -1 };
+    const fields: AckSubjectFields = { seq: -1, delivery: -1, timeMs: -1, pending: -2 };
     return parseAckSubject(reply, fields) ? fields : undefined;
   }
 
@@ -475,11 +475,17 @@ describe('JetStream reply subjects (parseAckSubject)', () => {
       seq: 42,
       delivery: 7,
       timeMs: 1764651131123 + 0.456789,
+      pending: 0,
     });
   });
 
   it('reads the format with a domain and an account hash, with and without the random token', () => {
-    const expected = { seq: 9007199254740991, delivery: 3, timeMs: 1764651131000 + 0.000001 };
+    const expected = {
+      seq: 9007199254740991,
+      delivery: 3,
+      timeMs: 1764651131000 + 0.000001,
+      pending: 5,
+    };
     assert.deepEqual(
       parse('$JS.ACK._.ACCHASH.STREAM.durable.2.9007199254740991.3.1764651131000000001.5'),
       expected,
