@@ -43,10 +43,19 @@ interface Change {
   readonly channel: number;
 }
 
+/** How long each lnd restart of `gapsPerNode` keeps a node unobserved (before the settle time). */
+const GAP_MS = 10 * 60_000;
+
+/**
+ * With `gapsPerNode`, every node's lnd went down that many times, evenly
+ * spread over the history (GAP_MS each, then the 2-minute settle): its
+ * peers' logs and lifetimes count observed time only.
+ */
 export async function buildStores(
   channels: number,
   seed = 6,
   historyDays = DEFAULT_HISTORY_DAYS,
+  gapsPerNode = 0,
 ): Promise<Fixture> {
   const rng = new Rng(seed);
   const stores = new NodeStores(
@@ -61,6 +70,15 @@ export async function buildStores(
   const start = now - historyDays * DAY;
   const peers = Math.ceil(channels / CHANNELS_PER_PEER);
   const nodes = Math.max(1, Math.ceil(channels / CHANNELS_PER_NODE));
+  // The gaps first: the peers' events then fall inside or outside them as they come.
+  for (let n = 1; n <= nodes && gapsPerNode > 0; n++) {
+    const store = stores.getOrCreate(`node${n}`);
+    for (let g = 0; g < gapsPerNode; g++) {
+      const down = start + ((g + 0.5) * (now - start)) / gapsPerNode;
+      store.status(false, down);
+      store.status(true, down + GAP_MS);
+    }
+  }
   let events = 0;
   let channel = 0;
   for (let p = 0; p < peers; p++) {

@@ -194,10 +194,10 @@ function builderHandler(
 }
 
 async function main(): Promise<void> {
-  const [variant = 'ours', size = '1000', days = String(DEFAULT_HISTORY_DAYS)] =
+  const [variant = 'ours', size = '1000', days = String(DEFAULT_HISTORY_DAYS), gaps = '0'] =
     process.argv.slice(2);
   const started = performance.now();
-  const fixture = await buildStores(Number(size), undefined, Number(days));
+  const fixture = await buildStores(Number(size), undefined, Number(days), Number(gaps));
   const buildSeconds = (performance.now() - started) / 1000;
   const sources = {
     stores: fixture.stores,

@@ -36,6 +36,8 @@ const WINDOW_FAMILY = 'chanfitness_channel_window_uptime_ratio';
 const WINDOWS = 3;
 /** The size from which the window family's time target applies. */
 const WINDOW_TARGET_SIZE = 100_000;
+/** Scrape time with gaps on every node, against none, at WINDOW_TARGET_SIZE. */
+const GAP_TIME_TARGET = 1.1;
 
 interface Server {
   readonly pid: number;
@@ -52,12 +54,13 @@ async function startServer(
   variant: ScrapeVariant,
   channels: number,
   days: number,
+  gaps: number,
 ): Promise<Server> {
   const worker = forkWorker<ServerRequest, ServerReply>(
     `${variant} server`,
     join(import.meta.dirname, 'scrape-server.ts'),
     {
-      args: [variant, String(channels), String(days)],
+      args: [variant, String(channels), String(days), String(gaps)],
       execArgv: ['--import', 'tsx', '--expose-gc'],
     },
   );
@@ -173,8 +176,9 @@ async function runVariant(
   variant: ScrapeVariant,
   size: number,
   days = DEFAULT_HISTORY_DAYS,
+  gaps = 0,
 ): Promise<SizeResult & { text: string }> {
-  const server = await startServer(variant, size, days);
+  const server = await startServer(variant, size, days, gaps);
   try {
     // Warm-up (and the text, for the comparison of the two variants).
     const first = await scrape(server.url, false, true);
@@ -195,7 +199,7 @@ async function runVariant(
       loop = { plain: p.delay, gzip: g.delay, plainGap: p.gap, gzipGap: g.gap };
     }
     process.stdout.write(
-      `${size} channels, ${days} days, ${variant}: plain ${plain.ms.toFixed(1)} ms +${(plain.peakBytes / MB).toFixed(1)} MB (${(plain.bytes / MB).toFixed(1)} MB), ` +
+      `${size} channels, ${days} days${gaps > 0 ? `, ${gaps} gaps per node` : ''}, ${variant}: plain ${plain.ms.toFixed(1)} ms +${(plain.peakBytes / MB).toFixed(1)} MB (${(plain.bytes / MB).toFixed(1)} MB), ` +
         `gzip ${gzip.ms.toFixed(1)} ms +${(gzip.peakBytes / MB).toFixed(1)} MB (${(gzip.bytes / MB).toFixed(2)} MB)` +
         (loop === undefined
           ? ''
@@ -210,7 +214,7 @@ async function runVariant(
 
 interface WindowPair {
   readonly without: SizeResult;
-  readonly with: SizeResult;
+  readonly with: SizeResult & { text: string };
 }
 
 /** The exposition without and with the window family, on a month of history. */
@@ -297,6 +301,54 @@ function windowRows(
   );
 }
 
+/** Gaps per node of the observed-time rows: an lnd restart about every day of the history. */
+const GAPS_PER_NODE = WINDOW_HISTORY_DAYS;
+
+/**
+ * Observed time: the same stores and exposition (windows included) with
+ * every node unobserved GAPS_PER_NODE times, against none: lifetimes,
+ * uptimes and windows then count observed time only.
+ */
+async function gapRows(
+  rows: BenchRow[],
+  notes: string[],
+  size: number,
+  label: string,
+  without: SizeResult & { text: string },
+): Promise<void> {
+  const withGaps = await runVariant('ours', size, WINDOW_HISTORY_DAYS, GAPS_PER_NODE);
+  const a = seriesOf(withGaps.text);
+  const b = seriesOf(without.text);
+  if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+    throw new Error(`${size} channels: the series with gaps differ from those without`);
+  }
+  const ratio = withGaps.plain.ms / without.plain.ms;
+  rows.push(
+    {
+      metric: `scrape ${label} with ${GAPS_PER_NODE} gaps on every node: time`,
+      value: withGaps.plain.ms,
+      unit: 'ms',
+      baseline: without.plain.ms,
+      baselineName: 'no gap',
+      ratio,
+      ...(size >= WINDOW_TARGET_SIZE
+        ? { target: `<= ${GAP_TIME_TARGET}x baseline`, pass: ratio <= GAP_TIME_TARGET }
+        : {}),
+    },
+    {
+      metric: `scrape ${label} with gaps: peak memory`,
+      value: withGaps.plain.peakBytes / MB,
+      unit: 'MB',
+      baseline: without.plain.peakBytes / MB,
+      baselineName: 'no gap',
+      ratio: withGaps.plain.peakBytes / without.plain.peakBytes,
+    },
+  );
+  notes.push(
+    `${label} with gaps: every node's lnd down ${GAPS_PER_NODE} times over ${WINDOW_HISTORY_DAYS} days (10 min each, then the 2-minute settle), so that nearly every channel's lifetime and window spans gaps; the same series as without (values differ).`,
+  );
+}
+
 async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
@@ -377,7 +429,9 @@ async function main(): Promise<void> {
     notes.push(
       `${label}: ${ours.ready.peers.toLocaleString('en-US')} peers on ${ours.ready.nodes} node(s), ${ours.ready.events.toLocaleString('en-US')} connectivity changes over a week; ${(ours.plain.bytes / MB).toFixed(1)} MB of text, ${(ours.gzip.bytes / MB).toFixed(2)} MB gzipped.`,
     );
-    windowRows(rows, notes, size, label, await runWindowPair(size));
+    const pair = await runWindowPair(size);
+    windowRows(rows, notes, size, label, pair);
+    await gapRows(rows, notes, size, label, pair.with);
   }
   notes.push(
     'Each variant and size in a server process of its own with the same deterministic stores (bench/scrape-fixture.ts); the client is the benchmark process (GET /metrics on a new connection, time to the last byte, median of 3-9 scrapes after a warm-up). Peak memory: the server collects its garbage, its peak RSS is reset (/proc/<pid>/clear_refs 5), then VmHWM after the scrape minus VmRSS before (median).',

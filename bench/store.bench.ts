@@ -49,11 +49,20 @@ function newStore(clock: Clock): ChannelEventStore {
     node: 'bench',
     clock,
     readFlapRecord: () => Promise.resolve(undefined),
+    observation: { timeoutMs: 60 * SECOND, settleMs: SECOND },
   });
 }
 
-/** A store whose one peer (one channel) has exactly n committed events, alternating state. */
-async function peerWithHistory(n: number): Promise<Peer> {
+/** Gaps in the lifetime of the channel of the gap rows: lnd down this many times. */
+const GAPS = 1_000;
+
+/**
+ * A store whose one peer (one channel) has exactly n committed events,
+ * alternating state; with `gaps`, its node was unobserved that many times,
+ * evenly spread over the history (a fifth of each stretch; the peer's events
+ * then are not logged, so more are sent).
+ */
+async function peerWithHistory(n: number, gaps = 0): Promise<Peer> {
   const clock = new BenchClock(T0);
   const store = newStore(clock);
   store.openChannel(PEER, CHANNEL, T0);
@@ -65,12 +74,21 @@ async function peerWithHistory(n: number): Promise<Peer> {
   // when the next event arrives past the limit.
   let t = T0;
   let online = true;
+  // The history spans about n spacings, more with gaps (events inside them are not logged).
+  const slot = (n * SPACING * 1.3) / Math.max(1, gaps);
+  let gap = 0;
   while (monitor.log.committedCount < n) {
     t += SPACING;
+    for (; gap < gaps && T0 + (gap + 0.3) * slot <= t; gap++) {
+      const down = T0 + (gap + 0.3) * slot;
+      store.status(false, down);
+      store.status(true, down + slot / 5);
+    }
     clock.time = t;
     store.peerEvent(PEER, online, t);
     online = !online;
   }
+  if (store.observation.gapCount < Math.min(gaps, 1)) throw new Error('no gap made');
   // Now: half a spacing after the staged event.
   clock.time = t + SPACING / 2;
   return { n, store, channel, lastCommitted: t - SPACING };
@@ -193,26 +211,33 @@ async function flapping(): Promise<Flapping> {
   };
 }
 
+/** Every figure at every size, best of ROUNDS rounds over all sizes. */
+async function costsOf(gaps: number): Promise<Map<number, Costs>> {
+  const peers: Peer[] = [];
+  for (const n of SIZES) peers.push(await peerWithHistory(n, gaps));
+  const windows = peers.map(windowsOf);
+  gc();
+  // Rounds over every size in turn, keeping each figure's best round, so that a
+  // compilation or a collection falling in one size's turn does not skew it.
+  const costs = new Map<number, Costs>();
+  for (let round = 0; round < ROUNDS; round++) {
+    peers.forEach((peer, i) => {
+      const w = windows[i];
+      if (w !== undefined) costs.set(peer.n, best(costs.get(peer.n), measure(peer, w)));
+    });
+  }
+  for (const [n, c] of costs) {
+    process.stderr.write(
+      `store: ${n} events, ${gaps} gaps: channelInfo ${c.info.toFixed(0)} ns, window ${c.window.toFixed(0)} ns, random windows ${c.windowRandom.toFixed(0)} ns, periods ${c.periods.toFixed(0)} ns (${c.periodsFound.toFixed(1)} periods)\n`,
+    );
+  }
+  return costs;
+}
+
 const started = performance.now();
-const peers: Peer[] = [];
-for (const n of SIZES) peers.push(await peerWithHistory(n));
-const windows = peers.map(windowsOf);
+const costs = await costsOf(0);
 gc();
-// Rounds over every size in turn, keeping each figure's best round, so that a
-// compilation or a collection falling in one size's turn does not skew it.
-const costs = new Map<number, Costs>();
-for (let round = 0; round < ROUNDS; round++) {
-  peers.forEach((peer, i) => {
-    const w = windows[i];
-    if (w !== undefined) costs.set(peer.n, best(costs.get(peer.n), measure(peer, w)));
-  });
-}
-for (const [n, c] of costs) {
-  process.stderr.write(
-    `store: ${n} events: channelInfo ${c.info.toFixed(0)} ns, window ${c.window.toFixed(0)} ns, random windows ${c.windowRandom.toFixed(0)} ns, periods ${c.periods.toFixed(0)} ns (${c.periodsFound.toFixed(1)} periods)\n`,
-  );
-}
-peers.length = 0;
+const gapCosts = await costsOf(GAPS);
 gc();
 // Twice: the first run compiles the event path, the second is reported.
 await flapping();
@@ -230,20 +255,23 @@ function series(
   pick: (c: Costs) => number,
   ratioLabel: string,
   target: boolean,
+  of: Map<number, Costs> = costs,
 ): void {
   for (const n of SIZES) {
-    const c = costs.get(n);
+    const c = of.get(n);
     if (c !== undefined)
       rows.push({ metric: `${label}, ${count(n)} logged events`, value: pick(c), unit: 'ns/call' });
   }
-  if (first === undefined || last === undefined) return;
-  const ratio = pick(last) / pick(first);
+  const lo = of.get(SIZES[0] ?? 10);
+  const hi = of.get(SIZES.at(-1) ?? 1_000_000);
+  if (lo === undefined || hi === undefined) return;
+  const ratio = pick(hi) / pick(lo);
   rows.push({
     metric: `${ratioLabel}: cost at 1M events / cost at 10`,
     value: ratio,
     unit: 'x',
     baselineName: '10 events',
-    baseline: pick(first),
+    baseline: pick(lo),
     ratio,
     ...(target ? { target: '<= 2x', pass: ratio <= 2 } : {}),
   });
@@ -268,6 +296,33 @@ series(
   'online periods, small windows (O(log n + k))',
   false,
 );
+series(
+  `channel info with ${count(GAPS)} gaps in its lifetime`,
+  (c) => c.info,
+  `channel info with ${count(GAPS)} gaps`,
+  true,
+  gapCosts,
+);
+series(
+  `windowed uptime over the middle 10% of the history, ${count(GAPS)} gaps`,
+  (c) => c.window,
+  `windowed uptime with ${count(GAPS)} gaps (a search among the gaps at each end)`,
+  false,
+  gapCosts,
+);
+for (const n of [SIZES[0] ?? 10, SIZES.at(-1) ?? 1_000_000]) {
+  const plain = costs.get(n);
+  const gapped = gapCosts.get(n);
+  if (plain === undefined || gapped === undefined) continue;
+  rows.push({
+    metric: `channel info, ${count(n)} logged events: ${count(GAPS)} gaps against none`,
+    value: gapped.info,
+    unit: 'ns/call',
+    baselineName: 'no gap',
+    baseline: plain.info,
+    ratio: gapped.info / plain.info,
+  });
+}
 rows.push(
   {
     metric: 'flapping peer (10,000 events/s for 60 s): events received',
@@ -301,6 +356,7 @@ report({
   notes: [
     'One peer with one channel; its log is built through openChannel and peerEvent with event times 1 h + 1 s apart (past the largest rate limit), alternating online/offline, so every event but the staged one is committed.',
     `Each cost is the median of 15 batches of about 10 ms, best of ${ROUNDS} rounds over all sizes. Channel info is lifetime and uptime(openedAt, now); windowed uptime is store.channelUptime (clamping plus log.uptime).`,
+    `With gaps: the node was unobserved ${count(GAPS)} times over the channel's lifetime (a fifth of each stretch, then a 1 s settle); lifetime and uptime count observed time only, through the node's running total of unobserved time (a binary search over the gaps, O(1) for an instant after the last one), so channel info stays O(1) and a window O(log n + log gaps).`,
     'Windowed uptime costs two lookups of the latest committed event at or before an instant: a binary search in logs under 1,024 events, a time directory (equal time buckets, about 8 events each) above, so O(1) on average instead of O(log n); channel info needs one lookup at most, once per channel (the online time at the opening is memoized once final). The random-window rows add what cache and TLB misses cost on a large log (new cache lines of a 17 MB log on every call).',
     `The flapping peer's events arrive 0.1 ms apart: with less than the rate limit between any two of them, each replaces the staged event and none is committed (lnd keeps a flapping peer's log from growing that way); the flap count still counts every event.`,
     `Run took ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${sinkValue() === 0 ? 'zero' : 'ok'}).`,

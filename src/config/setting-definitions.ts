@@ -213,7 +213,7 @@ export const SETTING_DEFINITIONS = [
     valueName: 'duration',
     default: '1m',
     description:
-      "a node that sends statuses is unobserved from its last one once none came for this long",
+      'a node that sends statuses is unobserved from its last one once none came for this long',
   },
   {
     name: 'observer.settle',

@@ -42,6 +42,23 @@ export function pageSize(first: number | null | undefined, fallback: number, max
   return Math.min(asked, max);
 }
 
+/**
+ * A window's bounds, each optional: BAD_USER_INPUT when both are given and
+ * `to` is before `from` (field names the field in the message).
+ */
+export function checkWindow(
+  field: string,
+  from: number | null | undefined,
+  to: number | null | undefined,
+): void {
+  if (from === null || from === undefined || to === null || to === undefined) return;
+  if (to < from) {
+    throw badUserInput(
+      `${field}: to (${new Date(to).toISOString()}) is before from (${new Date(from).toISOString()})`,
+    );
+  }
+}
+
 /** The node a query is about, and its store when the node is tracked. */
 export interface NodeChoice {
   readonly node: string;

@@ -1,4 +1,5 @@
 import type { ChannelEventStore, ChannelInfo } from '../store/channel-event-store.js';
+import { channelLifetimeAt } from '../store/channel-info.js';
 import type { ChannelUptimes } from '../store/channel-uptimes.js';
 import type { ChannelView, PeerView } from '../store/peer-monitor.js';
 import { KeysetSelection, type SelectedPage } from './keyset-selection.js';
@@ -107,10 +108,13 @@ function ratioLimit(worst: number, descending: boolean): number {
   return descending ? -worst * (1 - 1e-12) : worst * (1 + 1e-12);
 }
 
-/** As channelInfo: a lifetime that is not positive reads as zero. */
-function lifetimeAt(view: ChannelView, now: number): number {
-  const age = now - view.openedAt;
-  return age > 0 ? age : 0;
+/**
+ * The channel's lifetime at now as channelInfo computes it, allocating
+ * nothing: its observed time since the opening (see Node.gaps), zero for an
+ * opening not before now.
+ */
+export function lifetimeAt(view: ChannelView, now: number): number {
+  return now - view.openedAt > 0 ? channelLifetimeAt(view, now) : 0;
 }
 
 /** The page being selected, fed one channel at a time. */

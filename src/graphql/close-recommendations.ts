@@ -1,5 +1,6 @@
 import type { ChannelEventStore, ChannelInfo } from '../store/channel-event-store.js';
 import type { ChannelView } from '../store/peer-monitor.js';
+import { lifetimeAt } from './channel-page.js';
 import { badUserInput } from './errors.js';
 import { KeysetSelection, type KeyedPosition, type SelectedPage } from './keyset-selection.js';
 import {
@@ -112,13 +113,14 @@ function consider(store: ChannelEventStore, policy: ClosePolicy, at: number): Co
     return { channelCount: count, views, ratios, infos };
   }
   for (const view of store.channels()) {
-    if (!(at - view.openedAt >= policy.minMonitored)) continue;
+    // Monitored: the lifetime, observed time as in lifetime mode.
+    if (!(lifetimeAt(view, at) >= policy.minMonitored)) continue;
     const clamped = store.channelUptime(view, at - window, at);
-    const length = clamped.to - clamped.from;
-    // Empty only when retention compacted the whole window away: no ratio to judge.
-    if (!(length > 0)) continue;
+    // Nothing observed only when retention compacted the whole window away, or
+    // the node was not observed at all in it: no ratio to judge.
+    if (!(clamped.observed > 0)) continue;
     views.push(view);
-    ratios.push(clamped.uptime / length);
+    ratios.push(clamped.uptime / clamped.observed);
   }
   return { channelCount: store.channelCount, views, ratios, infos: undefined };
 }

@@ -26,6 +26,14 @@ function medianOf(sorted: Float64Array, start: number, end: number): number {
 }
 
 /**
+ * The median of ascending values (the mean of the two middle ones for an even
+ * count), undefined for none.
+ */
+export function medianOfSorted(sorted: Float64Array): number | undefined {
+  return sorted.length === 0 ? undefined : medianOf(sorted, 0, sorted.length);
+}
+
+/**
  * faraday's "exclusive" quartiles of ascending values: Q1 is the median of
  * the lower half and Q3 of the upper half, the halves leaving out the median
  * value when the count is odd. Undefined for fewer than MIN_QUARTILE_VALUES:

@@ -4,6 +4,7 @@ import type { EventHub } from './event-hub.js';
 import { channelResolvers } from './resolvers/channel.js';
 import { closeRecommendationsResolvers } from './resolvers/close-recommendations.js';
 import { nodeResolvers } from './resolvers/node.js';
+import { outagesResolvers } from './resolvers/outages.js';
 import { peerResolvers } from './resolvers/peer.js';
 import { queryResolvers, type QueryDeps } from './resolvers/query.js';
 import { subscriptionResolvers } from './resolvers/subscription.js';
@@ -30,9 +31,10 @@ export function buildSchema(
       Duration: DurationScalar,
       Query: queryResolvers(deps),
       Subscription: subscriptionResolvers(deps.events),
-      Node: nodeResolvers,
+      Node: nodeResolvers(deps.clock, deps.lists),
       Channel: channelResolvers(deps.clock, deps.lists),
       Peer: peerResolvers(deps.clock, deps.lists),
+      Outages: outagesResolvers(deps),
       CloseRecommendations: closeRecommendationsResolvers(deps.lists),
     },
   });

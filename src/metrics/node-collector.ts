@@ -6,7 +6,7 @@ import { NODE_FAMILIES } from './metric-families.js';
 export interface ObservedNode {
   readonly node: string;
   /** False while the node is in a gap (lnd, its bridge or this exporter was down). */
-  readonly observed: boolean;
+  observedAt(now: number): boolean;
   /** Unobserved time up to now, ms. */
   unobservedTotal(now: number): number;
 }
@@ -29,7 +29,10 @@ export function registerNodeCollector(
     registers: [registry],
     collect() {
       this.reset();
-      for (const store of nodes.values()) this.set({ node: store.node }, store.observed ? 1 : 0);
+      const now = clock.now();
+      for (const store of nodes.values()) {
+        this.set({ node: store.node }, store.observedAt(now) ? 1 : 0);
+      }
     },
   });
   const unobserved = NODE_FAMILIES.unobservedSecondsTotal;

@@ -315,7 +315,8 @@ export class JetStreamDelivery {
    */
   private async addMissingSubjects(jsm: JetStreamManager, config: StreamConfig): Promise<void> {
     const { settings, prefix, logger } = this.options;
-    const subjects = config.subjects ?? [];
+    // A mirror or a sourced stream has no subjects of its own, whatever the type says.
+    const subjects: readonly string[] = Array.isArray(config.subjects) ? config.subjects : [];
     const missing = streamSubjects(prefix).filter((subject) => !subjects.includes(subject));
     if (missing.length === 0 || subjects.includes(`${prefix}.>`)) return;
     if (!settings.createStream) {

@@ -265,9 +265,17 @@ export class ChannelEventStore {
     this.observationChangedFrom(this.observation.checkSilence(now));
   }
 
-  /** True unless a gap lasts. */
+  /** True unless a gap lasts (open, or settling with its end events still due). */
   get observed(): boolean {
     return this.observation.observed;
+  }
+
+  /**
+   * True unless a gap lasts at now: a settling gap whose end has come is
+   * over, even before the next event or tick records its end.
+   */
+  observedAt(now: number): boolean {
+    return this.observation.observed || now >= this.observation.closesAt;
   }
 
   /** The node's gaps overlapping [from, to], oldest first. */

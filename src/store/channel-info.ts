@@ -29,11 +29,7 @@ export function channelUnobservedAt(channel: ChannelView, now: number): number {
 
 /** The channel's observed lifetime at now: now - openedAt when its node was always observed. */
 export function channelLifetimeAt(channel: ChannelView, now: number): number {
-  return channel.peer.observation.observedSince(
-    channel.openedAt,
-    channel.unobservedAtOpening,
-    now,
-  );
+  return channel.peer.observation.observedSince(channel.openedAt, channel.unobservedAtOpening, now);
 }
 
 /**

@@ -114,12 +114,22 @@ export class NodeObservation implements ObservedTime {
   /** A node's observation from its persisted image. */
   static restore(image: ObservationImage, settings?: ObservationSettings): NodeObservation {
     const o = new NodeObservation(settings);
-    if (!(image.base >= 0)) throw new StoreError('INVALID_STATE', 'negative unobserved time');
+    // Finite numbers and known reasons only (fix: an unknown reason, an
+    // infinite start or a NaN last status / compaction end were accepted).
+    if (!(image.base >= 0) || !Number.isFinite(image.base)) {
+      throw new StoreError('INVALID_STATE', 'negative unobserved time');
+    }
+    if (!optionalFinite(image.compactedUntil) || !optionalFinite(image.lastStatus)) {
+      throw new StoreError('INVALID_STATE', 'observation times are not finite');
+    }
     let prevEnd = image.compactedUntil ?? -Infinity;
     let total = image.base;
     image.gaps.forEach((gap, i) => {
       const last = i === image.gaps.length - 1;
       const end = gap.end ?? Infinity;
+      if (!Number.isFinite(gap.start) || !Object.hasOwn(GAP_REASONS, gap.reason)) {
+        throw new StoreError('INVALID_STATE', 'observation gap of an unknown form');
+      }
       if (!(gap.start >= prevEnd) || !(end >= gap.start) || (end === Infinity && !last)) {
         throw new StoreError('INVALID_STATE', 'observation gaps overlap or run backwards');
       }
@@ -218,7 +228,13 @@ export class NodeObservation implements ObservedTime {
    */
   checkSilence(now: number): number | undefined {
     const last = this.lastStatusAt;
-    if (last === undefined || now - last < this.settings.timeoutMs) return undefined;
+    if (last === undefined) return undefined;
+    // Fix: a node back by a bootstrap reply (after an exporter restart) had
+    // no chance to send a status since: its silence counts from its return
+    // (the planned end less the settle time) when that is later, or a tick
+    // before its first heartbeat reopened the gap it was leaving.
+    const since = this.settling ? Math.max(last, this.lastEnd - this.settings.settleMs) : last;
+    if (now - since < this.settings.timeoutMs) return undefined;
     if (this.starts.length > 0 && this.lastEnd === Infinity) return undefined;
     return this.unobservedFrom(last, 'BRIDGE_SILENT');
   }
@@ -240,6 +256,10 @@ export class NodeObservation implements ObservedTime {
    */
   private unobservedFrom(time: number, reason: GapReason): number | undefined {
     const n = this.starts.length;
+    // Fix: with every gap compacted away, one from before their end (a
+    // silence from a last status inside the last of them) overlapped them;
+    // it starts where they ended, as reopening the last one would count.
+    if (n === 0 && time < this.compactedUntil) time = this.compactedUntil;
     if (n > 0) {
       const end = this.lastEnd;
       if (end === Infinity) return undefined;
@@ -265,11 +285,7 @@ export class NodeObservation implements ObservedTime {
 
   /** Total unobserved time up to t, gaps compacted away included. */
   unobservedUntil(t: number): number {
-    const i = this.lastStartingAtOrBefore(t);
-    if (i < 0) return this.base;
-    const start = this.starts[i] as number;
-    const end = this.ends[i] as number;
-    return (this.before[i] as number) + (Math.min(t, end) - start);
+    return this.unobservedAt(this.lastStartingAtOrBefore(t), t);
   }
 
   observedSince(from: number, unobservedAtFrom: number, to: number): number {
@@ -286,7 +302,7 @@ export class NodeObservation implements ObservedTime {
   /** Unobserved time in [from, to]. */
   unobservedBetween(from: number, to: number): number {
     if (!(to > from)) return 0;
-    return (to - from) - this.observedBetween(from, to);
+    return to - from - this.observedBetween(from, to);
   }
 
   observedBetween(from: number, to: number): number {
@@ -302,8 +318,16 @@ export class NodeObservation implements ObservedTime {
       if (from >= end) return to - from;
       return to > end ? to - end : 0;
     }
-    const observed = to - from - (this.unobservedUntil(to) - this.unobservedUntil(from));
-    return Math.min(Math.max(0, observed), to - from);
+    // Gaps start inside: the running totals at both ends, from the searches made.
+    const unobserved = this.unobservedAt(j, to) - this.unobservedAt(i, from);
+    return Math.min(Math.max(0, to - from - unobserved), to - from);
+  }
+
+  /** unobservedUntil(t), given i = lastStartingAtOrBefore(t). */
+  private unobservedAt(i: number, t: number): number {
+    if (i < 0) return this.base;
+    const start = this.starts[i] as number;
+    return (this.before[i] as number) + (Math.min(t, this.ends[i] as number) - start);
   }
 
   /** True when t is inside a gap (the gap's end excluded). */
@@ -360,7 +384,10 @@ export class NodeObservation implements ObservedTime {
    */
   compactBefore(horizon: number): number {
     let k = 0;
-    while (k < this.starts.length && (this.ends[k] as number) <= horizon) k++;
+    // Fix: never the settling gap (its end events are still due; dropping it
+    // lost them and left closesAt undefined).
+    const droppable = this.settling ? this.starts.length - 1 : this.starts.length;
+    while (k < droppable && (this.ends[k] as number) <= horizon) k++;
     if (k === 0) return 0;
     this.base =
       (this.before[k - 1] as number) +
@@ -401,6 +428,17 @@ export class NodeObservation implements ObservedTime {
     }
     return lo;
   }
+}
+
+const GAP_REASONS: Readonly<Record<GapReason, true>> = {
+  LND_DOWN: true,
+  BRIDGE_SILENT: true,
+  EXPORTER_DOWN: true,
+};
+
+/** Undefined (or null, as JSON has it) or a finite number. */
+function optionalFinite(value: unknown): boolean {
+  return value === undefined || value === null || Number.isFinite(value);
 }
 
 /** The observation of a log kept apart from any node (tests, tools): never a gap. */

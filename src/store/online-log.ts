@@ -690,5 +690,3 @@ function capacityFor(n: number): number {
 function regionBytes(capacity: number): number {
   return Math.ceil((capacity * BYTES_PER_EVENT) / 8) * 8;
 }
-
-

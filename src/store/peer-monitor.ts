@@ -229,7 +229,8 @@ export class PeerMonitor implements PeerView {
    */
   observationChangedFrom(from: number): void {
     this.log.recountFrom(from);
-    if (this.createdAt > from) this.unobservedAtCreation = this.observation.unobservedUntil(this.createdAt);
+    if (this.createdAt > from)
+      this.unobservedAtCreation = this.observation.unobservedUntil(this.createdAt);
     for (const channel of this.channelMap.values()) {
       if (channel.openedAt <= from) continue;
       channel.memoGeneration = -1;

@@ -1,11 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { channelPoint, Harness, HOUR, MINUTE, pubkey, T0 } from './harness.js';
+import { channelPoint, Harness, HOUR, iso, MINUTE, pubkey, SECOND, T0 } from './harness.js';
 
 /** Opens n channels with one peer (outputs first..first+n-1 of one funding transaction). */
 async function openMany(h: Harness, peer: number, n: number, first = 1): Promise<void> {
   for (let i = first; i < first + n; i++)
     h.store().openChannel(pubkey(peer), channelPoint(1, i), T0);
   await h.store().idle();
+}
+
+/** n gaps of the node, 3 min each (lnd down 1 s, then the settle time), 10 min apart. */
+function manyGaps(h: Harness, n: number): void {
+  for (let i = 0; i < n; i++) {
+    h.store().status(false, T0 + i * 10 * MINUTE);
+    h.store().status(true, T0 + i * 10 * MINUTE + SECOND);
+  }
+  h.clock.set(T0 + n * 10 * MINUTE);
 }
 
 const PEER_CHANNELS = `{ peer(pubkey: "${pubkey(1)}") { channels { channelPoint } } }`;
@@ -34,6 +43,27 @@ describe('GraphQL cost of lists by their real size', () => {
       await openMany(within, 1, 300);
       const data = await within.data<{ peer: { channels: unknown[] } }>(PEER_CHANNELS);
       assert.equal(data.peer.channels.length, 300);
+    });
+
+    it(`counts Node.gaps as its 300 items, to the unit (jit ${jit})`, async () => {
+      // As Peer.channels: nodes (3.5 + 1.5 * gaps' 3.5 = 7.25), and 299 more gaps at depth 1.
+      const GAPS = '{ nodes { gaps { start } } }';
+      const over = new Harness({ deps: { jit, limits: { maxCost: exact - 1 } } });
+      manyGaps(over, 300);
+      const refused = await over.query(GAPS);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.data, undefined, 'no part of the answer');
+      const error = refused.errors?.[0];
+      assert.equal(error?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(
+        error.message,
+        /Query Cost limit of 1576 exceeded: Node\.gaps at nodes\.0\.gaps has 300 items/,
+      );
+
+      const within = new Harness({ deps: { jit, limits: { maxCost: exact } } });
+      manyGaps(within, 300);
+      const data = await within.data<{ nodes: { gaps: unknown[] }[] }>(GAPS);
+      assert.equal(data.nodes[0]?.gaps.length, 300);
     });
 
     it(`refuses a document it answered cheaply once the list grew (jit ${jit})`, async () => {
@@ -107,6 +137,47 @@ describe('GraphQL cost of lists by their real size', () => {
     const recent = `{ channel(channelPoint: "${channelPoint(1, 1)}") { onlinePeriods(from: "${new Date(T0 + 16 * HOUR).toISOString()}") { start } } }`;
     const data = await h.data<{ channel: { onlinePeriods: unknown[] } }>(recent);
     assert.ok(data.channel.onlinePeriods.length > 0);
+  });
+
+  it('counts Node.gaps by the gaps of its window', async () => {
+    const h = new Harness({ deps: { limits: { maxCost: 2000 } } });
+    manyGaps(h, 1000);
+    const all = await h.query('{ nodes { gaps { start end reason } } }');
+    assert.equal(all.status, 400);
+    assert.match(all.errors?.[0]?.message ?? '', /Node\.gaps at nodes\.0\.gaps has 1000 items/);
+    // The last 100 minutes hold 10 of them.
+    const recent = await h.data<{ nodes: { gaps: unknown[] }[] }>(
+      `{ nodes { gaps(from: "${iso(T0 + 9900 * MINUTE)}") { start end reason } } }`,
+    );
+    assert.equal(recent.nodes[0]?.gaps.length, 10);
+  });
+
+  it('counts Outages.periods as its first items, capped at 1000, whatever the periods', async () => {
+    const h = new Harness({ deps: { limits: { maxCost: 7879 } } });
+    await openMany(h, 1, 1);
+    h.clock.set(T0 + HOUR);
+    // peer 2 + 1.5 * (outages 2 + 1.5 * (periods (2 + 1.5 * 1) * 1000)) = 7880, over 7879
+    // although the peer has a single outage: a page counts as its size.
+    for (const first of [1000, 5000, 1_000_000]) {
+      const refused = await h.query(
+        `{ peer(pubkey: "${pubkey(1)}") { outages { periods(first: ${first}) { start } } } }`,
+      );
+      assert.equal(refused.status, 400, String(first));
+      assert.match(
+        refused.errors?.[0]?.message ?? '',
+        /Query Cost limit of 7879 exceeded, found 7880/,
+      );
+    }
+    const within = await h.data<{ peer: { outages: { periods: unknown[] } } }>(
+      `{ peer(pubkey: "${pubkey(1)}") { outages { periods(first: 999) { start } } } }`,
+    );
+    assert.equal(within.peer.outages.periods.length, 1);
+    // A page of peers with a page of periods each multiplies, as nested pages do.
+    const pages = await new Harness().query(
+      '{ peers(first: 1000) { nodes { outages { periods(first: 1000) { start end } } } } }',
+    );
+    assert.equal(pages.status, 400);
+    assert.match(pages.errors?.[0]?.message ?? '', /Query Cost limit of 100000 exceeded/);
   });
 
   it('counts Query.nodes as the nodes tracked', async () => {

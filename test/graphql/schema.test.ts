@@ -43,12 +43,29 @@ type OnlinePeriod { start: DateTime!  end: DateTime  }   # end null while still 
 type Peer {
   node: String!  pubkey: String!  tracked: Boolean!  online: Boolean
   flapCount: Int!  lastFlap: DateTime  channels: [Channel!]!
+  uptime(from: DateTime!, to: DateTime): UptimeWindow   # the peer's log; null without one
+  outages(from: DateTime, to: DateTime): Outages        # offline periods in the log
 }
+type Outages { count: Int!  totalSeconds: Float!  longestSeconds: Float!
+               medianSeconds: Float  periods(first: Int = 100): [OfflinePeriod!]! }
+type OfflinePeriod { start: DateTime!  end: DateTime }
 enum ChannelOrder { UPTIME_RATIO_ASC UPTIME_RATIO_DESC LIFETIME_DESC FLAP_COUNT_DESC }
 enum PeerOrder { FLAP_COUNT_DESC LAST_FLAP_DESC UPTIME_RATIO_ASC }
 type PeerConnection { nodes: [Peer!]!  totalCount: Int!  pageInfo: PageInfo! }
 type ChannelConnection { nodes: [Channel!]!  totalCount: Int!  pageInfo: PageInfo! }
 type PageInfo { endCursor: String  hasNextPage: Boolean! }
+`;
+
+/**
+ * SPEC 4.4's observed time: Node.observed and Node.gaps(from, to) with Gap and
+ * GapReason, Channel.unobservedSeconds and UptimeWindow.unobservedSeconds.
+ */
+const OBSERVATION_SDL = `
+extend type Node { observed: Boolean!  gaps(from: DateTime, to: DateTime): [Gap!]! }
+type Gap { start: DateTime!  end: DateTime  reason: GapReason! }
+enum GapReason { LND_DOWN BRIDGE_SILENT EXPORTER_DOWN }
+extend type Channel { unobservedSeconds: Float! }
+extend type UptimeWindow { unobservedSeconds: Float! }
 `;
 
 /**
@@ -148,7 +165,7 @@ describe('GraphQL schema file', () => {
   it('has exactly the types, fields, arguments and defaults of SPEC section 6', () => {
     assert.equal(
       shape(loadSchemaSource()),
-      shape(SPEC_SDL + CLOSE_RECOMMENDATIONS_SDL + SUBSCRIPTIONS_SDL),
+      shape(SPEC_SDL + OBSERVATION_SDL + CLOSE_RECOMMENDATIONS_SDL + SUBSCRIPTIONS_SDL),
     );
   });
 

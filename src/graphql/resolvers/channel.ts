@@ -1,28 +1,29 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Clock } from '../../clock.js';
-import { badUserInput, withClientErrors } from '../errors.js';
+import { checkWindow } from '../arguments.js';
+import { withClientErrors } from '../errors.js';
 import type { ListCost } from '../list-cost.js';
 import {
+  periodResult,
+  ratioOf,
   trackedPeer,
+  uptimeWindowResult,
   type ChannelRef,
   type OnlinePeriodResult,
   type PeerRef,
   type UptimeWindowResult,
 } from '../models.js';
 
-interface UptimeArgs {
+/** The arguments of `uptime` (Channel's and Peer's). */
+export interface UptimeArgs {
   readonly from: number;
   readonly to?: number | null;
 }
 
-interface OnlinePeriodsArgs {
+/** The arguments of a window with both bounds optional (onlinePeriods, outages, gaps). */
+export interface WindowArgs {
   readonly from?: number | null;
   readonly to?: number | null;
-}
-
-/** part / whole, or null when whole is empty. */
-export function ratioOf(part: number, whole: number): number | null {
-  return whole > 0 ? part / whole : null;
 }
 
 export function channelResolvers(clock: Clock, lists: ListCost) {
@@ -32,6 +33,9 @@ export function channelResolvers(clock: Clock, lists: ListCost) {
     peer: (channel: ChannelRef): PeerRef => trackedPeer(channel.store, channel.view.peer),
     openedAt: (channel: ChannelRef): number => channel.view.openedAt,
     lifetimeSeconds: (channel: ChannelRef): number => channel.info.lifetime / 1000,
+    // At the instant of the lifetime: the two add up to the time since the opening.
+    unobservedSeconds: (channel: ChannelRef): number =>
+      channel.store.channelUnobserved(channel.view, channel.now) / 1000,
     uptimeSeconds: (channel: ChannelRef): number => channel.info.uptime / 1000,
     uptimeRatio: (channel: ChannelRef): number | null =>
       ratioOf(channel.info.uptime, channel.info.lifetime),
@@ -40,33 +44,21 @@ export function channelResolvers(clock: Clock, lists: ListCost) {
       withClientErrors(() => {
         // An omitted end is now, or the start when that is later: an empty window, not an error.
         const to = args.to ?? Math.max(args.from, clock.now());
-        const window = channel.store.channelUptime(channel.view, args.from, to);
-        return {
-          from: window.from,
-          to: window.to,
-          uptimeSeconds: window.uptime / 1000,
-          ratio: ratioOf(window.uptime, window.to - window.from),
-        };
+        return uptimeWindowResult(channel.store.channelUptime(channel.view, args.from, to));
       }),
 
     onlinePeriods: (
       channel: ChannelRef,
-      args: OnlinePeriodsArgs,
+      args: WindowArgs,
       context: unknown,
       info: GraphQLResolveInfo,
     ): OnlinePeriodResult[] =>
       withClientErrors(() => {
         const from = args.from ?? undefined;
         const to = args.to ?? undefined;
-        if (from !== undefined && to !== undefined && to < from) {
-          throw badUserInput(
-            `onlinePeriods: to (${new Date(to).toISOString()}) is before from (${new Date(from).toISOString()})`,
-          );
-        }
+        checkWindow('onlinePeriods', from, to);
         lists.charge(context, info, channel.store.onlinePeriodsBound(channel.view, from, to));
-        return channel.store
-          .onlinePeriods(channel.view, from, to)
-          .map((period) => ({ start: period.start, end: period.ongoing ? null : period.end }));
+        return channel.store.onlinePeriods(channel.view, from, to).map(periodResult);
       }),
   };
 }
