@@ -239,7 +239,8 @@ export class ChannelEventStore {
   /** The bridge's `<prefix>.<node>.status`: lnd is up (streams connected) or down. */
   status(up: boolean, time: number): void {
     if (this.journal !== undefined) this.record({ kind: 'status', up, time });
-    this.endGapIfDue(time);
+    // A silence no tick saw (a JetStream backlog, where ticks wait) is still one.
+    this.observeAt(time);
     if (up) this.observation.up(time);
     else this.observationChangedFrom(this.observation.down(time));
   }
@@ -261,8 +262,15 @@ export class ChannelEventStore {
    * statuses stopped for the timeout becomes unobserved from its last one.
    */
   tick(now: number): void {
-    this.endGapIfDue(now);
-    this.observationChangedFrom(this.observation.checkSilence(now));
+    this.observeAt(now);
+  }
+
+  /** What time alone says at `time`: a silence of the timeout, the end of a settling gap. */
+  private observeAt(time: number): void {
+    const silent = this.observation.silentSince(time);
+    // Silent since before the planned end: the gap never ended (no end events).
+    if (silent === undefined || silent > this.observation.closesAt) this.endGapIfDue(time);
+    this.observationChangedFrom(this.observation.checkSilence(time));
   }
 
   /** True unless a gap lasts (open, or settling with its end events still due). */

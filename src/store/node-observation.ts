@@ -227,6 +227,17 @@ export class NodeObservation implements ObservedTime {
    * unobserved from its last one.
    */
   checkSilence(now: number): number | undefined {
+    const last = this.silentSince(now);
+    if (last === undefined) return undefined;
+    if (this.starts.length > 0 && this.lastEnd === Infinity) return undefined;
+    return this.unobservedFrom(last, 'BRIDGE_SILENT');
+  }
+
+  /**
+   * The last status when, at clock time now, none came for the timeout (the
+   * node is silent from it); else undefined, as for a node that never sent one.
+   */
+  silentSince(now: number): number | undefined {
     const last = this.lastStatusAt;
     if (last === undefined) return undefined;
     // Fix: a node back by a bootstrap reply (after an exporter restart) had
@@ -234,9 +245,7 @@ export class NodeObservation implements ObservedTime {
     // (the planned end less the settle time) when that is later, or a tick
     // before its first heartbeat reopened the gap it was leaving.
     const since = this.settling ? Math.max(last, this.lastEnd - this.settings.settleMs) : last;
-    if (now - since < this.settings.timeoutMs) return undefined;
-    if (this.starts.length > 0 && this.lastEnd === Infinity) return undefined;
-    return this.unobservedFrom(last, 'BRIDGE_SILENT');
+    return now - since < this.settings.timeoutMs ? undefined : last;
   }
 
   /** The settling gap's end has come (closesAt): it is a gap like the others now. */
@@ -370,7 +379,9 @@ export class NodeObservation implements ObservedTime {
     for (let i = Math.max(0, this.lastStartingAtOrBefore(start)); i < n && at <= end; i++) {
       const s = this.starts[i] as number;
       const e = this.ends[i] as number;
-      if (e <= at) continue;
+      // Fix: an empty gap (settle 0, or back before it started) hides no
+      // time: it split a period in two (an outage counted twice).
+      if (e <= at || e <= s) continue;
       if (s > end) break;
       if (s > at) out(at, s);
       at = Math.max(at, e);
