@@ -658,15 +658,9 @@ export class HistoryKeeper {
     const observation = store.observation;
     const obsVersion = observation.version;
     const obsChanged = obsVersion !== history.obsVersion;
-    if (
-      dirtyBuckets.size === 0 &&
-      !bootstrapChanged &&
-      !obsChanged &&
-      history.gen > 0 &&
-      through === undefined
-    ) {
-      return { peers: 0, bytes: 0 };
-    }
+    // The manifest is written even when nothing else changed: its writtenAt
+    // says until when the exporter ran, where a core NATS restart's
+    // EXPORTER_DOWN gap starts (and in JetStream mode it carries the mark).
 
     const gen = history.nextGen;
     history.nextGen += 1;

@@ -58,6 +58,11 @@ export class Publisher {
     this.nc.publish(`${this.prefix}.${node}.peer_events`, encode(payload));
   }
 
+  /** The bridge's status of lnd, on `<prefix>.<node>.status` (SPEC 4.4). */
+  status(node: string, payload: unknown): void {
+    this.nc.publish(`${this.prefix}.${node}.status`, encode(payload));
+  }
+
   /** Resolves once the server has every message published so far. */
   flush(): Promise<void> {
     return this.nc.flush();

@@ -54,6 +54,11 @@ export function peerEventJson(pubkey: string, online: boolean, timestamp?: numbe
   );
 }
 
+/** The bridge's `<prefix>.<node>.status` (SPEC 4.4): lnd up or down, at a time. */
+export function statusJson(up: boolean, timestamp?: number) {
+  return withTimestamp({ lnd: up ? 'up' : 'down' }, timestamp);
+}
+
 export function listChannelsJson(channels: { pubkey: string; channelPoint: string }[]) {
   return {
     channels: channels.map((c) => ({
