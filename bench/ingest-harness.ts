@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/clock.js';
 import type { NatsSettings } from '../src/config/settings.js';
+import { parseStoreUrl } from '../src/config/store-url.js';
 import { BootstrapPeers } from '../src/ingest/bootstrap-peers.js';
 import { EventIngest } from '../src/ingest/event-ingest.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
@@ -71,7 +72,12 @@ export async function ourPipeline(
   logger: Logger,
 ): Promise<OurPipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'chanfitness-bench-'));
-  const records = await openFlapRecordStore(`sqlite://${join(dir, 'flaps.sqlite')}`, { logger });
+  const records = await openFlapRecordStore(
+    parseStoreUrl(`sqlite://${join(dir, 'flaps.sqlite')}`),
+    {
+      logger,
+    },
+  );
   const bootstrapPeers = new BootstrapPeers();
   const stores = new NodeStores(
     (node) =>

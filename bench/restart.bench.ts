@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
+import { parseStoreUrl } from '../src/config/store-url.js';
 import { openFlapRecordStore } from '../src/persistence/keyv-flap-record-store.js';
 import type { FlapRecord } from '../src/store/peer-monitor.js';
 import { Rng } from '../scripts/demo/rng.js';
@@ -53,7 +54,7 @@ function records(rng: Rng, pubkeys: string[]): Map<string, Map<string, FlapRecor
 
 async function fill(url: string, byNode: Map<string, Map<string, FlapRecord>>): Promise<number> {
   const started = performance.now();
-  const store = await openFlapRecordStore(url, { timeoutMs: 30_000 });
+  const store = await openFlapRecordStore(parseStoreUrl(url), { timeoutMs: 30_000 });
   for (const [node, recs] of byNode) await store.write(node, recs);
   await store.close();
   return (performance.now() - started) / 1000;

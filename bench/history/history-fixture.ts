@@ -6,6 +6,7 @@
  * events at 5,000 simulated events per second.
  */
 import { pino } from 'pino';
+import { parseStoreUrl } from '../../src/config/store-url.js';
 import { HistoryKeeper } from '../../src/history/history-keeper.js';
 import { keyvHistoryKv } from '../../src/history/history-kv.js';
 import { HistoryStats } from '../../src/history/history-stats.js';
@@ -92,7 +93,7 @@ export async function keeperOver(
   stats: HistoryStats,
   bootstrapPeers: BootstrapPeers,
 ): Promise<Kept> {
-  const records = await openFlapRecordStore(url, { namespace });
+  const records = await openFlapRecordStore(parseStoreUrl(url), { namespace });
   stats.enabled = true;
   const keeper = new HistoryKeeper({
     stores,

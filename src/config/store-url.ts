@@ -4,7 +4,11 @@ import { InvalidValueError } from './settings-error.js';
 
 const SCHEMES = 'sqlite://<path>, redis://, rediss://, postgres:// or postgresql://';
 
-/** The Keyv backend a store URL names, with the URL's shape checked. */
+/**
+ * The Keyv backend a --store.url names, with the URL's shape checked: the one
+ * parse of the URL. The settings carry what it gives, and the persistence
+ * opens that (openFlapRecordStore) without reading the URL again.
+ */
 export function parseStoreUrl(text: string): StoreLocation {
   const scheme = /^([a-z]+):\/\//.exec(text)?.[1];
   switch (scheme) {
@@ -63,5 +67,3 @@ function checkPostgres(url: URL): void {
     throw new InvalidValueError(`"${url.pathname}" is not a database name`);
   }
 }
-
-/** The URL without any user information, for an error message that may be logged. */

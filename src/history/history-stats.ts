@@ -1,5 +1,10 @@
-/** Why persisted history was not restored. */
-export type HistoryRejectReason = 'format' | 'corrupt';
+import type { HistoryCorruptError, HistoryFormatError } from './history-codec.js';
+
+/**
+ * Why persisted history was not restored: the code of the error that said so,
+ * and the `reason` label of chanfitness_history_rejected_total.
+ */
+export type HistoryRejectReason = (HistoryFormatError | HistoryCorruptError)['code'];
 
 /**
  * What the history keeper did, read by the metrics collector at scrape time.

@@ -1,4 +1,4 @@
-import { REJECT_REASONS, type RejectReason } from './reject-reason.js';
+import { REJECT_REASONS, type RejectReason } from '../lnd/reject-reason.js';
 
 /** What a message is: a channel or peer event, or the bridge's status of its lnd. */
 export type EventKind = 'channel' | 'peer' | 'status';

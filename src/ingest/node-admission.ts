@@ -1,4 +1,4 @@
-import type { RejectReason } from './reject-reason.js';
+import type { RejectReason } from '../lnd/reject-reason.js';
 
 /** --nats.max-nodes when not given. */
 export const DEFAULT_MAX_NODES = 100;

@@ -1,5 +1,5 @@
 import { CodedError } from '../errors.js';
-import type { RejectReason } from '../ingest/reject-reason.js';
+import type { RejectReason } from './reject-reason.js';
 
 /**
  * A message that cannot be decoded. The code is the rejection reason, so the

@@ -1,7 +1,30 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
-import type { HistoryStats } from '../history/history-stats.js';
 import { HISTORY_FAMILIES, type MetricFamily } from './metric-families.js';
+
+/**
+ * What the history families read of the keeper's figures (HistoryStats).
+ * Times are milliseconds since the Unix epoch, durations milliseconds.
+ */
+export interface HistoryFigures {
+  /** History is on (--history); when false the families have no sample. */
+  readonly enabled: boolean;
+  readonly writeSuccess: number;
+  readonly writeError: number;
+  readonly lastWriteBytes: number | undefined;
+  readonly lastWriteDurationMs: number | undefined;
+  readonly lastWriteLongestStepMs: number | undefined;
+  /** End of the last successful snapshot write; undefined before one. */
+  readonly lastSuccessAt: number | undefined;
+  readonly restoreDurationMs: number | undefined;
+  readonly restored: boolean;
+  readonly restoreFailures: number;
+  /** reason -> persisted nodes ignored at restore; every reason present from the start. */
+  readonly rejected: Readonly<Record<string, number>>;
+  readonly pendingEvents: number;
+  readonly pendingOverflow: number;
+  readonly compactedEvents: number;
+}
 
 type Labels = Record<string, string>;
 
@@ -77,7 +100,7 @@ const seconds = (ms: number | undefined): readonly ComputedSample[] =>
  */
 export function registerHistoryCollector(
   registry: Registry,
-  stats: HistoryStats,
+  stats: HistoryFigures,
   clock: Clock,
 ): void {
   const f = HISTORY_FAMILIES;

@@ -1,7 +1,14 @@
 import { Counter, type Registry } from 'prom-client';
-import type { IngestStats } from '../ingest/ingest-stats.js';
 import type { NodeStores } from '../store/node-stores.js';
 import { INGEST_FAMILIES } from './metric-families.js';
+
+/** What the ingest families read of the ingest's counts (IngestStats). */
+export interface IngestCounts {
+  /** node -> kind -> lnd event type -> messages applied. */
+  readonly applied: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, number>>>;
+  /** reason -> messages rejected; every reason present from the start. */
+  readonly rejected: ReadonlyMap<string, number>;
+}
 
 /**
  * Applied, rejected and reordered events: a few series per node, so prom-client
@@ -9,7 +16,7 @@ import { INGEST_FAMILIES } from './metric-families.js';
  */
 export function registerIngestCollector(
   registry: Registry,
-  ingest: IngestStats,
+  ingest: IngestCounts,
   stores: NodeStores,
 ): void {
   const { eventsTotal, eventsRejectedTotal, eventsReorderedTotal } = INGEST_FAMILIES;

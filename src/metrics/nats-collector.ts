@@ -1,9 +1,15 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ConnectionState } from '../nats/connection-state.js';
 import { NATS_FAMILIES } from './metric-families.js';
 
+/** What the NATS families read of the connection (ConnectionState). */
+export interface NatsConnectionView {
+  readonly connected: boolean;
+  /** node -> bootstrap requests that went unanswered. */
+  readonly bootstrapFailures: ReadonlyMap<string, number>;
+}
+
 /** The NATS connection: whether it is up, and the bootstrap requests nobody answered. */
-export function registerNatsCollector(registry: Registry, connection: ConnectionState): void {
+export function registerNatsCollector(registry: Registry, connection: NatsConnectionView): void {
   const connected = NATS_FAMILIES.connected;
   new Gauge({
     name: connected.name,

@@ -1,6 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { FlushStats } from '../persistence/flush-stats.js';
 import { PERSISTENCE_FAMILIES } from './metric-families.js';
+
+/** What the flush families read of the flap count flushes (FlushStats). */
+export interface FlushCounts {
+  readonly success: number;
+  readonly error: number;
+  /** Time of the last successful flush (ms since epoch); undefined before one. */
+  readonly lastSuccessAt: number | undefined;
+}
 
 type GaugeSnapshot = Awaited<ReturnType<Gauge['get']>>;
 
@@ -13,7 +20,7 @@ type GaugeSnapshot = Awaited<ReturnType<Gauge['get']>>;
 class LastFlushGauge extends Gauge {
   constructor(
     registry: Registry,
-    private readonly flush: FlushStats,
+    private readonly flush: FlushCounts,
   ) {
     const family = PERSISTENCE_FAMILIES.lastFlapFlushTimestampSeconds;
     super({ name: family.name, help: family.help, registers: [registry] });
@@ -38,7 +45,7 @@ export interface StoreState {
  */
 export function registerPersistenceCollector(
   registry: Registry,
-  flush: FlushStats,
+  flush: FlushCounts,
   store: StoreState | undefined,
 ): void {
   if (store !== undefined) {

@@ -1,7 +1,10 @@
 import { CodedError, errorMessage } from '../errors.js';
 
 export type PersistenceErrorCode =
-  /** --store.url has an unknown scheme or is not a valid URL (a settings error: exit code 2). */
+  /**
+   * --store.url, checked by the settings (parseStoreUrl), is still refused by
+   * the Redis client (a settings error: exit code 2).
+   */
   | 'INVALID_STORE_URL'
   /** The store could not be opened at start-up (e.g. the SQLite file or its folder cannot be created). */
   | 'STORE_OPEN_FAILED'

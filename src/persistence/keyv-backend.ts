@@ -1,6 +1,6 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import type { StoreBackend } from '../config/settings.js';
 import { keyvDeserialize, keyvSerialize } from './flap-record-codec.js';
-import type { StoreKind } from './store-url.js';
 
 /** What every backend is opened with. */
 export interface KeyvBackendOptions {
@@ -20,7 +20,7 @@ export interface KeyvBackendOptions {
  * emitted as Keyv 'error' events, which never throw.
  */
 export interface KeyvBackend {
-  readonly kind: StoreKind;
+  readonly kind: StoreBackend;
   readonly keyv: Keyv<unknown>;
   /** Resolves when the backend can take a command; rejects when it cannot now. */
   ready(): Promise<void>;

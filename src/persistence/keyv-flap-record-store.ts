@@ -1,7 +1,9 @@
 import type { Keyv } from 'keyv';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
+import type { StoreLocation } from '../config/settings.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
+import { redactUrl } from '../log/redact-url.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
 import { BatchLoader } from './batch-loader.js';
 import { PersistenceError, storeErrorMessage } from './errors.js';
@@ -14,7 +16,6 @@ import {
 import type { FlapRecordStore } from './flap-record-store.js';
 import type { KeyvBackend } from './keyv-backend.js';
 import { openKeyvBackend } from './open-keyv-backend.js';
-import { parseStoreUrl, redactUrl } from './store-url.js';
 import { withTimeout } from './timeout.js';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
@@ -88,21 +89,28 @@ function afterTurns(turns: number): (dispatch: () => void) => void {
 }
 
 /**
- * Opens the flap record store a --store.url names. Throws INVALID_STORE_URL
- * (a settings error) for a bad URL and STORE_OPEN_FAILED when a SQLite file
- * cannot be opened; Redis and PostgreSQL may be down: they are reached later.
+ * Opens the flap record store at the location the settings parsed from
+ * --store.url (the store settings themselves will do). Throws
+ * STORE_OPEN_FAILED (a settings error) when a SQLite file cannot be opened;
+ * Redis and PostgreSQL may be down: they are reached later.
  */
 export async function openFlapRecordStore(
-  url: string,
+  location: StoreLocation,
   options: OpenFlapRecordStoreOptions = {},
 ): Promise<KeyvFlapRecordStore> {
-  const target = parseStoreUrl(url, options.cwd);
-  const backend = await openKeyvBackend(target, {
-    namespace: options.namespace ?? STORE_NAMESPACE,
-    timeoutMs: options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
-    postgresTable: options.postgresTable,
-  });
-  options.logger?.info({ store: redactUrl(url), backend: target.kind }, 'flap record store opened');
+  const backend = await openKeyvBackend(
+    location,
+    {
+      namespace: options.namespace ?? STORE_NAMESPACE,
+      timeoutMs: options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+      postgresTable: options.postgresTable,
+    },
+    options.cwd,
+  );
+  options.logger?.info(
+    { store: redactUrl(location.url), backend: location.backend },
+    'flap record store opened',
+  );
   return new KeyvFlapRecordStore(backend, options);
 }
 

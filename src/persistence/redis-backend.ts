@@ -1,9 +1,9 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import type { Keyv } from 'keyv';
 import { describeSetting } from '../config/settings-reader.js';
+import { redactUrl } from '../log/redact-url.js';
 import { PersistenceError, storeErrorMessage } from './errors.js';
 import { newKeyv, type KeyvBackend, type KeyvBackendOptions } from './keyv-backend.js';
-import { redactUrl } from './store-url.js';
 
 const RECONNECT_FIRST_DELAY_MS = 100;
 const RECONNECT_MAX_DELAY_MS = 2_000;

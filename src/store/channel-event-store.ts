@@ -26,8 +26,8 @@ import { OnlineLog, type LogEvents, type OnlinePeriod } from './online-log.js';
 import { PeerMonitor, type ChannelView, type FlapRecord, type PeerView } from './peer-monitor.js';
 import type { PeerImage } from './store-image.js';
 
-/** Why the store could not apply an otherwise well-formed event. */
-export type StoreRejection = 'duplicate_channel' | 'unknown_channel';
+import type { StoreRejection } from '../lnd/reject-reason.js';
+export type { StoreRejection } from '../lnd/reject-reason.js';
 
 /** What became of an event: applied, or rejected by the store. */
 export type ApplyOutcome = 'applied' | StoreRejection;

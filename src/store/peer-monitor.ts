@@ -187,7 +187,7 @@ export class PeerMonitor implements PeerView {
    */
   addChannel(channelPoint: string, openedAt: number): ChannelView {
     if (this.channelMap.has(channelPoint)) {
-      throw new StoreError('DUPLICATE_CHANNEL', `channel ${channelPoint} already present`);
+      throw new StoreError('duplicate_channel', `channel ${channelPoint} already present`);
     }
     const channel = new TrackedChannel(
       channelPoint,
@@ -242,7 +242,7 @@ export class PeerMonitor implements PeerView {
   removeChannel(channelPoint: string): ChannelView {
     const channel = this.channelMap.get(channelPoint);
     if (channel === undefined) {
-      throw new StoreError('CHANNEL_NOT_FOUND', `channel ${channelPoint} not present`);
+      throw new StoreError('unknown_channel', `channel ${channelPoint} not present`);
     }
     this.channelMap.delete(channelPoint);
     if (this.channelMap.size === 0) this.log.clear();

@@ -46,12 +46,14 @@ describe('parseStoreUrl', () => {
     ['./data/chanfitness.sqlite', /not a store URL/],
     ['mysql://localhost/db', /not a store URL/],
     ['SQLITE://x', /not a store URL/],
+    ['sqlite:data.db', /not a store URL/],
     ['mongodb://localhost', /not a store URL/],
     ['sqlite://', /has no file path/],
     ['redis://', /has no host/],
     ['redis://localhost:6379/cache', /not a Redis database number/],
     ['redis://localhost:99999', /not a valid URL/],
     ['postgres://', /has no host/],
+    ['postgresql://', /has no host/],
     ['postgres://localhost/a/b', /not a database name/],
   ] as const) {
     it(`refuses ${JSON.stringify(url)}`, () => {

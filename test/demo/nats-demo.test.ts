@@ -103,7 +103,9 @@ describe('demo NATS shell (real NATS)', function () {
     );
   });
 
-  it('stops by itself after --duration', async () => {
+  it('stops by itself after --duration: stops publishing and answering', async () => {
+    const durationMs = 300;
+    const started = performance.now();
     const short = await startDemo(
       {
         natsUrl: NATS_URL,
@@ -111,14 +113,42 @@ describe('demo NATS shell (real NATS)', function () {
         nodes: ['gamma'],
         peers: 3,
         channels: 2,
-        speed: 60,
+        // The simulated hour within the first 100 ms: it has published when it stops.
+        speed: 36_000,
         historyMs: HOUR,
-        durationMs: 200,
+        durationMs,
         seed: 1,
+        tickMs: 20,
       },
       () => undefined,
     );
-    await short.done;
+    // Running until then: it answers its rpc subjects.
+    const listed = await nc.request(`${prefix}-short.gamma.rpc.list_channels`, '', {
+      timeout: 2000,
+    });
+    assert.equal(decodeListChannels(listed.data).skipped, 0);
+    // Well before the test's own timeout: a demo that never stops fails here, not by timing out.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      short.done.then(() => 'stopped'),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('still running');
+        }, 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'stopped');
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= durationMs - 20, `stopped after ${elapsed} ms, before its duration`);
+    const published = short.published;
+    assert.ok(published > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(short.published, published, 'published after it stopped');
+    await assert.rejects(
+      nc.request(`${prefix}-short.gamma.rpc.list_channels`, '', { timeout: 1000 }),
+      (err: Error) => /503|no responders|timeout/i.test(err.message),
+    );
   });
 
   it('the script exits 0 on SIGTERM after announcing what it publishes', async () => {

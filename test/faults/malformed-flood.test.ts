@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { REJECT_REASONS } from '../../src/lnd/reject-reason.js';
 import { DemoSimulation } from '../../scripts/demo/simulation.js';
 import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';

@@ -8,11 +8,17 @@ async function openMany(h: Harness, peer: number, n: number, first = 1): Promise
   await h.store().idle();
 }
 
-/** n gaps of the node, 3 min each (lnd down 1 s, then the settle time), 10 min apart. */
+/**
+ * n gaps of the node, 2 min 1 s each (lnd down 1 s, then the settle time),
+ * 10 min apart, with the bridge's heartbeats between them (no silence).
+ */
 function manyGaps(h: Harness, n: number): void {
   for (let i = 0; i < n; i++) {
-    h.store().status(false, T0 + i * 10 * MINUTE);
-    h.store().status(true, T0 + i * 10 * MINUTE + SECOND);
+    const down = T0 + i * 10 * MINUTE;
+    h.store().status(false, down);
+    for (let t = down + SECOND; t < down + 10 * MINUTE; t += 30 * SECOND) {
+      h.store().status(true, t);
+    }
   }
   h.clock.set(T0 + n * 10 * MINUTE);
 }

@@ -536,10 +536,14 @@ describe('HTTP server', () => {
       agent.destroy();
     });
 
-    it('is idempotent', async () => {
+    it('is idempotent: every call is the one close, which lets the port go', async () => {
       const { server } = await start();
-      await Promise.all([server.close(), server.close()]);
-      await server.close();
+      const first = server.close();
+      const second = server.close();
+      assert.equal(second, first, 'a second call while closing is the same close');
+      await first;
+      assert.equal(server.close(), first, 'a call after it is the same, settled close');
+      await assert.rejects(fetchRaw(`${server.url}/healthz`), /ECONNREFUSED/);
     });
   });
 

@@ -4,7 +4,7 @@ import { decodeChannelEvent } from '../../src/lnd/decode-channel-event.js';
 import { decodePeerEvent } from '../../src/lnd/decode-peer-event.js';
 import { decodeListChannels, decodeListPeers } from '../../src/lnd/decode-rpc.js';
 import { DecodeError } from '../../src/lnd/decode-error.js';
-import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { REJECT_REASONS } from '../../src/lnd/reject-reason.js';
 import { CHANNEL_POINT, PUBKEY } from './fixtures.js';
 
 const DECODERS = { decodeChannelEvent, decodePeerEvent, decodeListChannels, decodeListPeers };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DecodeError } from '../../src/lnd/decode-error.js';
-import type { RejectReason } from '../../src/ingest/reject-reason.js';
+import type { RejectReason } from '../../src/lnd/reject-reason.js';
 import { lndChannelPoint } from '../support/lnd-json.js';
 
 export const PUBKEY = `02${'ab'.repeat(32)}`;

@@ -12,7 +12,7 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
-import type { RejectReason } from '../../src/ingest/reject-reason.js';
+import type { RejectReason } from '../../src/lnd/reject-reason.js';
 import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { subscribeEvents } from '../../src/nats/event-subscription.js';

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type KeyvRedis from '@keyv/redis';
 import sinon from 'sinon';
+import { parseStoreUrl } from '../../src/config/store-url.js';
 import { PersistenceError } from '../../src/persistence/errors.js';
 import { flapRecordKey } from '../../src/persistence/flap-record-codec.js';
 import {
@@ -192,7 +194,7 @@ describe('KeyvFlapRecordStore with its backend down', () => {
         scheme === 'redis'
           ? `redis://127.0.0.1:${port}`
           : `postgres://postgres@127.0.0.1:${port}/test`;
-      const store = await openFlapRecordStore(url, {
+      const store = await openFlapRecordStore(parseStoreUrl(url), {
         logger: silentLogger,
         timeoutMs: 2_000,
         namespace: `chanfitness-down-test`,
@@ -269,11 +271,14 @@ describe('openFlapRecordStore', () => {
       // A file where the folder should be.
       await writeFile(join(dir, 'data'), '');
       await assert.rejects(
-        openFlapRecordStore('sqlite://data/flaps.sqlite', { logger: silentLogger, cwd: dir }),
+        openFlapRecordStore(parseStoreUrl('sqlite://data/flaps.sqlite'), {
+          logger: silentLogger,
+          cwd: dir,
+        }),
         isCode('STORE_OPEN_FAILED'),
       );
       await assert.rejects(
-        openFlapRecordStore('sqlite://.', { logger: silentLogger, cwd: dir }),
+        openFlapRecordStore(parseStoreUrl('sqlite://.'), { logger: silentLogger, cwd: dir }),
         isCode('STORE_OPEN_FAILED'),
       );
     } finally {
@@ -289,7 +294,10 @@ describe('openFlapRecordStore', () => {
         'not a database, but long enough to be read as one '.repeat(20),
       );
       await assert.rejects(
-        openFlapRecordStore('sqlite://flaps.sqlite', { logger: silentLogger, cwd: dir }),
+        openFlapRecordStore(parseStoreUrl('sqlite://flaps.sqlite'), {
+          logger: silentLogger,
+          cwd: dir,
+        }),
         (err: unknown) =>
           isCode('STORE_OPEN_FAILED')(err) &&
           err instanceof Error &&
@@ -302,12 +310,29 @@ describe('openFlapRecordStore', () => {
     }
   });
 
-  it('rejects a bad URL with a settings error', async () => {
-    await assert.rejects(openFlapRecordStore('mongodb://db/x'), isCode('INVALID_STORE_URL'));
+  it('opens a relative SQLite path under the working directory, creating its folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chanfitness-persistence-'));
+    try {
+      const store = await openFlapRecordStore(parseStoreUrl('sqlite://./data/flaps.sqlite'), {
+        logger: silentLogger,
+        cwd: dir,
+      });
+      try {
+        assert.equal(store.backend.kind, 'sqlite');
+        await store.write('alice', records(1));
+      } finally {
+        await store.close();
+      }
+      assert.ok(existsSync(join(dir, 'data', 'flaps.sqlite')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the default namespace chanfitness', async () => {
-    const store = await openFlapRecordStore('sqlite://:memory:', { logger: silentLogger });
+    const store = await openFlapRecordStore(parseStoreUrl('sqlite://:memory:'), {
+      logger: silentLogger,
+    });
     try {
       assert.equal(store.backend.keyv.namespace, 'chanfitness');
     } finally {

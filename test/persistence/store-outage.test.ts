@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseStoreUrl } from '../../src/config/store-url.js';
 import { FlapFlusher } from '../../src/persistence/flap-flusher.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
 import {
@@ -67,7 +68,7 @@ describe('flap persistence through a store outage', () => {
 
   it('a store down from the start: reads reject, flushes fail and are counted, nothing crashes', async () => {
     const port = await freePort();
-    records = await openFlapRecordStore(`redis://127.0.0.1:${port}`, {
+    records = await openFlapRecordStore(parseStoreUrl(`redis://127.0.0.1:${port}`), {
       logger: silentLogger,
       timeoutMs: 2_000,
     });
@@ -106,7 +107,10 @@ describe('flap persistence through a store outage', () => {
 
   it('a Redis killed during a flush and started again: the retry writes the right counts', async () => {
     server = await PrivateRedisServer.start();
-    records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 5_000 });
+    records = await openFlapRecordStore(parseStoreUrl(server.url), {
+      logger: silentLogger,
+      timeoutMs: 5_000,
+    });
     const h = harness(records);
     flusher = h.flusher;
     flusher.start();
@@ -155,7 +159,10 @@ describe('flap persistence through a store outage', () => {
 
   it('a peer whose first read failed (Redis hung) gets persisted + new once it answers', async () => {
     server = await PrivateRedisServer.start();
-    records = await openFlapRecordStore(server.url, { logger: silentLogger, timeoutMs: 300 });
+    records = await openFlapRecordStore(parseStoreUrl(server.url), {
+      logger: silentLogger,
+      timeoutMs: 300,
+    });
     const h = harness(records);
     flusher = h.flusher;
     const alice = h.stores.getOrCreate('alice');

@@ -78,12 +78,12 @@ describe('PeerMonitor (lnd TestPeerLog)', () => {
     monitor.addChannel(CHAN1, TEST_NOW);
     assert.throws(
       () => monitor.addChannel(CHAN1, TEST_NOW + 1),
-      (e: unknown) => e instanceof StoreError && e.code === 'DUPLICATE_CHANNEL',
+      (e: unknown) => e instanceof StoreError && e.code === 'duplicate_channel',
     );
     assert.equal(monitor.channel(CHAN1)?.openedAt, TEST_NOW);
     assert.throws(
       () => monitor.removeChannel(CHAN2),
-      (e: unknown) => e instanceof StoreError && e.code === 'CHANNEL_NOT_FOUND',
+      (e: unknown) => e instanceof StoreError && e.code === 'unknown_channel',
     );
   });
 

@@ -1,4 +1,4 @@
-import { REJECT_REASONS, type RejectReason } from '../../../src/ingest/reject-reason.js';
+import { REJECT_REASONS, type RejectReason } from '../../../src/lnd/reject-reason.js';
 import {
   bytes,
   closedChannelJson,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import KeyvPostgresAdapter from '@keyv/postgres';
 import { createClient } from '@keyv/redis';
 import { pino } from 'pino';
+import { parseStoreUrl } from '../../../src/config/store-url.js';
 import {
   openFlapRecordStore,
   type KeyvFlapRecordStore,
@@ -39,7 +40,7 @@ export const sqliteBackend: TestBackend = {
   async open(options = {}) {
     const dir = await mkdtemp(join(tmpdir(), 'chanfitness-persistence-'));
     // A folder that does not exist yet: opening creates it.
-    const store = await openFlapRecordStore('sqlite://data/flaps.sqlite', {
+    const store = await openFlapRecordStore(parseStoreUrl('sqlite://data/flaps.sqlite'), {
       logger: silentLogger,
       cwd: dir,
       ...options,
@@ -59,7 +60,7 @@ export const redisBackend: TestBackend = {
   name: 'redis',
   async open(options = {}) {
     const namespace = `chanfitness-test-${randomId()}`;
-    const store = await openFlapRecordStore(REDIS_URL, {
+    const store = await openFlapRecordStore(parseStoreUrl(REDIS_URL), {
       logger: silentLogger,
       namespace,
       ...options,
@@ -87,7 +88,7 @@ export const postgresBackend: TestBackend = {
     const table = `keyv_test_${id}`;
     // The connection string's application_name wins over the store's own: tests tell their connections apart.
     const store = await openFlapRecordStore(
-      `${POSTGRES_URL}?application_name=chanfitness-test-${id}`,
+      parseStoreUrl(`${POSTGRES_URL}?application_name=chanfitness-test-${id}`),
       {
         logger: silentLogger,
         postgresTable: table,

@@ -1,4 +1,22 @@
-/** Every reason a message can be rejected for: the `reason` label of chanfitness_events_rejected_total. */
+/**
+ * Why the store could not apply an otherwise well-formed event (the store's
+ * ApplyOutcome), and the code of the StoreError a PeerMonitor throws for the
+ * same fact: one spelling from the store to the metric label.
+ */
+export const STORE_REJECTIONS = [
+  /** An open for a channel the store already has. */
+  'duplicate_channel',
+  /** A close for a channel (or peer) the store does not know. */
+  'unknown_channel',
+] as const;
+export type StoreRejection = (typeof STORE_REJECTIONS)[number];
+
+/**
+ * Every reason a message can be rejected for: the `reason` label of
+ * chanfitness_events_rejected_total (lower case, as the metric contract has
+ * them). The decoders' reasons are DecodeError codes; the store's are its
+ * rejections; the last two are the ingest's refusals of a node.
+ */
 export const REJECT_REASONS = [
   /** Over the 64 KiB message limit. */
   'too_large',
@@ -16,10 +34,7 @@ export const REJECT_REASONS = [
   'invalid_timestamp',
   /** More than 5 minutes ahead of the exporter's clock. */
   'future_timestamp',
-  /** An open for a channel the store already has. */
-  'duplicate_channel',
-  /** A close for a channel (or peer) the store does not know. */
-  'unknown_channel',
+  ...STORE_REJECTIONS,
   /** On the subjects of a node that --nats.nodes does not name. */
   'node_not_allowed',
   /** On the subjects of a new node while --nats.max-nodes nodes are tracked already. */
