@@ -9,11 +9,12 @@ import { createHttpServer, type HttpServer, type Readiness } from './http/http-s
 import { BootstrapPeers } from './ingest/bootstrap-peers.js';
 import { EventIngest } from './ingest/event-ingest.js';
 import { IngestStats } from './ingest/ingest-stats.js';
-import type { Bootstrap } from './ingest/node-snapshot.js';
+import { LndListings } from './ingest/lnd-listings.js';
+import type { Bootstrap, ListChannels } from './ingest/node-snapshot.js';
 import type { Logger } from './log/logger.js';
 import { RateLimitedLog } from './log/rate-limited-log.js';
 import { Exposition } from './metrics/exposition.js';
-import { bootstrapRequests } from './nats/bootstrap-requests.js';
+import { nodeRequests } from './nats/bootstrap-requests.js';
 import { ConnectionState } from './nats/connection-state.js';
 import { connectionOptions } from './nats/connection-options.js';
 import { subscribeEvents } from './nats/event-subscription.js';
@@ -117,7 +118,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
   });
 
-  const records = await openFlapRecordStore(settings.store.url, {
+  const records = await openFlapRecordStore(settings.store, {
     timeoutMs: settings.store.timeoutMs,
     logger,
     clock,
@@ -171,6 +172,9 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   // Until NATS is connected there is nobody to ask (and no event to bootstrap for).
   let bootstrap: Bootstrap = () => Promise.resolve(undefined);
+  let listChannels: ListChannels = () => Promise.resolve(undefined);
+  // lnd's own uptime and lifetime of the channels, for comparing with ours.
+  const lndListings = new LndListings({ clock, listChannels: (node) => listChannels(node) });
   const jetstreamMode = settings.nats.jetstream !== undefined;
   const ingest = new EventIngest({
     stores,
@@ -181,6 +185,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     trackSequences: history.enabled && jetstreamMode,
     admission: { allowed: settings.nats.nodes, maxNodes: settings.nats.maxNodes },
+    lndListings,
   });
 
   let jetstream: JetStreamDelivery | undefined;
@@ -308,6 +313,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       clock,
       history: historyStats,
       store: records.stats,
+      lnd: lndListings,
     },
     { windows: settings.metrics.windows },
   );
@@ -357,13 +363,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     const nc = await connecting;
     if (stopping) return;
-    bootstrap = bootstrapRequests(nc, {
+    const requests = nodeRequests(nc, {
       prefix: natsSettings.subjectPrefix,
       timeoutMs: natsSettings.bootstrapTimeoutMs,
       logger,
       state: connection,
       clock,
     });
+    bootstrap = requests.bootstrap;
+    listChannels = requests.listChannels;
     for (const node of natsSettings.nodes) ingest.ensureNode(node);
     if (natsSettings.jetstream !== undefined) {
       const delivery = new JetStreamDelivery(nc, ingest, {

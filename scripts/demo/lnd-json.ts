@@ -19,7 +19,22 @@ export interface ChannelFacts {
 const COMMIT_FEE = 2810;
 const ANCHOR_VALUE = 330;
 
-/** lnrpc.Channel (ListChannels entries and OPEN_CHANNEL's open_channel). */
+/** lnrpc.ChannelConstraints of one side of a channel (uint64 as strings, uint32 as numbers). */
+function lndChannelConstraints(capacity: number): object {
+  return {
+    csv_delay: 144,
+    chan_reserve_sat: String(Math.floor(capacity / 100)),
+    dust_limit_sat: '354',
+    max_pending_amt_msat: String(capacity * 990),
+    min_htlc_msat: '1',
+    max_accepted_htlcs: 483,
+  };
+}
+
+/**
+ * lnrpc.Channel (ListChannels entries and OPEN_CHANNEL's open_channel), every field
+ * in lnd's order as its REST API prints it (lnd v0.18 to v0.20: unset fields included).
+ */
 export function lndChannel(
   channel: ChannelFacts,
   active: boolean,
@@ -57,12 +72,15 @@ export function lndChannel(
     close_address: '',
     push_amount_sat: '0',
     thaw_height: 0,
+    local_constraints: lndChannelConstraints(channel.capacity),
+    remote_constraints: lndChannelConstraints(channel.capacity),
     alias_scids: [],
     zero_conf: false,
     zero_conf_confirmed_scid: '0',
     peer_alias: '',
     peer_scid_alias: '0',
     memo: '',
+    custom_channel_data: '',
   };
 }
 

@@ -2,21 +2,33 @@ import { Command, CommanderError, Option } from 'commander';
 
 import { packageVersion } from './package-version.js';
 import {
-  definitionOfFlag,
   envVarOf,
+  EXPORTER_SETTINGS,
   flagOf,
-  SETTING_DEFINITIONS,
   type SettingDefinition,
   type SettingGroup,
   type SettingName,
+  type SettingTable,
 } from './setting-definitions.js';
 import { SettingsError } from './settings-error.js';
 
 /** The values given as flags (booleans as `true`/`false` or their text), or a text to print. */
-export type CommandLine =
-  | { readonly kind: 'flags'; readonly flags: ReadonlyMap<SettingName, string | boolean> }
+export type CommandLine<Name extends string = SettingName> =
+  | { readonly kind: 'flags'; readonly flags: ReadonlyMap<Name, string | boolean> }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version'; readonly text: string };
+
+/** A program's command line: its name and description for the help, and its settings. */
+export interface CommandSpec<Name extends string, Group extends string> {
+  /** The bin's name, e.g. `chanfitness-exporter`. */
+  readonly program: string;
+  readonly description: string;
+  readonly settings: SettingTable<Name, Group>;
+  /** The help's heading of each group of settings, in the table's order. */
+  readonly headings: Readonly<Record<Group, string>>;
+  /** Text after the list of options. */
+  readonly footer: string;
+}
 
 const GROUP_HEADINGS: Readonly<Record<SettingGroup, string>> = {
   nats: 'NATS input:',
@@ -39,13 +51,32 @@ an empty value of those is an error (leave it out instead). Durations: 90s, 1h30
 Booleans: --x, --x=false or --no-x; in variables true/false, 1/0, yes/no.
 `;
 
+const EXPORTER_COMMAND: CommandSpec<SettingName, SettingGroup> = {
+  program: 'chanfitness-exporter',
+  description:
+    "lnd's chanfitness channel event store as a service: channel uptime and peer flap " +
+    'counts from NATS to Prometheus and GraphQL',
+  settings: EXPORTER_SETTINGS,
+  headings: GROUP_HEADINGS,
+  footer: HELP_FOOTER,
+};
+
 /**
- * Parses argv (without node and script) with a fresh commander Command that neither
- * prints nor exits: help and version come back as texts, mistakes as SettingsError.
+ * Parses the exporter's argv (without node and script) with a fresh commander Command
+ * that neither prints nor exits: help and version come back as texts, mistakes as
+ * SettingsError.
  */
 export function readCommandLine(argv: readonly string[]): CommandLine {
+  return readProgramCommandLine(argv, EXPORTER_COMMAND);
+}
+
+/** readCommandLine for any program's settings (the lnd bridge's too). */
+export function readProgramCommandLine<Name extends string, Group extends string>(
+  argv: readonly string[],
+  spec: CommandSpec<Name, Group>,
+): CommandLine<Name> {
   let output = '';
-  const command = buildCommand((text) => {
+  const command = buildCommand(spec, (text) => {
     output += text;
   });
   try {
@@ -54,7 +85,7 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     if (!(err instanceof CommanderError)) throw err;
     if (err.code === 'commander.helpDisplayed') return { kind: 'help', text: output };
     if (err.code === 'commander.version') return { kind: 'version', text: output };
-    throw commandLineError(err, command);
+    throw commandLineError(err, command, spec.settings);
   }
   const [stray] = command.args;
   if (stray !== undefined) {
@@ -65,11 +96,11 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
       undefined,
     );
   }
-  const flags = new Map<SettingName, string | boolean>();
+  const flags = new Map<Name, string | boolean>();
   for (const option of command.options) {
     const value: unknown = command.getOptionValue(option.attributeName());
     const definition =
-      option.long === undefined ? undefined : definitionOfFlag(positive(option.long));
+      option.long === undefined ? undefined : spec.settings.definitionOfFlag(positive(option.long));
     if (definition !== undefined && (typeof value === 'string' || typeof value === 'boolean')) {
       flags.set(definition.name, value);
     }
@@ -77,28 +108,31 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   return { kind: 'flags', flags };
 }
 
-function buildCommand(write: (text: string) => void): Command {
-  const command = new Command('chanfitness-exporter')
-    .description(
-      "lnd's chanfitness channel event store as a service: channel uptime and peer flap " +
-        'counts from NATS to Prometheus and GraphQL',
-    )
+function buildCommand<Name extends string, Group extends string>(
+  spec: CommandSpec<Name, Group>,
+  write: (text: string) => void,
+): Command {
+  const command = new Command(spec.program)
+    .description(spec.description)
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     // Stray arguments are reported below, naming the first one.
     .allowExcessArguments()
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write, outputError: () => undefined })
-    .addHelpText('after', HELP_FOOTER);
-  for (const definition of SETTING_DEFINITIONS) {
-    addSetting(command, definition);
+    .addHelpText('after', spec.footer);
+  for (const definition of spec.settings.definitions) {
+    addSetting(command, definition, spec.headings[definition.group]);
   }
   return command;
 }
 
-function addSetting(command: Command, definition: SettingDefinition): void {
+function addSetting<Group extends string>(
+  command: Command,
+  definition: SettingDefinition<Group>,
+  heading: string,
+): void {
   const flag = flagOf(definition.name);
-  const heading = GROUP_HEADINGS[definition.group];
   const term =
     definition.valueName === undefined ? `${flag} [bool]` : `${flag} <${definition.valueName}>`;
   command.addOption(new Option(term, helpDescription(definition)).helpGroup(heading));
@@ -112,7 +146,7 @@ function addSetting(command: Command, definition: SettingDefinition): void {
   }
 }
 
-function helpDescription(definition: SettingDefinition): string {
+function helpDescription(definition: SettingDefinition<string>): string {
   const notes = [
     ...(definition.default === undefined ? [] : [`default: ${definition.default}`]),
     `env: ${envVarOf(definition.name)}`,
@@ -126,10 +160,14 @@ function positive(long: string): string {
   return long.startsWith('--no-') ? `--${long.slice('--no-'.length)}` : long;
 }
 
-function commandLineError(err: CommanderError, command: Command): SettingsError {
+function commandLineError(
+  err: CommanderError,
+  command: Command,
+  settings: SettingTable<string>,
+): SettingsError {
   // The quoted argument may carry a value (--nats.tokn=secret): keep only the flag.
   const flag = /'(-[^' =]+)/.exec(err.message)?.[1];
-  const definition = flag === undefined ? undefined : definitionOfFlag(positive(flag));
+  const definition = flag === undefined ? undefined : settings.definitionOfFlag(positive(flag));
   if (err.code === 'commander.optionMissingArgument' && definition !== undefined) {
     const envVar = envVarOf(definition.name);
     return new SettingsError(

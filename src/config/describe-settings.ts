@@ -17,7 +17,8 @@ export function describeSettings(settings: Settings): Settings {
   };
 }
 
-function redactNatsAuth(auth: NatsAuth): NatsAuth {
+/** NATS credentials without their password or token. */
+export function redactNatsAuth(auth: NatsAuth): NatsAuth {
   switch (auth.kind) {
     case 'user-password':
       return { ...auth, password: REDACTED };

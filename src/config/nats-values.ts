@@ -73,6 +73,16 @@ export function parseNodeNames(text: string): string[] {
   return [...new Set(nodes)];
 }
 
+/** One node name: one subject token (the `<node>` of `<prefix>.<node>.*`). */
+export function parseNodeName(text: string): string {
+  if (!SUBJECT_TOKEN.test(text)) {
+    throw new InvalidValueError(
+      `"${text}" is not a node name: one subject token, without '.', spaces or wildcards`,
+    );
+  }
+  return text;
+}
+
 /** A stream or durable consumer name. */
 export function parseJetStreamName(text: string): string {
   if (!JETSTREAM_NAME.test(text)) {

@@ -10,19 +10,13 @@ import {
   parseNodeNames,
   parseSubjectPrefix,
 } from './nats-values.js';
-import {
-  certificateMatchesKey,
-  checkCertificateFile,
-  checkCredsFile,
-  checkPrivateKeyFile,
-} from './credential-files.js';
+import { readCertificatePair } from './certificate-pair.js';
+import { readNatsAuth, readNatsTls } from './nats-connection-settings.js';
 import { parseChoice, parseInteger } from './scalar-values.js';
-import type { SettingName } from './setting-definitions.js';
+import { EXPORTER_SETTINGS } from './setting-definitions.js';
 import type {
   HistorySettings,
-  NatsAuth,
   NatsSettings,
-  NatsTls,
   Settings,
   SettingsResult,
   StoreSettings,
@@ -57,7 +51,7 @@ const text = (value: string): string => value;
 export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): SettingsResult {
   const commandLine = readCommandLine(argv);
   if (commandLine.kind !== 'flags') return commandLine;
-  const reader = new SettingsReader(commandLine.flags, env);
+  const reader = new SettingsReader(commandLine.flags, env, EXPORTER_SETTINGS);
   const settings: Settings = {
     nats: readNats(reader),
     store: readStore(reader),
@@ -135,45 +129,6 @@ function readNats(reader: SettingsReader): NatsSettings {
   };
 }
 
-function readNatsAuth(reader: SettingsReader): NatsAuth {
-  const credsFile = reader.optional('nats.creds', checkCredsFile);
-  const user = reader.optional('nats.user', text);
-  const password = reader.optional('nats.password', text);
-  const token = reader.optional('nats.token', text);
-  const given = (names: readonly SettingName[], values: readonly (string | undefined)[]) =>
-    names.filter((_, index) => values[index] !== undefined);
-  const withCreds = given(['nats.user', 'nats.password', 'nats.token'], [user, password, token]);
-  if (credsFile !== undefined && withCreds[0] !== undefined) {
-    throw reader.invalid('nats.creds', `cannot be used with ${describe(withCreds[0])}`);
-  }
-  const withToken = given(['nats.user', 'nats.password'], [user, password]);
-  if (token !== undefined && withToken[0] !== undefined) {
-    throw reader.invalid('nats.token', `cannot be used with ${describe(withToken[0])}`);
-  }
-  if (user !== undefined && password === undefined) {
-    throw reader.invalid('nats.user', `requires ${describe('nats.password')}`);
-  }
-  if (password !== undefined && user === undefined) {
-    throw reader.invalid('nats.password', `requires ${describe('nats.user')}`);
-  }
-  if (credsFile !== undefined) return { kind: 'creds', credsFile };
-  if (token !== undefined) return { kind: 'token', token };
-  if (user !== undefined && password !== undefined) {
-    return { kind: 'user-password', user, password };
-  }
-  return { kind: 'none' };
-}
-
-function readNatsTls(reader: SettingsReader, servers: readonly string[]): NatsTls | undefined {
-  const required = reader.boolean('nats.tls');
-  const caFile = reader.optional('nats.tls-ca', checkCertificateFile);
-  const pair = readFilePair(reader, 'nats.tls-cert', 'nats.tls-key');
-  const tlsServer = servers.some((server) => server.startsWith('tls://'));
-  return required || tlsServer || caFile !== undefined || pair !== undefined
-    ? { caFile, certFile: pair?.certFile, keyFile: pair?.keyFile }
-    : undefined;
-}
-
 function readStore(reader: SettingsReader): StoreSettings {
   return {
     ...reader.required('store.url', parseStoreUrl),
@@ -217,7 +172,7 @@ function readWeb(reader: SettingsReader): WebSettings {
   }
   return {
     listen: reader.required('web.listen-address', parseListenAddress),
-    tls: readFilePair(reader, 'web.tls-cert', 'web.tls-key'),
+    tls: readCertificatePair(reader, 'web.tls-cert', 'web.tls-key'),
     auth: readWebAuth(reader),
     corsOrigins: reader.optional('web.cors-origin', parseCorsOrigins),
     headerTimeoutMs,
@@ -244,30 +199,6 @@ function readWebAuth(reader: SettingsReader): WebAuth {
   if (token !== undefined) return { kind: 'bearer', token };
   if (user !== undefined && password !== undefined) return { kind: 'basic', user, password };
   return { kind: 'none' };
-}
-
-/** A certificate and its key: both or neither, each a readable file. */
-function readFilePair(
-  reader: SettingsReader,
-  certName: SettingName,
-  keyName: SettingName,
-): { readonly certFile: string; readonly keyFile: string } | undefined {
-  const certFile = reader.optional(certName, checkCertificateFile);
-  const keyFile = reader.optional(keyName, checkPrivateKeyFile);
-  if (certFile !== undefined && keyFile === undefined) {
-    throw reader.invalid(certName, `requires ${describe(keyName)}`);
-  }
-  if (keyFile !== undefined && certFile === undefined) {
-    throw reader.invalid(keyName, `requires ${describe(certName)}`);
-  }
-  if (certFile === undefined || keyFile === undefined) return undefined;
-  if (!certificateMatchesKey(certFile, keyFile)) {
-    throw reader.invalid(
-      keyName,
-      `"${keyFile}" is not the private key of the certificate in ${describe(certName)}`,
-    );
-  }
-  return { certFile, keyFile };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,10 +2,10 @@
 export type SettingGroup =
   'nats' | 'store' | 'flap' | 'history' | 'observer' | 'metrics' | 'web' | 'graphql' | 'log';
 
-export interface SettingDefinition {
+export interface SettingDefinition<Group extends string = SettingGroup> {
   /** The flag without its dashes, `<group>.<name>`. */
   readonly name: string;
-  readonly group: SettingGroup;
+  readonly group: Group;
   /** Placeholder of the value in the help; absent for booleans (`--x`, `--x=false`, `--no-x`). */
   readonly valueName?: string;
   /** Text form, validated like any other value. */
@@ -369,19 +369,40 @@ export function flagOf(name: string): string {
   return `--${name}`;
 }
 
-// Built from the table, so every name of the SettingName type is present.
-const BY_NAME = Object.fromEntries(
-  SETTING_DEFINITIONS.map((definition) => [definition.name, definition]),
-) as Readonly<Record<SettingName, KnownSetting>>;
+/**
+ * The settings of one program (this exporter, the lnd bridge), looked up by name and
+ * by flag; the command line, the settings reader and the help are built from it.
+ */
+export class SettingTable<Name extends string, Group extends string = string> {
+  private readonly byName: ReadonlyMap<string, SettingDefinition<Group> & { readonly name: Name }>;
+
+  constructor(
+    readonly definitions: readonly (SettingDefinition<Group> & { readonly name: Name })[],
+  ) {
+    this.byName = new Map(definitions.map((definition) => [definition.name, definition]));
+  }
+
+  /** The definition of a name of the table (the name's type makes it present). */
+  definitionOf(name: Name): SettingDefinition<Group> & { readonly name: Name } {
+    const definition = this.byName.get(name);
+    if (definition === undefined) throw new Error(`no setting named ${name}`);
+    return definition;
+  }
+
+  /** The definition of a flag as typed (`--nats.url`), if it is a setting. */
+  definitionOfFlag(flag: string): (SettingDefinition<Group> & { readonly name: Name }) | undefined {
+    return flag.startsWith('--') ? this.byName.get(flag.slice(2)) : undefined;
+  }
+}
+
+/** The exporter's settings. */
+export const EXPORTER_SETTINGS = new SettingTable<SettingName, SettingGroup>(SETTING_DEFINITIONS);
 
 export function definitionOf(name: SettingName): KnownSetting {
-  return BY_NAME[name];
+  return EXPORTER_SETTINGS.definitionOf(name);
 }
 
 /** The definition of a flag as typed (`--nats.url`), if it is a setting. */
 export function definitionOfFlag(flag: string): KnownSetting | undefined {
-  const name = flag.slice(2);
-  return flag.startsWith('--') && Object.hasOwn(BY_NAME, name)
-    ? BY_NAME[name as SettingName]
-    : undefined;
+  return EXPORTER_SETTINGS.definitionOfFlag(flag);
 }

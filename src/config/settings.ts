@@ -70,14 +70,22 @@ export type StoreSettings = StoreLocation & {
   readonly timeoutMs: number;
 };
 
-/** The Keyv backend chosen by --store.url; `url` is passed on as given. */
+/**
+ * The Keyv backend chosen by --store.url (parseStoreUrl, its only parse): what
+ * the persistence opens. `url` is as given (log it through redactUrl).
+ */
 export type StoreLocation =
-  /** `path` is the URL without `sqlite://` (what @keyv/sqlite opens; may be `:memory:`). */
+  /**
+   * `path` is the URL without `sqlite://`: `:memory:`, or a file path, a
+   * relative one being relative to the working directory.
+   */
   | { readonly backend: 'sqlite'; readonly url: string; readonly path: string }
   /** redis:// or rediss:// */
   | { readonly backend: 'redis'; readonly url: string }
   /** postgres:// or postgresql:// */
   | { readonly backend: 'postgres'; readonly url: string };
+
+export type StoreBackend = StoreLocation['backend'];
 
 export interface FlapSettings {
   /** Period of flap count flushes to the store, ms (at least 1 s). */

@@ -17,17 +17,20 @@ export const HISTORY_FORMAT = 1;
 /** Committed events per sealed segment of a peer's log (written once, never rewritten). */
 export const SEGMENT_EVENTS = 256;
 
-/** Persisted state of another format than HISTORY_FORMAT. */
-export class HistoryFormatError extends CodedError<'HISTORY_FORMAT'> {
+/**
+ * Persisted state of another format than HISTORY_FORMAT. The code is the
+ * reason it is ignored for (HistoryRejectReason), as counted and logged.
+ */
+export class HistoryFormatError extends CodedError<'format'> {
   constructor(message: string) {
-    super('HISTORY_FORMAT', message);
+    super('format', message);
   }
 }
 
-/** Persisted state that does not decode. */
-export class HistoryCorruptError extends CodedError<'HISTORY_CORRUPT'> {
+/** Persisted state that does not decode; the code is its HistoryRejectReason. */
+export class HistoryCorruptError extends CodedError<'corrupt'> {
   constructor(message: string) {
-    super('HISTORY_CORRUPT', message);
+    super('corrupt', message);
   }
 }
 

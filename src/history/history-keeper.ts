@@ -366,11 +366,9 @@ export class HistoryKeeper {
   /** True when err is persisted state to ignore (counted and logged); false for a store failure. */
   private rejectedState(err: unknown, what: string): boolean {
     const reason =
-      err instanceof HistoryFormatError
-        ? 'format'
-        : err instanceof HistoryCorruptError
-          ? 'corrupt'
-          : undefined;
+      err instanceof HistoryFormatError || err instanceof HistoryCorruptError
+        ? err.code
+        : undefined;
     if (reason === undefined) return false;
     this.options.stats.rejected[reason] += 1;
     this.options.logger.error(

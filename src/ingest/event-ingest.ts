@@ -4,7 +4,13 @@ import { decodeChannelEvent } from '../lnd/decode-channel-event.js';
 import { DecodeError } from '../lnd/decode-error.js';
 import { decodePeerEvent } from '../lnd/decode-peer-event.js';
 import { decodeStatus } from '../lnd/decode-status.js';
-import type { ChannelEventMessage, PeerEventMessage, StatusMessage } from '../lnd/messages.js';
+import type {
+  ChannelEventMessage,
+  ListedChannel,
+  PeerEventMessage,
+  StatusMessage,
+} from '../lnd/messages.js';
+import type { RejectReason } from '../lnd/reject-reason.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { ApplyOutcome, ChannelEventStore, Settled } from '../store/channel-event-store.js';
@@ -12,9 +18,9 @@ import type { NodeStores } from '../store/node-stores.js';
 import type { BootstrapPeers } from './bootstrap-peers.js';
 import { eventTime, MAX_FUTURE_MS, plausiblePayloadTime } from './event-time.js';
 import type { EventKind, IngestStats, NodeAppliedCounts } from './ingest-stats.js';
+import type { LndListings } from './lnd-listings.js';
 import { NodeAdmission, type NodeAdmissionOptions } from './node-admission.js';
 import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
-import type { RejectReason } from './reject-reason.js';
 
 /**
  * The subjects of a node: `<prefix>.<node>.channel_events`, `.peer_events`,
@@ -48,6 +54,12 @@ export interface EventIngestDeps {
   readonly trackSequences?: boolean;
   /** Which nodes' events are taken (--nats.nodes, --nats.max-nodes); at most 100 nodes by default. */
   readonly admission?: NodeAdmissionOptions;
+  /**
+   * lnd's own figures of the channels (ListChannels' uptime and lifetime):
+   * given the bootstrap listings, told of closes and of lnd coming back
+   * (listed again then), and stopped with the ingest.
+   */
+  readonly lndListings?: LndListings;
 }
 
 /** How restored history meets a node's first bootstrap. */
@@ -101,6 +113,8 @@ interface NodeState {
   /** Messages the restored state includes, skipped until the replay passes them. */
   skip: ReplaySkipOf | undefined;
   skipMax: number;
+  /** The node's last status said lnd is down (a later `up` means lnd restarted). */
+  lndDown: boolean;
 }
 
 /** A decoded message of any subject. */
@@ -302,6 +316,7 @@ export class EventIngest {
   stop(): void {
     this.stopped = true;
     for (const state of this.nodes.values()) this.cancelRetry(state);
+    this.deps.lndListings?.stop();
   }
 
   /** Nodes whose bootstrap is in flight. */
@@ -326,6 +341,7 @@ export class EventIngest {
         peerSeqs: this.deps.trackSequences === true ? new Map() : undefined,
         skip: undefined,
         skipMax: 0,
+        lndDown: false,
       };
       this.restoredModes.delete(node);
       const skip = this.skips.get(node);
@@ -334,6 +350,8 @@ export class EventIngest {
         this.setSkip(state, skip);
       }
       this.nodes.set(node, state);
+      // lnd's figures: listed by the bootstrap, or at once when there is none.
+      this.deps.lndListings?.track(node, state.restored === 'replay');
       // A restored node in replay mode: the stream brings what its state misses.
       if (state.restored !== 'replay') this.startBootstrap(node);
     }
@@ -422,8 +440,12 @@ export class EventIngest {
     state: NodeState,
     held: readonly HeldEvent[] | undefined,
   ): Promise<boolean> {
+    // lnd's figures come with the listing: closes applied meanwhile are kept out of it.
+    const listing = this.deps.lndListings?.begin(node);
+    let listed: readonly ListedChannel[] | undefined;
     try {
       const snapshot = await this.deps.bootstrap(node);
+      if (snapshot?.channelsListed === true) listed = snapshot.channels;
       if (snapshot === undefined) {
         state.store.bootstrapped(false, this.deps.clock.now());
         return false;
@@ -460,6 +482,9 @@ export class EventIngest {
         );
       });
       return false;
+    } finally {
+      // Before the held events are released: a close among them drops its channel's figures.
+      if (listing !== undefined) this.deps.lndListings?.end(listing, listed, this.deps.clock.now());
     }
   }
 
@@ -534,16 +559,29 @@ export class EventIngest {
       return;
     }
     if (kind === 'status') {
-      store.status((message as StatusMessage).up, time);
+      const { up } = message as StatusMessage;
+      // lnd back after a down (or after a silence: a gap still open): lnd
+      // restarted, or may have, and its own figures with it; list them again.
+      const back =
+        up && (node.lndDown || (!store.observed && store.observation.closesAt === Infinity));
+      node.lndDown = !up;
+      store.status(up, time);
       settled('applied');
+      if (back) this.deps.lndListings?.refresh(store.node);
       return;
     }
     const channel = message as ChannelEventMessage;
     switch (channel.type) {
       case 'OPEN_CHANNEL':
         store.openChannel(channel.pubkey, channel.channelPoint, time, 'event', settled);
+        this.deps.lndListings?.opened(store.node, channel.channelPoint);
         return;
       case 'CLOSED_CHANNEL':
+        this.deps.lndListings?.closed(
+          store.node,
+          channel.channelPoint,
+          store.channel(channel.channelPoint) !== undefined,
+        );
         store.closeChannel(channel.pubkey, channel.channelPoint, time, settled);
         return;
       default:

@@ -27,8 +27,9 @@ export interface ListedPeers {
 
 /**
  * Decodes lnd's ListChannelsResponse JSON `{"channels": [{"remote_pubkey",
- * "channel_point", …}]}`, bare or wrapped. A bad entry is skipped and counted
- * rather than failing the whole bootstrap. Throws DecodeError when the reply
+ * "channel_point", "uptime", "lifetime", …}]}`, bare or wrapped. A bad entry
+ * is skipped and counted rather than failing the whole bootstrap; a bad
+ * `uptime` or `lifetime` only leaves that figure out. Throws DecodeError when the reply
  * itself is unusable (over 64 MiB, not JSON, `channels` not a list).
  */
 export function decodeListChannels(data: Uint8Array | string): ListedChannels {
@@ -36,17 +37,50 @@ export function decodeListChannels(data: Uint8Array | string): ListedChannels {
   const channels: ListedChannel[] = [];
   let skipped = 0;
   for (const entry of entries) {
-    const pubkey = isJsonObject(entry) ? entry.remote_pubkey : undefined;
-    const point = isJsonObject(entry) ? entry.channel_point : undefined;
+    if (!isJsonObject(entry)) {
+      skipped++;
+      continue;
+    }
+    const pubkey = entry.remote_pubkey;
+    const point = entry.channel_point;
     const channelPoint = typeof point === 'string' ? canonicalChannelPoint(point) : undefined;
     const canonical = typeof pubkey === 'string' ? canonicalPubkey(pubkey) : undefined;
     if (canonical === undefined || channelPoint === undefined) {
       skipped++;
       continue;
     }
-    channels.push({ pubkey: canonical, channelPoint });
+    // lnd's own figures ride along; a malformed one is left out, never the channel.
+    const uptime = lndSeconds(entry.uptime);
+    const lifetime = lndSeconds(entry.lifetime);
+    channels.push({
+      pubkey: canonical,
+      channelPoint,
+      ...(uptime === undefined ? {} : { uptimeSeconds: uptime }),
+      ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+    });
   }
   return { channels, skipped };
+}
+
+/** At most 16 digits: every such count of seconds below 2^53 is exact. */
+const SECONDS_TEXT = /^[0-9]{1,16}$/;
+
+/**
+ * An int64 count of seconds as lnd's REST API prints it (a decimal string) or
+ * as a JSON number: a non-negative whole number up to 2^53 - 1; else undefined
+ * (absent, negative, fractional, not a number).
+ */
+export function lndSeconds(value: unknown): number | undefined {
+  let n: number;
+  if (typeof value === 'string') {
+    if (!SECONDS_TEXT.test(value)) return undefined;
+    n = Number(value);
+  } else if (typeof value === 'number') {
+    n = value;
+  } else {
+    return undefined;
+  }
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /**

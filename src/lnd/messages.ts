@@ -47,6 +47,13 @@ export interface PeerEventMessage {
 export interface ListedChannel {
   readonly pubkey: string;
   readonly channelPoint: string;
+  /**
+   * lnd's own chanfitness figures of the channel, seconds (its `uptime` and
+   * `lifetime`, int64 printed as strings): as lnd counts them, from lnd's own
+   * start. Left out when the entry lacks them or they are malformed.
+   */
+  readonly uptimeSeconds?: number;
+  readonly lifetimeSeconds?: number;
 }
 
 /** The bridge's status of its lnd (SPEC 4.4): lnd's streams connected (up) or dropped (down). */

@@ -19,6 +19,9 @@ const SECRET_PATHS = [
   '*.*.password',
   '*.*.token',
   '*.*.authorization',
+  // The lnd bridge's macaroon (it never logs one: a safety net).
+  'macaroon',
+  '*.macaroon',
 ];
 
 export interface LoggerOptions {
@@ -26,6 +29,10 @@ export interface LoggerOptions {
   readonly format: LogFormat;
   /** Where lines go; standard output when absent (tests pass a stream to read them). */
   readonly destination?: NodeJS.WritableStream;
+  /** The `service` of every line, telling programs apart in a shared log store. */
+  readonly service?: string;
+  /** More fields of every line (the lnd bridge's `node`). */
+  readonly bindings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,7 +43,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY);
   const base = {
     level: options.level,
-    base: { service: 'chanfitness-exporter' },
+    base: { service: options.service ?? 'chanfitness-exporter', ...options.bindings },
     redact: { paths: SECRET_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

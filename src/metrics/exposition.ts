@@ -1,36 +1,43 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.js';
-import type { HistoryStats } from '../history/history-stats.js';
-import type { IngestStats } from '../ingest/ingest-stats.js';
-import type { ConnectionState } from '../nats/connection-state.js';
-import type { FlushStats } from '../persistence/flush-stats.js';
 import type { NodeStores } from '../store/node-stores.js';
 import { ChannelCollector } from './channel-collector.js';
 import { ChunkedTextWriter, DEFAULT_CHUNK_CHARS } from './chunked-text-writer.js';
-import { registerHistoryCollector } from './history-collector.js';
-import { registerIngestCollector } from './ingest-collector.js';
+import { registerHistoryCollector, type HistoryFigures } from './history-collector.js';
+import { registerIngestCollector, type IngestCounts } from './ingest-collector.js';
+import { LndCollector, registerLndCollector, type LndListingsView } from './lnd-collector.js';
 import { DEFAULT_METRIC_WINDOWS, type MetricWindow } from './metric-windows.js';
-import { registerNatsCollector } from './nats-collector.js';
+import { registerNatsCollector, type NatsConnectionView } from './nats-collector.js';
 import { registerNodeCollector } from './node-collector.js';
 import { PeerCollector } from './peer-collector.js';
-import { registerPersistenceCollector, type StoreState } from './persistence-collector.js';
+import {
+  registerPersistenceCollector,
+  type FlushCounts,
+  type StoreState,
+} from './persistence-collector.js';
 import { StringSink, type TextSink } from './text-sink.js';
 
-/** The live state the metrics are computed from at scrape time. */
+/**
+ * The live state the metrics are computed from at scrape time: the stores,
+ * and the adapters' figures through the interfaces their collectors declare
+ * (IngestStats, FlushStats, ConnectionState and HistoryStats satisfy them).
+ */
 export interface ExpositionSources {
   readonly stores: NodeStores;
-  readonly ingest: IngestStats;
-  readonly flush: FlushStats;
-  readonly connection: ConnectionState;
+  readonly ingest: IngestCounts;
+  readonly flush: FlushCounts;
+  readonly connection: NatsConnectionView;
   /** The stores' clock: "now" of a scrape, for channel lifetimes and the snapshot age. */
   readonly clock: Clock;
   /**
    * History snapshots and their restore. Its families are registered when given; they
    * have samples only while `enabled` is true.
    */
-  readonly history?: HistoryStats;
+  readonly history?: HistoryFigures;
   /** Whether the persistent store answers (chanfitness_store_up); absent without one. */
   readonly store?: StoreState;
+  /** lnd's own figures of the channels (chanfitness_lnd_…); without it the families are empty. */
+  readonly lnd?: LndListingsView;
 }
 
 export interface ExpositionOptions {
@@ -55,6 +62,7 @@ export class Exposition {
   readonly registry = new Registry();
   private readonly channels: ChannelCollector;
   private readonly peers: PeerCollector;
+  private readonly lnd: LndCollector;
   private readonly chunkChars: number;
 
   constructor(
@@ -64,6 +72,9 @@ export class Exposition {
     this.chunkChars = options.chunkChars ?? DEFAULT_CHUNK_CHARS;
     this.channels = new ChannelCollector(sources.stores, options.windows ?? DEFAULT_METRIC_WINDOWS);
     this.peers = new PeerCollector(sources.stores);
+    this.lnd = new LndCollector(sources.lnd);
+    // First in the registry: its text follows the streamed lnd families.
+    registerLndCollector(this.registry, sources.lnd);
     registerIngestCollector(this.registry, sources.ingest, sources.stores);
     registerPersistenceCollector(this.registry, sources.flush, sources.store);
     if (sources.history !== undefined) {
@@ -87,6 +98,7 @@ export class Exposition {
     const out = new ChunkedTextWriter(sink, this.chunkChars);
     await this.channels.write(out, now);
     await this.peers.write(out);
+    await this.lnd.write(out);
     if (out.add(registryText)) await out.flush();
     await out.end();
   }

@@ -40,6 +40,32 @@ export const CHANNEL_FAMILIES = {
   },
 } as const satisfies Record<string, MetricFamily>;
 
+/**
+ * lnd's own view of the channels, for comparing with ours: the `uptime` and
+ * `lifetime` of its ListChannels (lnd's chanfitness figures, which restart
+ * with lnd), from each node's latest listing.
+ */
+export const LND_FAMILIES = {
+  channelUptimeSeconds: {
+    name: 'chanfitness_lnd_channel_uptime_seconds',
+    type: 'gauge',
+    help: "lnd's own uptime of the channel (ListChannels `uptime`), in seconds, as lnd reported it at the node's latest listing (chanfitness_lnd_listing_timestamp_seconds): counted from lnd's last start; absent when the listing lacked it.",
+    labels: CHANNEL_LABELS,
+  },
+  channelLifetimeSeconds: {
+    name: 'chanfitness_lnd_channel_lifetime_seconds',
+    type: 'gauge',
+    help: "lnd's own lifetime of the channel (ListChannels `lifetime`), in seconds, as lnd reported it at the node's latest listing (chanfitness_lnd_listing_timestamp_seconds): it restarts with lnd, where chanfitness_channel_lifetime_seconds goes on; absent when the listing lacked it.",
+    labels: CHANNEL_LABELS,
+  },
+  listingTimestampSeconds: {
+    name: 'chanfitness_lnd_listing_timestamp_seconds',
+    type: 'gauge',
+    help: "Unix time of the node's latest ListChannels listing, the one lnd's figures are from: asked at the node's bootstrap, when its bridge reports lnd back after a down, 5 s after a channel the listing lacks opens, and every 15 minutes.",
+    labels: ['node'],
+  },
+} as const satisfies Record<string, MetricFamily>;
+
 export const PEER_FAMILIES = {
   flapCount: {
     name: 'chanfitness_peer_flap_count',
@@ -225,15 +251,16 @@ export const NATS_FAMILIES = {
   bootstrapFailuresTotal: {
     name: 'chanfitness_bootstrap_failures_total',
     type: 'counter',
-    help: 'Bootstrap requests (list_channels, list_peers) a node left unanswered: no responder or a timeout.',
+    help: 'Bootstrap requests (list_channels, list_peers) and later listings of channels (list_channels) a node left unanswered: no responder or a timeout.',
     labels: ['node'],
   },
 } as const satisfies Record<string, MetricFamily>;
 
-/** Every family of SPEC 5 and of history snapshots (SPEC 4.2), in exposition order. */
+/** Every family of SPEC 5, of history snapshots (SPEC 4.2) and of lnd's own view, in exposition order. */
 export const CHANFITNESS_FAMILIES: readonly MetricFamily[] = [
   ...Object.values(CHANNEL_FAMILIES),
   ...Object.values(PEER_FAMILIES),
+  ...Object.values(LND_FAMILIES),
   ...Object.values(INGEST_FAMILIES),
   ...Object.values(PERSISTENCE_FAMILIES),
   ...Object.values(HISTORY_FAMILIES),

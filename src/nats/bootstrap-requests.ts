@@ -1,7 +1,7 @@
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
 import { systemClock, type Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
-import type { Bootstrap, NodeSnapshot } from '../ingest/node-snapshot.js';
+import type { Bootstrap, ListChannels, NodeSnapshot } from '../ingest/node-snapshot.js';
 import { decodeListChannels, decodeListPeers } from '../lnd/decode-rpc.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
@@ -21,17 +21,19 @@ export interface BootstrapRequestsOptions {
 /** Fields of a rate-limited line: how many like it were held back since the last one. */
 const held = (suppressed: number) => (suppressed > 0 ? { suppressedSinceLast: suppressed } : {});
 
-/**
- * Bootstraps a node through the request/reply subjects its NATS bridge serves:
- * `<prefix>.<node>.rpc.list_peers` (connectivity first, so that the channels are
- * added with it) then `.rpc.list_channels`. No responder or a timeout is a
- * warning and a count, never a failure; a snapshot missing a listing (not
- * answered, or not usable) is marked incomplete, and the node is asked again.
- */
-export function bootstrapRequests(
-  nc: NatsConnection,
-  options: BootstrapRequestsOptions,
-): Bootstrap {
+/** A node's rpc subjects asked over request/reply, with rate-limited warnings. */
+interface Requester {
+  /** The reply's data; undefined (counted and logged) without an answer. */
+  readonly ask: (
+    node: string,
+    method: 'list_peers' | 'list_channels',
+  ) => Promise<Uint8Array | undefined>;
+  readonly warn: (key: string, fields: Record<string, unknown>, message: string) => void;
+  /** The log's rate limiter, for lines other than warnings. */
+  readonly limited: RateLimitedLog;
+}
+
+function requester(nc: NatsConnection, options: BootstrapRequestsOptions): Requester {
   const { prefix, timeoutMs, logger, state } = options;
   // Every tracked node fails its requests together when its bridge is down, and
   // again at every retry: at most five lines a minute per kind of failure.
@@ -63,8 +65,74 @@ export function bootstrapRequests(
       return undefined;
     }
   };
+  return { ask, warn, limited };
+}
 
-  return async (node: string): Promise<NodeSnapshot | undefined> => {
+/**
+ * Decodes a list_channels reply; undefined (logged) when it is unusable. Bad
+ * entries are skipped with a warning.
+ */
+function channelsOf(
+  requests: Requester,
+  node: string,
+  reply: Uint8Array,
+): NodeSnapshot['channels'] | undefined {
+  try {
+    const listed = decodeListChannels(reply);
+    if (listed.skipped > 0) {
+      requests.warn(
+        'invalid_channels',
+        { node, skipped: listed.skipped },
+        'invalid channels in list_channels reply',
+      );
+    }
+    return listed.channels;
+  } catch (err) {
+    requests.warn(
+      'unusable_channels',
+      { node, err: errorMessage(err) },
+      'unusable list_channels reply',
+    );
+    return undefined;
+  }
+}
+
+/** What a node's bridge is asked, over one rate-limited log. */
+export interface NodeRequests {
+  /** Its bootstrap: list_peers, then list_channels. */
+  readonly bootstrap: Bootstrap;
+  /**
+   * Its list_channels alone: lnd's listing, for lnd's own uptime and lifetime
+   * of each channel (refreshed after an lnd restart and periodically).
+   */
+  readonly listChannels: ListChannels;
+}
+
+/**
+ * Bootstraps a node through the request/reply subjects its NATS bridge serves:
+ * `<prefix>.<node>.rpc.list_peers` (connectivity first, so that the channels are
+ * added with it) then `.rpc.list_channels`. No responder or a timeout is a
+ * warning and a count, never a failure; a snapshot missing a listing (not
+ * answered, or not usable) is marked incomplete, and the node is asked again.
+ */
+export function bootstrapRequests(
+  nc: NatsConnection,
+  options: BootstrapRequestsOptions,
+): Bootstrap {
+  return nodeRequests(nc, options).bootstrap;
+}
+
+/**
+ * The bootstrap (see bootstrapRequests) and the listing of channels alone,
+ * whose failures are counted (chanfitness_bootstrap_failures_total) and logged
+ * as the bootstrap's, in the same rate-limited lines.
+ */
+export function nodeRequests(nc: NatsConnection, options: BootstrapRequestsOptions): NodeRequests {
+  const { logger } = options;
+  const requests = requester(nc, options);
+  const { ask, warn, limited } = requests;
+
+  const bootstrap = async (node: string): Promise<NodeSnapshot | undefined> => {
     const peersReply = await ask(node, 'list_peers');
     const channelsReply = await ask(node, 'list_channels');
     if (peersReply === undefined && channelsReply === undefined) return undefined;
@@ -86,23 +154,10 @@ export function bootstrapRequests(
         warn('unusable_peers', { node, err: errorMessage(err) }, 'unusable list_peers reply');
       }
     }
-    let channels: NodeSnapshot['channels'] = [];
-    if (channelsReply !== undefined) {
-      try {
-        const listed = decodeListChannels(channelsReply);
-        channels = listed.channels;
-        if (listed.skipped > 0) {
-          warn(
-            'invalid_channels',
-            { node, skipped: listed.skipped },
-            'invalid channels in list_channels reply',
-          );
-        }
-      } catch (err) {
-        incomplete = true;
-        warn('unusable_channels', { node, err: errorMessage(err) }, 'unusable list_channels reply');
-      }
-    }
+    const listedChannels =
+      channelsReply === undefined ? undefined : channelsOf(requests, node, channelsReply);
+    if (channelsReply !== undefined && listedChannels === undefined) incomplete = true;
+    const channels = listedChannels ?? [];
     const fields = { node, channels: channels.length, onlinePeers: onlinePeers?.size, incomplete };
     if (incomplete) {
       // Asked again and again until complete: limited like the failures.
@@ -113,6 +168,12 @@ export function bootstrapRequests(
       // Once per node and connection, for at most --nats.max-nodes nodes.
       logger.info(fields, 'bootstrapped node');
     }
-    return { channels, onlinePeers, incomplete };
+    return { channels, channelsListed: listedChannels !== undefined, onlinePeers, incomplete };
   };
+
+  const listChannels = async (node: string): Promise<NodeSnapshot['channels'] | undefined> => {
+    const reply = await ask(node, 'list_channels');
+    return reply === undefined ? undefined : channelsOf(requests, node, reply);
+  };
+  return { bootstrap, listChannels };
 }

@@ -5,8 +5,13 @@ import type { NatsSettings } from '../config/settings.js';
 /** How long between reconnect attempts; the client keeps trying forever. */
 const RECONNECT_WAIT_MS = 2_000;
 
-/** nats.js connection options from the settings: servers, credentials, TLS, reconnecting forever. */
-export async function connectionOptions(settings: NatsSettings): Promise<ConnectionOptions> {
+/**
+ * nats.js connection options from the settings: servers, credentials, TLS, reconnecting
+ * forever. The exporter's and the lnd bridge's settings both have these.
+ */
+export async function connectionOptions(
+  settings: Pick<NatsSettings, 'servers' | 'name' | 'auth' | 'tls'>,
+): Promise<ConnectionOptions> {
   const options: ConnectionOptions = {
     servers: [...settings.servers],
     name: settings.name,

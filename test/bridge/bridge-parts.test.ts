@@ -1,33 +1,52 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
-import { LineSplitter, LineTooLongError } from '../../scripts/lnd-bridge/line-splitter.js';
+import { createBridgeLogger } from '../../src/bridge/bridge-logger.js';
+import { LineSplitter, LineTooLongError } from '../../src/bridge/lnd/line-splitter.js';
 import {
   LndHttpError,
   LndRestClient,
   lndStatus,
   readCredentials,
-} from '../../scripts/lnd-bridge/lnd-rest.js';
-import { createBridgeLogger } from '../../scripts/lnd-bridge/logger.js';
-import { JetStreamPublisher } from '../../scripts/lnd-bridge/publisher.js';
-import { RpcResponder, slim } from '../../scripts/lnd-bridge/rpc-responder.js';
-import { describeFailure, withTimestamp } from '../../scripts/lnd-bridge/stream-relay.js';
+} from '../../src/bridge/lnd/lnd-rest-client.js';
+import { JetStreamPublisher } from '../../src/bridge/nats/publisher.js';
+import { RpcResponder, slim } from '../../src/bridge/nats/rpc-responder.js';
+import { describeFailure, withTimestamp } from '../../src/bridge/stream-relay.js';
 import { decodeListChannels } from '../../src/lnd/decode-rpc.js';
 import { readEventEnvelope } from '../../src/lnd/event-envelope.js';
 import { eventually } from '../support/eventually.js';
 import { lndChannel, lndPeer, peerEventJson } from '../support/lnd-json.js';
 import { captureOutput } from '../support/log-capture.js';
 import { PrivateNatsServer } from '../support/nats-server.js';
+import { SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
 import {
   FakeLnd,
+  LIST_CHANNELS,
   makeTlsCert,
   randomChannelPoint,
   randomPubkey,
   SUBSCRIBE_PEERS,
 } from './fake-lnd.js';
+
+/** A GET without a macaroon, trusting the certificate: the status and the JSON body. */
+function fetchInsecure(url: string, caFile: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolveReply, reject) => {
+    const req = httpsRequest(url, { ca: readFileSync(caFile) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        resolveReply({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+      });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 function captureLog(): { logger: ReturnType<typeof createBridgeLogger>; text: () => string } {
   const output = captureOutput();
@@ -126,9 +145,13 @@ describe('lnd bridge parts', function () {
   });
 
   describe('slim', () => {
-    it('keeps the fields the bootstrap reads, in the reply shape the exporter decodes', () => {
+    it("keeps the fields the exporter reads, lnd's lifetime and uptime included, in the reply shape it decodes", () => {
       const pk = randomPubkey();
-      const channel = lndChannel(pk, randomChannelPoint(2), { chanId: '1' });
+      const channel = {
+        ...lndChannel(pk, randomChannelPoint(2), { chanId: '1' }),
+        lifetime: '86400',
+        uptime: '43200',
+      };
       const body = Buffer.from(JSON.stringify({ channels: [channel] }));
       const slimmed = slim(body, 'channels');
       assert.deepEqual(JSON.parse(slimmed), {
@@ -140,16 +163,27 @@ describe('lnd bridge parts', function () {
             active: true,
             private: false,
             initiator: false,
+            lifetime: '86400',
+            uptime: '43200',
           },
         ],
       });
-      assert.deepEqual(decodeListChannels(slimmed).channels, [
-        { pubkey: pk, channelPoint: channel.channel_point },
-      ]);
+      assert.deepEqual(
+        decodeListChannels(slimmed).channels.map((c) => [c.pubkey, c.channelPoint]),
+        [[pk, channel.channel_point]],
+      );
       assert.deepEqual(
         JSON.parse(slim(Buffer.from(JSON.stringify({ peers: [lndPeer(pk)] })), 'peers')),
         {
-          peers: [{ pub_key: pk, address: '203.0.113.7:9735', inbound: false }],
+          peers: [
+            {
+              pub_key: pk,
+              address: '203.0.113.7:9735',
+              inbound: false,
+              flap_count: 1,
+              last_flap_ns: '1714560000000000000',
+            },
+          ],
         },
       );
     });
@@ -281,6 +315,136 @@ describe('lnd bridge parts', function () {
       } finally {
         await nc.close();
         await nats.dispose();
+      }
+    });
+  });
+
+  describe("the fake lnd follows lnd's REST API", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chanfitness-bridge-fake-'));
+    const macaroon = Buffer.concat([Buffer.from([2, 1]), randomBytes(64)]);
+    const macaroonFile = join(dir, 'bridge.macaroon');
+    const wrongFile = join(dir, 'wrong.macaroon');
+    const clock = new TestClock(TEST_NOW);
+    let tls: { certFile: string; keyFile: string };
+    let lnd: FakeLnd;
+    const client = (file: string): LndRestClient =>
+      new LndRestClient({
+        baseUrl: new URL(`${lnd.url}/`),
+        credentials: () => readCredentials(file, tls.certFile),
+      });
+
+    before(async () => {
+      writeFileSync(macaroonFile, macaroon);
+      writeFileSync(wrongFile, randomBytes(66));
+      tls = makeTlsCert(dir);
+      lnd = await FakeLnd.start(tls.certFile, tls.keyFile, macaroon.toString('hex'), { clock });
+    });
+
+    after(async () => {
+      await lnd.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("answers ListChannels with lnd's own lifetime and uptime: int64 seconds as strings, in lnd's field order", async () => {
+      const online = randomPubkey();
+      const flapping = randomPubkey();
+      const a = lndChannel(online, randomChannelPoint(0), { chanId: '11' });
+      const b = lndChannel(flapping, randomChannelPoint(1), { chanId: '12' });
+      lnd.channels = [a, b];
+      lnd.peers = [lndPeer(online), lndPeer(flapping)];
+      clock.advance(90 * SECOND);
+      lnd.peers = [lndPeer(online)]; // `flapping` disconnects
+      clock.advance(30 * SECOND);
+      lnd.peers = [lndPeer(online), lndPeer(flapping)];
+      clock.advance(10 * SECOND);
+
+      const body = (await client(macaroonFile).get('v1/channels', 5_000)).toString();
+      assert.equal(body, lnd.lastBodies.get(LIST_CHANNELS));
+      const { channels } = JSON.parse(body) as { channels: Record<string, unknown>[] };
+      assert.deepEqual(
+        channels.map((c) => [c.channel_point, c.lifetime, c.uptime]),
+        [
+          [a.channel_point, '130', '130'],
+          [b.channel_point, '130', '100'],
+        ],
+      );
+      // Every field of lnrpc.Channel, in the proto's order, lifetime and uptime where lnd puts them.
+      assert.deepEqual(Object.keys(channels[0] ?? {}), Object.keys(a));
+      const keys = Object.keys(a);
+      const at = keys.indexOf('lifetime');
+      assert.deepEqual(keys.slice(at - 1, at + 3), [
+        'commitment_type',
+        'lifetime',
+        'uptime',
+        'close_address',
+      ]);
+      assert.equal(Object.keys(a).at(-1), 'custom_channel_data');
+
+      const info = JSON.parse(
+        (await client(macaroonFile).get('v1/getinfo', 5_000)).toString(),
+      ) as Record<string, unknown>;
+      assert.equal(info.num_active_channels, 2);
+      assert.equal(info.num_peers, 2);
+      assert.equal(typeof info.best_header_timestamp, 'string');
+    });
+
+    it('refuses a wrong or missing macaroon as lnd does: HTTP 500, gRPC code 2, its message; a stream with {"error": …}', async () => {
+      const refusal = (await client(wrongFile)
+        .get('v1/peers', 5_000)
+        .then(
+          () => assert.fail('a wrong macaroon was accepted'),
+          (e: unknown) => e,
+        )) as LndHttpError;
+      assert.ok(refusal instanceof LndHttpError);
+      assert.deepEqual(
+        [refusal.status, refusal.grpcCode, refusal.lndMessage],
+        [500, 2, 'verification failed: signature mismatch after caveat verification'],
+      );
+      assert.match(describeFailure(refusal), /check --lnd\.macaroon/);
+
+      const streamRefusal = await client(wrongFile)
+        .stream(
+          'v1/channels/subscribe',
+          { onOpen: () => undefined, onLine: () => undefined },
+          new AbortController().signal,
+        )
+        .then(
+          () => assert.fail('a wrong macaroon was accepted'),
+          (e: unknown) => e,
+        );
+      assert.ok(streamRefusal instanceof LndHttpError);
+      assert.equal(streamRefusal.grpcCode, 2);
+
+      const res = await fetchInsecure(`${lnd.url}/v1/getinfo`, tls.certFile);
+      assert.deepEqual(res, {
+        status: 500,
+        body: { code: 2, message: 'expected 1 macaroon, got 0', details: [] },
+      });
+      const unknown = await client(macaroonFile)
+        .get('v1/nothing', 5_000)
+        .then(
+          () => assert.fail('an unknown path answered'),
+          (e: unknown) => e,
+        );
+      assert.ok(unknown instanceof LndHttpError);
+      assert.deepEqual([unknown.status, unknown.grpcCode], [404, 5]);
+    });
+
+    it('answers as lnd with its wallet locked, and the bridge says lnd is not ready', async () => {
+      await lnd.goDown('locked');
+      try {
+        const err = await client(macaroonFile)
+          .get('v1/getinfo', 5_000)
+          .then(
+            () => assert.fail('a locked lnd answered'),
+            (e: unknown) => e,
+          );
+        assert.match(
+          describeFailure(err, 'GetInfo'),
+          /lnd is not ready \(wallet locked or starting\)/,
+        );
+      } finally {
+        await lnd.comeBack();
       }
     });
   });

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import { startBridge, type RunningBridge } from '../../scripts/lnd-bridge/bridge.js';
-import { createBridgeLogger } from '../../scripts/lnd-bridge/logger.js';
-import { bridgeCommand, bridgeSettings } from '../../scripts/lnd-bridge/options.js';
+import { startBridge, type RunningBridge } from '../../src/bridge/bridge.js';
+import { createBridgeLogger } from '../../src/bridge/bridge-logger.js';
 import { rfc3339ToMs } from '../../src/lnd/timestamp.js';
 import { eventually } from '../support/eventually.js';
 import { captureOutput, type CapturedOutput } from '../support/log-capture.js';
 import { FakeLnd, GET_INFO, makeTlsCert, SUBSCRIBE_CHANNELS, SUBSCRIBE_PEERS } from './fake-lnd.js';
+import { bridgeSettingsOf } from './settings-of.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/;
@@ -109,20 +109,13 @@ describe('lnd bridge status: <prefix>.<node>.status from a fake lnd over real NA
     configure(lnd);
     statuses = new StatusLog(nc, `${prefix}.${node}.status`);
     await nc.flush();
-    const settings = bridgeSettings(
-      bridgeCommand()
-        .exitOverride()
-        .parse(
-          [
-            ...['--node', node, '--lnd.rest-url', lnd.url],
-            ...['--lnd.macaroon', macaroonFile, '--lnd.tls-cert', tls.certFile],
-            ...['--lnd.retry-min', '50ms', '--lnd.retry-max', '200ms'],
-            ...['--status.interval', interval],
-            ...['--nats.url', NATS_URL, '--nats.subject-prefix', prefix],
-          ],
-          { from: 'user' },
-        ),
-    );
+    const settings = bridgeSettingsOf([
+      ...['--lnd.node', node, '--lnd.rest-url', lnd.url],
+      ...['--lnd.macaroon', macaroonFile, '--lnd.tls-cert', tls.certFile],
+      ...['--lnd.retry-min', '50ms', '--lnd.retry-max', '200ms'],
+      ...['--status.interval', interval],
+      ...['--nats.url', NATS_URL, '--nats.subject-prefix', prefix],
+    ]);
     const log = captureOutput();
     bridge = await startBridge(
       settings,

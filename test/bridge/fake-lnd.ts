@@ -2,7 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { makeSelfSignedCert, type CertFiles } from '../support/pki.js';
+
+/**
+ * A fake of lnd's REST API as lnd v0.18 to v0.20 serve it (lnrpc's lightning.yaml
+ * mappings through grpc-gateway v2, marshalled with lnd's RESTJsonMarshalOpts:
+ * proto field names, unset fields included, enums as their names, 64-bit integers
+ * as strings, bytes as base64):
+ *
+ * - GET /v1/getinfo (GetInfo), /v1/channels (ListChannels), /v1/peers (ListPeers);
+ * - GET /v1/channels/subscribe (SubscribeChannelEvents) and /v1/peers/subscribe
+ *   (SubscribePeerEvents): newline-delimited `{"result":…}` objects, and
+ *   `{"error":{"code":…,"message":…,"details":[]}}` when lnd fails the stream; the
+ *   response headers go out with the first line, as grpc-gateway writes them;
+ * - the macaroon in the `Grpc-Metadata-macaroon` header, hex; a wrong or missing one
+ *   is refused as lnd refuses it: gRPC code 2 (Unknown), so HTTP 500, with lnd's message;
+ * - ListChannels carries lnd's own `lifetime` and `uptime` (int64 seconds, as strings):
+ *   the time since the fake first listed the channel, and the time its peer was
+ *   connected (listed in `peers`) since then, as lnd's channel scoring counts them.
+ */
 
 /** A self-signed P-256 certificate for 127.0.0.1/localhost, as lnd makes its tls.cert. */
 export function makeTlsCert(dir: string): CertFiles {
@@ -14,6 +33,8 @@ export function makeTlsCert(dir: string): CertFiles {
 }
 
 export const GET_INFO = '/v1/getinfo';
+export const LIST_CHANNELS = '/v1/channels';
+export const LIST_PEERS = '/v1/peers';
 export const SUBSCRIBE_CHANNELS = '/v1/channels/subscribe';
 export const SUBSCRIBE_PEERS = '/v1/peers/subscribe';
 type StreamPath = typeof SUBSCRIBE_CHANNELS | typeof SUBSCRIBE_PEERS;
@@ -22,46 +43,96 @@ type StreamPath = typeof SUBSCRIBE_CHANNELS | typeof SUBSCRIBE_PEERS;
 export interface SeenRequest {
   readonly path: string;
   readonly macaroonOk: boolean;
-  /** The fake was answering 503 to everything (goDown('unavailable')). */
+  /** The fake was down (goDown('unavailable') or goDown('locked')). */
   readonly unavailable: boolean;
 }
 
 /**
  * How the fake goes down: `refused` stops listening, as a stopped lnd (connection
  * refused); `unavailable` answers 503 with gRPC's Unavailable, as lnd's REST proxy
- * when lnd's RPC server is not serving. Both cut the open streams, as lnd's exit does.
+ * when lnd's RPC server is not serving; `locked` answers lnd's error of a wallet not
+ * unlocked yet. All cut the open streams, as lnd's exit does.
  */
-export type DownMode = 'refused' | 'unavailable';
+export type DownMode = 'refused' | 'unavailable' | 'locked';
+
+/** lnd's gRPC status JSON (google.rpc.Status), as grpc-gateway prints errors. */
+interface GrpcStatus {
+  readonly code: number;
+  readonly message: string;
+  readonly details: readonly unknown[];
+}
+
+const MACAROON_MISMATCH = 'verification failed: signature mismatch after caveat verification';
+const NO_MACAROON = 'expected 1 macaroon, got 0';
+const WALLET_LOCKED = 'wallet locked, unlock it to enable full RPC access';
+const UNAVAILABLE = 'connection error: desc = "transport: Error while dialing"';
+
+/** grpc-gateway's HTTP status of a gRPC code (runtime.HTTPStatusFromCode). */
+function httpStatusOf(code: number): number {
+  switch (code) {
+    case 5:
+      return 404;
+    case 7:
+      return 403;
+    case 14:
+      return 503;
+    case 16:
+      return 401;
+    default:
+      return 500;
+  }
+}
+
+export interface FakeLndOptions {
+  /** The clock of lnd's channel scoring (lifetime and uptime); the system clock by default. */
+  readonly clock?: Clock;
+}
 
 /**
- * A fake lnd REST API over HTTPS: checks the Grpc-Metadata-macaroon header of
- * every request (401 with lnd's error JSON when wrong), answers ListChannels
- * and ListPeers with `channels` / `peers`, GetInfo with `info`, and keeps the two
- * subscriptions open, streaming what the test pushes as newline-delimited
- * `{"result": …}` objects. Like lnd's REST gateway, a stream sends its headers
- * with its first message. goDown / comeBack make lnd unreachable and back.
+ * A fake lnd REST API over HTTPS (see the top of this file): answers GetInfo with
+ * `info` (its channel and peer counts from `channels` and `peers`), ListChannels with
+ * `channels` (lifetime and uptime filled in), ListPeers with `peers`, and keeps the
+ * two subscriptions open, streaming what the test pushes. goDown / comeBack make lnd
+ * unreachable and back.
  */
 export class FakeLnd {
   readonly requests: SeenRequest[] = [];
-  /** lnd Channel objects ListChannels returns. */
-  channels: Record<string, unknown>[] = [];
-  /** lnd Peer objects ListPeers returns. */
-  peers: Record<string, unknown>[] = [];
-  /** lnd's GetInfoResponse, trimmed to what a bridge might read. */
+  /** lnd's GetInfoResponse (v0.18+ fields); the counts are computed at each call. */
   info: Record<string, unknown> = {
-    version: '0.18.4-beta commit=v0.18.4-beta',
+    version: '0.18.5-beta commit=v0.18.5-beta',
+    commit_hash: '9f7ef02e4cfdb8bd6b7f4f6b0b1f1ee23bd6ba07',
     identity_pubkey: randomPubkey(),
     alias: 'fake-lnd',
+    color: '#3399ff',
+    num_pending_channels: 0,
     num_active_channels: 0,
+    num_inactive_channels: 0,
     num_peers: 0,
     block_height: 870_000,
     block_hash: '00000000000000000001d1f4dd4ebd4d6a9ab5e3f4d6d0a3e8f6a3cb8e2fa1b0',
+    best_header_timestamp: '1731500000',
     synced_to_chain: true,
     synced_to_graph: true,
+    testnet: false,
     chains: [{ chain: 'bitcoin', network: 'mainnet' }],
+    uris: [],
+    features: {
+      '0': { name: 'data-loss-protect', is_required: true, is_known: true },
+      '5': { name: 'upfront-shutdown-script', is_required: false, is_known: true },
+    },
+    require_htlc_interceptor: false,
+    store_final_htlc_resolutions: false,
   };
   /** GetInfo refused for want of info:read, as with a macaroon baked without it. */
   refuseGetInfo = false;
+  /** The body of the last answer to each unary path, as sent. */
+  readonly lastBodies = new Map<string, string>();
+  private listedChannels: Record<string, unknown>[] = [];
+  private connectedPeers: Record<string, unknown>[] = [];
+  /** When the fake's channel scoring first saw each channel point, ms. */
+  private readonly monitoredSince = new Map<string, number>();
+  /** Per peer pubkey: its connection periods [start, end) in ms, the last one open while connected. */
+  private readonly connections = new Map<string, { start: number; end: number | undefined }[]>();
   /** Why the fake is down, or undefined while it serves. */
   private down: DownMode | undefined;
   private readonly streams = new Map<StreamPath, Set<ServerResponse>>([
@@ -76,9 +147,15 @@ export class FakeLnd {
     readonly url: string,
     private readonly port: number,
     private readonly macaroonHex: string,
+    private readonly clock: Clock,
   ) {}
 
-  static async start(certFile: string, keyFile: string, macaroonHex: string): Promise<FakeLnd> {
+  static async start(
+    certFile: string,
+    keyFile: string,
+    macaroonHex: string,
+    options: FakeLndOptions = {},
+  ): Promise<FakeLnd> {
     const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -88,11 +165,68 @@ export class FakeLnd {
       `https://127.0.0.1:${address.port}`,
       address.port,
       macaroonHex,
+      options.clock ?? systemClock,
     );
     server.on('request', (req, res) => {
       fake.handle(req.url ?? '', req.headers['grpc-metadata-macaroon'], res);
     });
     return fake;
+  }
+
+  /**
+   * lnd Channel objects ListChannels returns (their `lifetime` and `uptime` replaced by
+   * the fake's scores). A channel point listed for the first time is monitored from now.
+   */
+  get channels(): Record<string, unknown>[] {
+    return this.listedChannels;
+  }
+
+  set channels(channels: Record<string, unknown>[]) {
+    const now = this.clock.now();
+    for (const channel of channels) {
+      const point = String(channel.channel_point);
+      if (!this.monitoredSince.has(point)) this.monitoredSince.set(point, now);
+    }
+    this.listedChannels = channels;
+  }
+
+  /** lnd Peer objects ListPeers returns: the connected peers, online from now until unlisted. */
+  get peers(): Record<string, unknown>[] {
+    return this.connectedPeers;
+  }
+
+  set peers(peers: Record<string, unknown>[]) {
+    const now = this.clock.now();
+    const listed = new Set(peers.map((peer) => String(peer.pub_key)));
+    for (const [pubkey, periods] of this.connections) {
+      const last = periods.at(-1);
+      if (last !== undefined && last.end === undefined && !listed.has(pubkey)) last.end = now;
+    }
+    for (const pubkey of listed) {
+      const periods = this.connections.get(pubkey) ?? [];
+      const last = periods.at(-1);
+      if (last === undefined || last.end !== undefined)
+        periods.push({ start: now, end: undefined });
+      this.connections.set(pubkey, periods);
+    }
+    this.connectedPeers = peers;
+  }
+
+  /** lnd's ListChannelsResponse now: `channels` with lnd's lifetime and uptime, seconds. */
+  listChannels(): { channels: Record<string, unknown>[] } {
+    const now = this.clock.now();
+    return {
+      channels: this.listedChannels.map((channel) => {
+        const since = this.monitoredSince.get(String(channel.channel_point)) ?? now;
+        const online = this.onlineMs(String(channel.remote_pubkey), since, now);
+        // The keys are lnd's, in lnd's order: a channel built with them keeps its layout.
+        return {
+          ...channel,
+          lifetime: String(Math.floor((now - since) / 1000)),
+          uptime: String(Math.floor(online / 1000)),
+        };
+      }),
+    };
   }
 
   /** Subscriptions on the path open right now. */
@@ -105,7 +239,7 @@ export class FakeLnd {
     return this.accepted.get(path) ?? 0;
   }
 
-  /** lnd stops: open streams are cut, then connections are refused or answered 503. */
+  /** lnd stops or locks: open streams are cut, then connections are refused or answered with an error. */
   async goDown(mode: DownMode): Promise<void> {
     this.down = mode;
     for (const open of this.streams.values()) {
@@ -163,61 +297,79 @@ export class FakeLnd {
     });
   }
 
+  /** Time the peer was connected within [from, to], ms. */
+  private onlineMs(pubkey: string, from: number, to: number): number {
+    let total = 0;
+    for (const { start, end } of this.connections.get(pubkey) ?? []) {
+      total += Math.max(0, Math.min(end ?? to, to) - Math.max(start, from));
+    }
+    return total;
+  }
+
   private handle(url: string, macaroon: string | string[] | undefined, res: ServerResponse): void {
     const path = url.split('?', 1)[0] ?? '';
     const macaroonOk = macaroon === this.macaroonHex;
     const unavailable = this.down !== undefined;
     this.requests.push({ path, macaroonOk, unavailable });
     const isStream = path === SUBSCRIBE_CHANNELS || path === SUBSCRIBE_PEERS;
-    if (unavailable) {
-      // What lnd's REST proxy answers when it cannot reach lnd's RPC server.
-      const status = {
-        code: 14,
-        message: 'connection error: desc = "transport: Error while dialing"',
-        details: [],
-      };
-      res.writeHead(503, { 'Content-Type': 'application/json' });
-      res.end(`${JSON.stringify(isStream ? { error: status } : status)}\n`);
+    if (this.down !== undefined) {
+      // lnd's REST proxy without lnd's RPC server behind it, or lnd with its wallet locked.
+      const locked = this.down === 'locked';
+      this.fail(res, isStream, locked ? 2 : 14, locked ? WALLET_LOCKED : UNAVAILABLE);
       return;
     }
     if (!macaroonOk) {
-      const status = {
-        code: 2,
-        message: 'verification failed: signature mismatch after caveat verification',
-        details: [],
-      };
-      res.writeHead(401, { 'Content-Type': 'application/json' });
-      res.end(`${JSON.stringify(isStream ? { error: status } : status)}\n`);
+      this.fail(res, isStream, 2, macaroon === undefined ? NO_MACAROON : MACAROON_MISMATCH);
       return;
     }
     if (isStream) {
       this.accepted.set(path, this.acceptedStreams(path) + 1);
-      const open = this.streams.get(path)!;
+      const open = this.streams.get(path);
+      // Headers are set, not sent: grpc-gateway's go out with the first message.
       res.statusCode = 200;
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('Transfer-Encoding', 'chunked');
-      open.add(res);
-      res.on('close', () => open.delete(res));
+      open?.add(res);
+      res.on('close', () => open?.delete(res));
       return;
     }
     if (path === GET_INFO && this.refuseGetInfo) {
-      res.writeHead(500, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ code: 2, message: 'permission denied', details: [] }));
+      this.fail(res, false, 2, 'permission denied');
       return;
     }
-    if (path === GET_INFO) {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(this.info));
-      return;
+    switch (path) {
+      case GET_INFO:
+        this.answer(res, path, {
+          ...this.info,
+          num_active_channels: this.listedChannels.filter((c) => c.active === true).length,
+          num_inactive_channels: this.listedChannels.filter((c) => c.active !== true).length,
+          num_peers: this.connectedPeers.length,
+        });
+        return;
+      case LIST_CHANNELS:
+        this.answer(res, path, this.listChannels());
+        return;
+      case LIST_PEERS:
+        this.answer(res, path, { peers: this.connectedPeers });
+        return;
+      default:
+        // grpc-gateway's answer to a path no rule maps.
+        this.fail(res, false, 5, 'Not Found');
     }
-    if (path === '/v1/channels' || path === '/v1/peers') {
-      const body = path === '/v1/channels' ? { channels: this.channels } : { peers: this.peers };
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ code: 5, message: 'Not Found', details: [] }));
+  }
+
+  private answer(res: ServerResponse, path: string, body: unknown): void {
+    const text = JSON.stringify(body);
+    this.lastBodies.set(path, text);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(text);
+  }
+
+  /** An error as grpc-gateway writes it: the status JSON, wrapped in `error` on a stream. */
+  private fail(res: ServerResponse, isStream: boolean, code: number, message: string): void {
+    const status: GrpcStatus = { code, message, details: [] };
+    res.writeHead(httpStatusOf(code), { 'Content-Type': 'application/json' });
+    res.end(isStream ? `${JSON.stringify({ error: status })}\n` : JSON.stringify(status));
   }
 }
 

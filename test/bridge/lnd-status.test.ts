@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { LndHttpError } from '../../scripts/lnd-bridge/lnd-rest.js';
-import { createBridgeLogger } from '../../scripts/lnd-bridge/logger.js';
+import { createBridgeLogger } from '../../src/bridge/bridge-logger.js';
+import { LndHttpError } from '../../src/bridge/lnd/lnd-rest-client.js';
 import {
   getInfoSummary,
   LndStatus,
   type Timers,
   type WatchedStream,
-} from '../../scripts/lnd-bridge/lnd-status.js';
-import type { Publisher, PublishOptions } from '../../scripts/lnd-bridge/publisher.js';
-import type { StreamHealth } from '../../scripts/lnd-bridge/stream-relay.js';
+} from '../../src/bridge/lnd-status.js';
+import type { Publisher, PublishOptions } from '../../src/bridge/nats/publisher.js';
+import type { StreamHealth } from '../../src/bridge/stream-relay.js';
 import { eventually } from '../support/eventually.js';
 import { captureOutput } from '../support/log-capture.js';
 import { SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';

@@ -5,7 +5,8 @@ import {
   SETTING_DEFINITIONS,
   type SettingDefinition,
 } from '../../src/config/setting-definitions.js';
-import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { BRIDGE_SETTING_DEFINITIONS } from '../../src/bridge/config/bridge-setting-definitions.js';
+import { REJECT_REASONS } from '../../src/lnd/reject-reason.js';
 import { CHANFITNESS_FAMILIES } from '../../src/metrics/metric-families.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -28,6 +29,23 @@ describe('README', () => {
       assert.ok(readme.includes(`\`--${d.name}`), `--${d.name}`);
       assert.ok(readme.includes(`\`${envVarOf(d.name)}\``), envVarOf(d.name));
     }
+  });
+
+  it('lists every setting of the lnd bridge with its flag and environment variable', () => {
+    const section = readme.slice(readme.indexOf('### The bridge'), readme.indexOf('## Delivery'));
+    for (const d of BRIDGE_SETTING_DEFINITIONS) {
+      assert.ok(section.includes(`\`--${d.name}`), `--${d.name}`);
+      // The bridge's own variables by name; the shared NATS and log ones are the exporter's.
+      if (
+        d.name.startsWith('lnd.') ||
+        d.name === 'status.interval' ||
+        d.name === 'nats.jetstream'
+      ) {
+        assert.ok(section.includes(`\`${envVarOf(d.name)}\``), envVarOf(d.name));
+      }
+    }
+    assert.match(section, /deploy\/README\.md/);
+    assert.doesNotMatch(section, /tsx|scripts\/lnd-bridge/);
   });
 
   it('gives every setting its default in the settings table', () => {

@@ -148,6 +148,12 @@ describe('Dashboards and rules against a real Prometheus scraping the real expor
     await prometheus.waitForSeries('chanfitness_history_last_snapshot_timestamp_seconds', {
       timeoutMs: 20_000,
     });
+    // lnd's own figures: the demo's channels open after the bootstrap listing, so they come
+    // with the listing the exporter asks 5 s after the first of those opens.
+    await prometheus.waitForSeries('count by (node) (chanfitness_lnd_channel_lifetime_seconds)', {
+      minSeries: NODES.length,
+      timeoutMs: 20_000,
+    });
     // Malformed messages after Prometheus's first samples, so that it sees the counter rise.
     const nc = await connect({ servers: NATS_URL, name: 'chanfitness-grafana-e2e' });
     try {

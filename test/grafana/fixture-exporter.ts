@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { REJECT_REASONS } from '../../src/lnd/reject-reason.js';
 
 /**
  * A /metrics endpoint shaped as SPEC section 5 describes, for a small Lightning scene,
@@ -198,6 +198,23 @@ export function fixtureExposition(now: number, started: number): string {
     'gauge',
     PEERS.map((p) => [peer(p), p.channels.length]),
   );
+  // lnd's own view (ListChannels), listed 5 minutes ago: alice's lnd restarted 6 hours ago,
+  // so its figures count from there; bob's has run as long as the exporter has watched it.
+  const lndLifetime = (node: string, lifetime: number) => (node === 'alice' ? 6 * 3600 : lifetime);
+  family(
+    'chanfitness_lnd_channel_uptime_seconds',
+    'gauge',
+    channels.map((c) => [c.l, Math.floor(lndLifetime(c.l.node, c.lifetime) * c.ratio)]),
+  );
+  family(
+    'chanfitness_lnd_channel_lifetime_seconds',
+    'gauge',
+    channels.map((c) => [c.l, lndLifetime(c.l.node, c.lifetime)]),
+  );
+  family('chanfitness_lnd_listing_timestamp_seconds', 'gauge', [
+    [{ node: 'alice' }, now - 300],
+    [{ node: 'bob' }, now - 300],
+  ]);
   family('chanfitness_node_observed', 'gauge', [
     [{ node: 'alice' }, 1],
     [{ node: 'bob' }, 1],

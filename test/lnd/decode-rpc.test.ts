@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeListChannels, decodeListPeers } from '../../src/lnd/decode-rpc.js';
+import { decodeListChannels, decodeListPeers, lndSeconds } from '../../src/lnd/decode-rpc.js';
 import { DecodeError } from '../../src/lnd/decode-error.js';
 import { MAX_EVENT_BYTES, MAX_RPC_REPLY_BYTES } from '../../src/lnd/json-payload.js';
 import {
@@ -13,25 +13,90 @@ import {
 } from './fixtures.js';
 import { lndChannel, lndPeer } from '../support/lnd-json.js';
 
+/** lnd's ListChannels entry with its own uptime and lifetime (int64 as strings, as lnd prints them). */
+const withFigures = (channel: Record<string, unknown>, uptime: unknown, lifetime: unknown) => ({
+  ...channel,
+  uptime,
+  lifetime,
+});
+
 describe('decodeListChannels', () => {
-  it('lists remote pubkey and channel point of every channel', () => {
+  it('lists remote pubkey, channel point and lnd own uptime and lifetime of every channel', () => {
     const reply = json({
-      channels: [lndChannel(PUBKEY, CHANNEL_POINT), lndChannel(PUBKEY_03, `${TXID}:2`)],
+      channels: [
+        withFigures(lndChannel(PUBKEY, CHANNEL_POINT), '3500', '7200'),
+        lndChannel(PUBKEY_03, `${TXID}:2`),
+      ],
     });
     assert.deepEqual(decodeListChannels(reply), {
       channels: [
-        { pubkey: PUBKEY, channelPoint: CHANNEL_POINT },
-        { pubkey: PUBKEY_03, channelPoint: `${TXID}:2` },
+        { pubkey: PUBKEY, channelPoint: CHANNEL_POINT, uptimeSeconds: 3500, lifetimeSeconds: 7200 },
+        // lnd prints 0 for a channel its event store does not know (yet).
+        { pubkey: PUBKEY_03, channelPoint: `${TXID}:2`, uptimeSeconds: 0, lifetimeSeconds: 0 },
       ],
       skipped: 0,
     });
+  });
+
+  it('leaves out lnd figures the entry lacks, and keeps the channel', () => {
+    const reply = json({
+      channels: [{ remote_pubkey: PUBKEY, channel_point: CHANNEL_POINT, uptime: '60' }],
+    });
+    assert.deepEqual(decodeListChannels(reply), {
+      channels: [{ pubkey: PUBKEY, channelPoint: CHANNEL_POINT, uptimeSeconds: 60 }],
+      skipped: 0,
+    });
+  });
+
+  it('ignores malformed uptime and lifetime values for that channel, never the listing', () => {
+    const bad: unknown[] = [
+      '-5',
+      '1.5',
+      '1e3',
+      ' 60',
+      '',
+      '0x10',
+      'NaN',
+      '12345678901234567',
+      '9007199254740993',
+      -1,
+      2.5,
+      Number.MAX_SAFE_INTEGER + 1,
+      null,
+      true,
+      {},
+      ['60'],
+    ];
+    const reply = json({
+      channels: bad.map((value, i) =>
+        withFigures(lndChannel(PUBKEY, `${TXID}:${i}`), value, value),
+      ),
+    });
+    const decoded = decodeListChannels(reply);
+    assert.equal(decoded.skipped, 0);
+    assert.equal(decoded.channels.length, bad.length);
+    for (const [i, channel] of decoded.channels.entries()) {
+      assert.deepEqual(channel, { pubkey: PUBKEY, channelPoint: `${TXID}:${i}` }, String(bad[i]));
+    }
+    // One bad figure leaves the other.
+    const half = decodeListChannels(
+      json({ channels: [withFigures(lndChannel(PUBKEY, CHANNEL_POINT), 'soon', '86400')] }),
+    );
+    assert.deepEqual(half.channels, [
+      { pubkey: PUBKEY, channelPoint: CHANNEL_POINT, lifetimeSeconds: 86400 },
+    ]);
   });
 
   it('accepts the result wrapper and bytes, and normalizes hex case', () => {
     const reply = json({
       result: { channels: [lndChannel(PUBKEY_UPPER, `${TXID.toUpperCase()}:1`)] },
     });
-    const expected = { channels: [{ pubkey: PUBKEY, channelPoint: CHANNEL_POINT }], skipped: 0 };
+    const expected = {
+      channels: [
+        { pubkey: PUBKEY, channelPoint: CHANNEL_POINT, uptimeSeconds: 0, lifetimeSeconds: 0 },
+      ],
+      skipped: 0,
+    };
     assert.deepEqual(decodeListChannels(reply), expected);
     assert.deepEqual(decodeListChannels(new TextEncoder().encode(reply)), expected);
   });
@@ -53,13 +118,14 @@ describe('decodeListChannels', () => {
         lndChannel(PUBKEY_03, `${TXID}:3`),
       ],
     });
-    assert.deepEqual(decodeListChannels(reply), {
-      channels: [
-        { pubkey: PUBKEY, channelPoint: CHANNEL_POINT },
-        { pubkey: PUBKEY_03, channelPoint: `${TXID}:3` },
+    assert.deepEqual(
+      decodeListChannels(reply).channels.map((c) => [c.pubkey, c.channelPoint]),
+      [
+        [PUBKEY, CHANNEL_POINT],
+        [PUBKEY_03, `${TXID}:3`],
       ],
-      skipped: 5,
-    });
+    );
+    assert.equal(decodeListChannels(reply).skipped, 5);
   });
 
   it('rejects a reply that is unusable as a whole', () => {
@@ -121,5 +187,35 @@ describe('decodeListPeers', () => {
     assertRejects(() => decodeListPeers('{"peers":'), 'invalid_json');
     assertRejects(() => decodeListPeers('{"peers":"none"}'), 'invalid_shape');
     assertRejects(() => decodeListPeers('null'), 'invalid_shape');
+  });
+});
+
+describe('lndSeconds', () => {
+  it('reads an int64 count of seconds printed as a string or as a number', () => {
+    assert.equal(lndSeconds('0'), 0);
+    assert.equal(lndSeconds('86400'), 86400);
+    assert.equal(lndSeconds('0042'), 42);
+    assert.equal(lndSeconds(86400), 86400);
+    assert.equal(lndSeconds(String(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER);
+  });
+
+  it('refuses anything else', () => {
+    for (const value of [
+      undefined,
+      null,
+      '',
+      '-1',
+      '+1',
+      '1.0',
+      '1e3',
+      'x',
+      -1,
+      0.5,
+      NaN,
+      Infinity,
+    ]) {
+      assert.equal(lndSeconds(value), undefined, String(value));
+    }
+    assert.equal(lndSeconds(String(Number.MAX_SAFE_INTEGER + 1)), undefined);
   });
 });

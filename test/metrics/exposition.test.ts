@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { REJECT_REASONS } from '../../src/ingest/reject-reason.js';
+import { REJECT_REASONS } from '../../src/lnd/reject-reason.js';
 import {
   CHANFITNESS_FAMILIES,
   DEFAULT_FAMILIES,
@@ -9,7 +9,7 @@ import {
 } from '../../src/metrics/metric-families.js';
 import { StringSink } from '../../src/metrics/text-sink.js';
 import type { PeerView } from '../../src/store/peer-monitor.js';
-import { HOUR, T0, makeSources, populate, pubkey, type TestSources } from './fixtures.js';
+import { HOUR, T0, listLnd, makeSources, populate, pubkey, type TestSources } from './fixtures.js';
 import { parseExposition, type Family, type Sample } from './text-format-parser.js';
 
 const PEER = pubkey(1);
@@ -66,6 +66,12 @@ describe('Exposition', () => {
     history.lastWriteLongestStepMs = 4;
     history.lastSuccessAt = T0 + 2.75 * HOUR;
     sources.store.up = false;
+    // lnd's own view, listed 10 minutes before the scrape: it counts from its own restart.
+    sources.clock.time = T0 + 3 * HOUR - 600_000;
+    listLnd(sources, 'alice', [
+      { pubkey: PEER, channelPoint: CHANNEL, uptime: 1200, lifetime: 1800 },
+    ]);
+    sources.clock.time = T0 + 3 * HOUR;
 
     const families = parseExposition(await sources.exposition.renderToString());
 
@@ -127,6 +133,13 @@ describe('Exposition', () => {
     );
     assert.equal(only(families, 'chanfitness_history_restored', {}).value, 1);
     assert.equal(only(families, 'chanfitness_history_snapshot_age_seconds', {}).value, 900);
+    // lnd's figures as lnd reported them at its listing, beside ours.
+    assert.equal(only(families, 'chanfitness_lnd_channel_uptime_seconds', ch).value, 1200);
+    assert.equal(only(families, 'chanfitness_lnd_channel_lifetime_seconds', ch).value, 1800);
+    assert.equal(
+      only(families, 'chanfitness_lnd_listing_timestamp_seconds', { node: 'alice' }).value,
+      (T0 + 3 * HOUR - 600_000) / 1000,
+    );
   });
 
   it('includes the default process and Node.js metrics, and only listed names', async () => {

@@ -1,6 +1,7 @@
 import type { Clock } from '../../src/clock.js';
 import { HistoryStats } from '../../src/history/history-stats.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { LndListings } from '../../src/ingest/lnd-listings.js';
 import { Exposition, type ExpositionOptions } from '../../src/metrics/exposition.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
@@ -28,6 +29,8 @@ export interface TestSources {
   readonly history: HistoryStats | undefined;
   /** The store's state: up until a test says otherwise. */
   readonly store: { up: boolean };
+  /** lnd's own figures: empty until a test lists a node (see listLnd). */
+  readonly lnd: LndListings;
   readonly exposition: Exposition;
 }
 
@@ -49,11 +52,33 @@ export function makeSources(options: TestSourceOptions = {}): TestSources {
   const { history: withHistory = true, ...expositionOptions } = options;
   const history = withHistory ? new HistoryStats() : undefined;
   const store = { up: true };
+  // Listed only through listLnd: nothing is ever asked.
+  const lnd = new LndListings({ clock, listChannels: () => Promise.resolve(undefined) });
+  lnd.stop();
   const exposition = new Exposition(
-    { stores, ingest, flush, connection, clock, history, store },
+    { stores, ingest, flush, connection, clock, history, store, lnd },
     expositionOptions,
   );
-  return { clock, stores, ingest, flush, connection, history, store, exposition };
+  return { clock, stores, ingest, flush, connection, history, store, lnd, exposition };
+}
+
+/** lnd's ListChannels of a node, with its own figures (seconds), received now. */
+export function listLnd(
+  sources: TestSources,
+  node: string,
+  channels: { pubkey: string; channelPoint: string; uptime?: number; lifetime?: number }[],
+): void {
+  const request = sources.lnd.begin(node);
+  sources.lnd.end(
+    request,
+    channels.map((c) => ({
+      pubkey: c.pubkey,
+      channelPoint: c.channelPoint,
+      ...(c.uptime === undefined ? {} : { uptimeSeconds: c.uptime }),
+      ...(c.lifetime === undefined ? {} : { lifetimeSeconds: c.lifetime }),
+    })),
+    sources.clock.now(),
+  );
 }
 
 export function pubkey(i: number): string {

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 export const EXPORTER_BIN = resolve(import.meta.dirname, '../../dist/main.js');
 
 export interface ExporterOptions {
+  /** The program run with node; the repository's built bin by default (an installed one for package tests). */
+  readonly bin?: string;
   /** Flags after the defaults below (later flags win). */
   readonly args?: readonly string[];
   /** Extra environment; the test's own environment is not passed on except PATH and HOME. */
@@ -56,8 +58,9 @@ export class ExporterProcess {
   }
 
   static async start(options: ExporterOptions = {}): Promise<ExporterProcess> {
-    if (!existsSync(EXPORTER_BIN)) {
-      throw new Error(`${EXPORTER_BIN} is missing: run \`npm run build\` first`);
+    const bin = options.bin ?? EXPORTER_BIN;
+    if (!existsSync(bin)) {
+      throw new Error(`${bin} is missing: run \`npm run build\` first`);
     }
     const ownCwd =
       options.cwd === undefined ? mkdtempSync(join(tmpdir(), 'chanfitness-e2e-')) : undefined;
@@ -66,7 +69,7 @@ export class ExporterProcess {
       process.execPath,
       [
         '--enable-source-maps',
-        EXPORTER_BIN,
+        bin,
         '--web.listen-address=127.0.0.1:0',
         '--log.format=json',
         '--log.level=debug',

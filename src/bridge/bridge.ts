@@ -1,14 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
-import type { Logger } from 'pino';
-import { errorMessage } from '../../src/errors.js';
-import { ConnectionState } from '../../src/nats/connection-state.js';
-import { NatsClient } from '../../src/nats/nats-client.js';
-import { LndRestClient, readCredentials } from './lnd-rest.js';
+import type { NatsConnection } from 'nats';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { connectionOptions } from '../nats/connection-options.js';
+import { ConnectionState } from '../nats/connection-state.js';
+import { NatsClient } from '../nats/nats-client.js';
+import type { BridgeSettings } from './config/bridge-settings.js';
+import { LndRestClient, readCredentials } from './lnd/lnd-rest-client.js';
 import { LndStatus } from './lnd-status.js';
-import type { BridgeSettings } from './options.js';
-import { CorePublisher, JetStreamPublisher, type Publisher } from './publisher.js';
-import { RpcResponder } from './rpc-responder.js';
+import { CorePublisher, JetStreamPublisher, type Publisher } from './nats/publisher.js';
+import { RpcResponder } from './nats/rpc-responder.js';
 import { StreamRelay } from './stream-relay.js';
 
 /** How long the shutdown waits for published events to leave or be acknowledged. */
@@ -52,7 +52,7 @@ export async function startBridge(
 ): Promise<RunningBridge> {
   const subjects = bridgeSubjects(settings.nats.subjectPrefix, settings.node);
   const natsClient = new NatsClient(
-    await natsConnectionOptions(settings),
+    await connectionOptions(settings.nats),
     new ConnectionState(),
     logger,
   );
@@ -155,39 +155,4 @@ export async function startBridge(
   });
 
   return { nc, channelEvents, peerEvents, rpc, status, publisher, done, stop };
-}
-
-async function natsConnectionOptions(settings: BridgeSettings): Promise<ConnectionOptions> {
-  const { nats } = settings;
-  const options: ConnectionOptions = {
-    servers: [...nats.servers],
-    name: `chanfitness-lnd-bridge-${settings.node}`,
-    // Never give up: a bridge that stops reconnecting silently stops relaying.
-    maxReconnectAttempts: -1,
-    waitOnFirstConnect: true,
-    reconnectTimeWait: 2_000,
-    pingInterval: 20_000,
-  };
-  switch (nats.auth.kind) {
-    case 'user-password':
-      options.user = nats.auth.user;
-      options.pass = nats.auth.password;
-      break;
-    case 'token':
-      options.token = nats.auth.token;
-      break;
-    case 'creds':
-      options.authenticator = credsAuthenticator(await readFile(nats.auth.credsFile));
-      break;
-    case 'none':
-      break;
-  }
-  if (nats.tls !== undefined) {
-    options.tls = {
-      ...(nats.tls.caFile === undefined ? {} : { caFile: nats.tls.caFile }),
-      ...(nats.tls.certFile === undefined ? {} : { certFile: nats.tls.certFile }),
-      ...(nats.tls.keyFile === undefined ? {} : { keyFile: nats.tls.keyFile }),
-    };
-  }
-  return options;
 }

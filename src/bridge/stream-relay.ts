@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
-import { errorMessage } from '../../src/errors.js';
-import { LndHttpError, lndStatus, type LndRestClient } from './lnd-rest.js';
-import type { Publisher } from './publisher.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { LndHttpError, lndStatus, type LndRestClient } from './lnd/lnd-rest-client.js';
+import type { Publisher } from './nats/publisher.js';
 
 export interface StreamRelayOptions {
   /** For logs: `channel events` or `peer events`. */

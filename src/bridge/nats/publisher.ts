@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type JetStreamClient, type NatsConnection, type NatsError } from 'nats';
-import type { Logger } from 'pino';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
 
 export interface PublishOptions {
   /**
@@ -156,8 +156,7 @@ export class JetStreamPublisher implements Publisher {
     const baseRetryMs = this.options.retryMs ?? 1_000;
     let retryMs = baseRetryMs;
     let failures = 0;
-    while (this.queue.length > 0 && !this.stopped) {
-      const head = this.queue[0]!;
+    for (let head = this.queue[0]; head !== undefined && !this.stopped; head = this.queue[0]) {
       try {
         await this.js.publish(head.subject, head.data, {
           msgID: head.msgID,

@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../../src/clock.js';
-import { errorMessage } from '../../src/errors.js';
-import type { Publisher } from './publisher.js';
+import { systemClock, type Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Publisher } from './nats/publisher.js';
 import { describeFailure, type StreamHealth, type StreamHealthChange } from './stream-relay.js';
 
 export type LndAvailability = 'up' | 'down';

@@ -1,15 +1,28 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
-import type { Logger } from 'pino';
-import { errorMessage } from '../../src/errors.js';
-import type { LndRestClient } from './lnd-rest.js';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import type { LndRestClient } from '../lnd/lnd-rest-client.js';
 
 /** NATS's default max_payload, should the server not say. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
-/** What the bootstrap needs of each entry, kept when lnd's full reply is over max_payload. */
+/**
+ * What the exporter reads of each entry, kept when lnd's full reply is over max_payload:
+ * the bootstrap's keys, and lnd's own scores (a channel's `lifetime` and `uptime`, a
+ * peer's `flap_count` and `last_flap_ns`).
+ */
 const SLIM_FIELDS = {
-  channels: ['remote_pubkey', 'channel_point', 'chan_id', 'active', 'private', 'initiator'],
-  peers: ['pub_key', 'address', 'inbound'],
+  channels: [
+    'remote_pubkey',
+    'channel_point',
+    'chan_id',
+    'active',
+    'private',
+    'initiator',
+    'lifetime',
+    'uptime',
+  ],
+  peers: ['pub_key', 'address', 'inbound', 'flap_count', 'last_flap_ns'],
 } as const;
 
 export interface RpcMethod {

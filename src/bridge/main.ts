@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * chanfitness-lnd-bridge: relays a real lnd node's channel and peer events from its
+ * REST API to NATS, in lnd's JSON, for chanfitness-exporter to consume, answers the
+ * exporter's list_channels / list_peers bootstrap requests, and publishes whether lnd
+ * is up (<prefix>.<node>.status). A readonly macaroon is enough (info:read,
+ * offchain:read, peers:read). `--help` lists the settings.
+ *
+ *   chanfitness-lnd-bridge --lnd.node mynode \
+ *     --lnd.rest-url https://127.0.0.1:8080 --lnd.tls-cert ~/.lnd/tls.cert \
+ *     --lnd.macaroon ~/.lnd/data/chain/bitcoin/mainnet/readonly.macaroon
+ */
+import { packageVersion } from '../config/package-version.js';
+import { SettingsError } from '../config/settings-error.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { RunningBridge } from './bridge.js';
+import { BRIDGE_SERVICE, createBridgeLogger } from './bridge-logger.js';
+import type { BridgeSettings } from './config/bridge-settings.js';
+import { describeBridgeSettings } from './config/describe-bridge-settings.js';
+import { parseBridgeSettings } from './config/parse-bridge-settings.js';
+
+/** Exit code for a bad setting, as the exporter's; distinct from a failure at run time. */
+const EXIT_BAD_SETTING = 2;
+const EXIT_FAILURE = 1;
+/** A stop that takes longer than this is cut short: orchestrators allow about 10 s. */
+const STOP_LIMIT_MS = 9_000;
+
+function readSettings(): BridgeSettings {
+  try {
+    const result = parseBridgeSettings(process.argv.slice(2), process.env);
+    if (result.kind !== 'settings') {
+      process.stdout.write(result.text);
+      process.exit(0);
+    }
+    return result.settings;
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      process.stderr.write(`${BRIDGE_SERVICE}: ${err.message}\n`);
+      process.stderr.write('Run with --help for every setting.\n');
+      process.exit(EXIT_BAD_SETTING);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const logger = createBridgeLogger(settings.log.level, settings.log.format, settings.node);
+  logger.info(
+    { version: packageVersion(), settings: describeBridgeSettings(settings) },
+    `starting ${BRIDGE_SERVICE}`,
+  );
+  watchForCrashes(logger);
+
+  let bridge: RunningBridge | undefined;
+  let stopping = false;
+  const exit = (code: number): void => {
+    logger.flush();
+    process.exit(code);
+  };
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    if (bridge === undefined) {
+      // Still waiting for NATS: nothing to flush.
+      logger.info({ signal }, 'stopping before NATS was reached');
+      exit(0);
+      return;
+    }
+    logger.info({ signal }, 'stopping: closing the lnd streams and draining NATS');
+    const limit = setTimeout(() => {
+      logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
+      exit(EXIT_FAILURE);
+    }, STOP_LIMIT_MS);
+    limit.unref();
+    void bridge.stop();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  try {
+    // Loaded only now: --help, --version and bad settings answer without loading NATS.
+    const { startBridge } = await import('./bridge.js');
+    bridge = await startBridge(settings, logger);
+  } catch (err) {
+    logger.fatal({ err: errorMessage(err) }, 'the lnd bridge failed to start');
+    exit(EXIT_FAILURE);
+    return;
+  }
+  // A NATS connection closed for good (not by a signal) is a failure: let the service manager restart it.
+  const how = await bridge.done;
+  exit(how === 'nats-closed' ? EXIT_FAILURE : 0);
+}
+
+/**
+ * A promise nobody awaited must not take the bridge down (it keeps relaying); an
+ * exception nobody caught leaves state unknown: exit.
+ */
+function watchForCrashes(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    logger.flush();
+    process.exit(EXIT_FAILURE);
+  });
+}
+
+void main();
