@@ -162,12 +162,12 @@ interface BackendFigures {
 }
 
 /** A fresh build of the store (same seed), so that every backend starts from the same size. */
-async function freshNode(): Promise<{
+function freshNode(): {
   stores: ReturnType<typeof historyStores>;
   store: ChannelEventStore;
   node: BenchNode;
   seconds: number;
-}> {
+} {
   (globalThis as { gc?: () => void }).gc?.();
   const clock = new BenchClock(T0);
   const stats = new HistoryStats();
@@ -175,7 +175,7 @@ async function freshNode(): Promise<{
   const stores = historyStores(clock, stats, new BootstrapPeers());
   const store = stores.getOrCreate(NODE);
   const began = performance.now();
-  const node = await buildNode(store, clock);
+  const node = buildNode(store, clock);
   return { stores, store, node, seconds: (performance.now() - began) / 1000 };
 }
 
@@ -239,7 +239,7 @@ async function measureBackend(
   cleanup: (namespace: string) => Promise<void>,
   processUrls: { readonly history: string; readonly empty: string },
 ): Promise<BackendFigures> {
-  const { stores, store, node, seconds } = await freshNode();
+  const { stores, store, node, seconds } = freshNode();
   const start = await processStart(
     name,
     stores,
@@ -288,7 +288,6 @@ async function measureBackend(
 
     // 60 s of events at 5,000/s, then the next (incremental) snapshot.
     applyEvents(store, node, INCREMENT_EVENTS);
-    await store.idle();
     const next = await withDelayMonitor(() => kept.keeper.snapshotNow());
     if (!next.value.ok) throw new Error(`${name}: the incremental snapshot failed`);
     const incremental = {

@@ -11,6 +11,7 @@ import { parseStoreUrl } from '../src/config/store-url.js';
 import { BootstrapPeers } from '../src/ingest/bootstrap-peers.js';
 import { EventIngest } from '../src/ingest/event-ingest.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
+import { RecordGate } from '../src/ingest/record-gate.js';
 import { createLogger, type Logger } from '../src/log/logger.js';
 import { bootstrapRequests } from '../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../src/nats/connection-state.js';
@@ -84,13 +85,15 @@ export async function ourPipeline(
       new ChannelEventStore({
         node,
         clock: systemClock,
-        readFlapRecord: (pubkey) => records.read(node, pubkey),
         bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       }),
   );
+  // As src/app.ts: the flap record of a peer's first open is read at the edge.
+  const gate = new RecordGate({ read: (node, pubkey) => records.read(node, pubkey) });
   const stats = new IngestStats();
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     bootstrap: bootstrapRequests(nc, {
       prefix,
@@ -109,7 +112,7 @@ export async function ourPipeline(
     records,
     processed: () => processedCount(stats),
     close: async () => {
-      await Promise.all([...stores.values()].map((store) => store.idle()));
+      await gate.idle();
       await records.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -51,7 +51,7 @@ const GAP_MS = 10 * 60_000;
  * spread over the history (GAP_MS each, then the 2-minute settle): its
  * peers' logs and lifetimes count observed time only.
  */
-export async function buildStores(
+export function buildStores(
   channels: number,
   seed = 6,
   historyDays = DEFAULT_HISTORY_DAYS,
@@ -63,7 +63,6 @@ export async function buildStores(
       new ChannelEventStore({
         node,
         clock: systemClock,
-        readFlapRecord: () => Promise.resolve(undefined),
       }),
   );
   const now = Date.now();
@@ -113,8 +112,8 @@ export async function buildStores(
       }
     }
   }
-  await Promise.all([...stores.values()].map((store) => store.idle()));
-  return { stores, channels, peers, nodes, events };
+  // Built at once: a promise for the callers that await it.
+  return Promise.resolve({ stores, channels, peers, nodes, events });
 }
 
 function pick(rng: Rng): (typeof PROFILES)[number] {

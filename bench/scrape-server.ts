@@ -4,30 +4,45 @@
  * stores, then serves /metrics either with our exposition (the real
  * createHttpServer and Exposition; `ours-no-windows` without the window
  * family, as the exposition was before it) or with a hand-written builder of
- * the same series as `ours-no-windows` (the baseline), and measures its own
+ * the same series as `ours-no-windows` (the baseline), or with prom-client
+ * labelled gauges of the same series as `ours` behind the same HTTP route
+ * (`prom-client`, bench/fast-path-exposition.bench.ts), and measures its own
  * event loop on request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock } from '../src/clock.js';
 import { createHttpServer } from '../src/http/http-server.js';
 import { acceptsGzip } from '../src/http/accept-encoding.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
 import { createLogger } from '../src/log/logger.js';
-import { Exposition } from '../src/metrics/exposition.js';
+import { ChannelCollector } from '../src/metrics/channel-collector.js';
+import { Exposition, type ExpositionSources } from '../src/metrics/exposition.js';
+import {
+  CHANNEL_FAMILIES,
+  PEER_FAMILIES,
+  type MetricFamily,
+} from '../src/metrics/metric-families.js';
+import { DEFAULT_METRIC_WINDOWS } from '../src/metrics/metric-windows.js';
+import type { TextSink } from '../src/metrics/text-sink.js';
 import { registerIngestCollector } from '../src/metrics/ingest-collector.js';
 import { registerNatsCollector } from '../src/metrics/nats-collector.js';
 import { registerPersistenceCollector } from '../src/metrics/persistence-collector.js';
 import { ConnectionState } from '../src/nats/connection-state.js';
 import { FlushStats } from '../src/persistence/flush-stats.js';
 import type { NodeStores } from '../src/store/node-stores.js';
+import type { ChannelView, PeerView } from '../src/store/peer-monitor.js';
 import { buildStores, DEFAULT_HISTORY_DAYS } from './scrape-fixture.js';
 
-/** Our exposition with the default windows, ours without the window family, the hand-written builder. */
-export type ScrapeVariant = 'ours' | 'ours-no-windows' | 'builder';
+/**
+ * Our exposition with the default windows, ours without the window family,
+ * the hand-written builder, prom-client labelled gauges of the same series
+ * as `ours`.
+ */
+export type ScrapeVariant = 'ours' | 'ours-no-windows' | 'builder' | 'prom-client';
 
 export type ServerRequest = { readonly kind: 'gc' | 'loop-start' | 'loop-stop' | 'exit' };
 
@@ -193,6 +208,158 @@ function builderHandler(
   };
 }
 
+/** ChannelCollector's snapshot of a node's channels (its private per-scrape figures). */
+interface NodeChannels {
+  readonly node: string;
+  readonly channels: readonly ChannelView[];
+  readonly lifetimes: readonly number[];
+  readonly uptimes: readonly number[];
+  readonly windowRatios: readonly number[];
+}
+
+/**
+ * The per-channel and per-peer families the prom-client way, for the
+ * comparison with our writer: a Gauge (a Counter for the flaps total) per
+ * family with its label names, in the registry of an Exposition of the same
+ * sources (the small families and default metrics as ours has them), each
+ * reset and set series by series in its collect(), the text from
+ * registry.metrics() handed to the response at once. The channel figures are
+ * those of our ChannelCollector's snapshot (the same computation, yielding as
+ * it goes), taken once per scrape for the four channel families: only the
+ * writing differs.
+ */
+class PromClientExposition extends Exposition {
+  private snapshot: Promise<NodeChannels[]> | undefined;
+
+  constructor(sources: ExpositionSources) {
+    super(sources);
+    const collector = new ChannelCollector(sources.stores, DEFAULT_METRIC_WINDOWS);
+    const take = (
+      collector as unknown as { snapshot(now: number): Promise<NodeChannels[]> }
+    ).snapshot.bind(collector);
+    registerPromClientFamilies(
+      this.registry,
+      sources.stores,
+      () => (this.snapshot ??= take(sources.clock.now())),
+    );
+  }
+
+  override async write(sink: TextSink): Promise<void> {
+    this.snapshot = undefined;
+    try {
+      const text = (await this.registry.metrics()).replace(/ Nan$/gm, ' NaN');
+      await sink.write(Buffer.from(text, 'utf8'));
+    } finally {
+      this.snapshot = undefined;
+    }
+  }
+}
+
+function registerPromClientFamilies(
+  registry: Registry,
+  stores: NodeStores,
+  snapshotOf: () => Promise<NodeChannels[]>,
+): void {
+  const windows = DEFAULT_METRIC_WINDOWS;
+  const channelLabels = (node: string, channel: ChannelView): Record<string, string> => ({
+    node,
+    channel_point: channel.channelPoint,
+    peer: channel.peer.pubkey,
+  });
+  const channelGauge = (
+    family: MetricFamily,
+    value: (lifetime: number, uptime: number) => number | undefined,
+  ): void => {
+    new Gauge({
+      name: family.name,
+      help: family.help,
+      labelNames: family.labels,
+      registers: [registry],
+      async collect() {
+        const nodes = await snapshotOf();
+        this.reset();
+        for (const { node, channels, lifetimes, uptimes } of nodes) {
+          for (let i = 0; i < channels.length; i++) {
+            const v = value(lifetimes[i] ?? 0, uptimes[i] ?? 0);
+            if (v !== undefined) this.set(channelLabels(node, channels[i] as ChannelView), v);
+          }
+        }
+      },
+    });
+  };
+  channelGauge(CHANNEL_FAMILIES.uptimeRatio, (lifetime, uptime) =>
+    lifetime > 0 ? Math.min(1, uptime / lifetime) : undefined,
+  );
+  channelGauge(CHANNEL_FAMILIES.lifetimeSeconds, (lifetime) => lifetime / 1000);
+  channelGauge(CHANNEL_FAMILIES.uptimeSeconds, (_, uptime) => uptime / 1000);
+  new Gauge({
+    name: CHANNEL_FAMILIES.windowUptimeRatio.name,
+    help: CHANNEL_FAMILIES.windowUptimeRatio.help,
+    labelNames: CHANNEL_FAMILIES.windowUptimeRatio.labels,
+    registers: [registry],
+    async collect() {
+      const nodes = await snapshotOf();
+      this.reset();
+      for (const { node, channels, windowRatios } of nodes) {
+        for (let i = 0; i < channels.length; i++) {
+          for (let w = 0; w < windows.length; w++) {
+            const ratio = windowRatios[i * windows.length + w] ?? Number.NaN;
+            if (ratio !== ratio) continue;
+            const labels = channelLabels(node, channels[i] as ChannelView);
+            this.set({ ...labels, window: windows[w]?.label ?? '' }, ratio);
+          }
+        }
+      }
+    },
+  });
+  const peerValues = (
+    value: (peer: PeerView) => number | undefined,
+    set: (labels: Record<string, string>, v: number) => void,
+  ): void => {
+    for (const store of stores.values()) {
+      for (const peer of store.peers()) {
+        const v = value(peer);
+        if (v !== undefined) set({ node: store.node, peer: peer.pubkey }, v);
+      }
+    }
+  };
+  const peerGauge = (family: MetricFamily, value: (peer: PeerView) => number | undefined): void => {
+    new Gauge({
+      name: family.name,
+      help: family.help,
+      labelNames: family.labels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        peerValues(value, (labels, v) => {
+          this.set(labels, v);
+        });
+      },
+    });
+  };
+  peerGauge(PEER_FAMILIES.flapCount, (p) => p.flapCount);
+  new Counter({
+    name: PEER_FAMILIES.flapsTotal.name,
+    help: PEER_FAMILIES.flapsTotal.help,
+    labelNames: PEER_FAMILIES.flapsTotal.labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      peerValues(
+        (p) => p.flapsSinceStart,
+        (labels, v) => {
+          this.inc(labels, v);
+        },
+      );
+    },
+  });
+  peerGauge(PEER_FAMILIES.lastFlapTimestampSeconds, (p) =>
+    p.lastFlap === undefined ? undefined : p.lastFlap / 1000,
+  );
+  peerGauge(PEER_FAMILIES.online, (p) => (p.online ? 1 : 0));
+  peerGauge(PEER_FAMILIES.channels, (p) => p.channelCount);
+}
+
 async function main(): Promise<void> {
   const [variant = 'ours', size = '1000', days = String(DEFAULT_HISTORY_DAYS), gaps = '0'] =
     process.argv.slice(2);
@@ -207,10 +374,14 @@ async function main(): Promise<void> {
     clock: systemClock,
   };
   let url: string;
-  if (variant === 'ours' || variant === 'ours-no-windows') {
+  if (variant === 'ours' || variant === 'ours-no-windows' || variant === 'prom-client') {
     const http = await createHttpServer({
       listenAddress: { address: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
-      exposition: new Exposition(sources, variant === 'ours' ? {} : { windows: [] }),
+      exposition:
+        variant === 'prom-client'
+          ? // Served by the same route (src/http/metrics-route.ts) as ours.
+            new PromClientExposition(sources)
+          : new Exposition(sources, variant === 'ours' ? {} : { windows: [] }),
       graphql: (_req, res) => {
         res.statusCode = 404;
         res.end();

@@ -48,7 +48,6 @@ function newStore(clock: Clock): ChannelEventStore {
   return new ChannelEventStore({
     node: 'bench',
     clock,
-    readFlapRecord: () => Promise.resolve(undefined),
     observation: { timeoutMs: 60 * SECOND, settleMs: SECOND },
   });
 }
@@ -62,11 +61,10 @@ const GAPS = 1_000;
  * evenly spread over the history (a fifth of each stretch; the peer's events
  * then are not logged, so more are sent).
  */
-async function peerWithHistory(n: number, gaps = 0): Promise<Peer> {
+function peerWithHistory(n: number, gaps = 0): Peer {
   const clock = new BenchClock(T0);
   const store = newStore(clock);
   store.openChannel(PEER, CHANNEL, T0);
-  await store.idle();
   const monitor = store.peer(PEER);
   const channel = store.channel(CHANNEL);
   if (monitor === undefined || channel === undefined) throw new Error('channel not added');
@@ -182,11 +180,10 @@ interface Flapping {
 }
 
 /** A peer flapping every 0.1 ms for 60 s of event time, the clock following. */
-async function flapping(): Promise<Flapping> {
+function flapping(): Flapping {
   const clock = new BenchClock(T0);
   const store = newStore(clock);
   store.openChannel(PEER, CHANNEL, T0);
-  await store.idle();
   const monitor = store.peer(PEER);
   if (monitor === undefined) throw new Error('peer not monitored');
   const received = 600_000;
@@ -212,9 +209,9 @@ async function flapping(): Promise<Flapping> {
 }
 
 /** Every figure at every size, best of ROUNDS rounds over all sizes. */
-async function costsOf(gaps: number): Promise<Map<number, Costs>> {
+function costsOf(gaps: number): Map<number, Costs> {
   const peers: Peer[] = [];
-  for (const n of SIZES) peers.push(await peerWithHistory(n, gaps));
+  for (const n of SIZES) peers.push(peerWithHistory(n, gaps));
   const windows = peers.map(windowsOf);
   gc();
   // Rounds over every size in turn, keeping each figure's best round, so that a
@@ -235,13 +232,13 @@ async function costsOf(gaps: number): Promise<Map<number, Costs>> {
 }
 
 const started = performance.now();
-const costs = await costsOf(0);
+const costs = costsOf(0);
 gc();
-const gapCosts = await costsOf(GAPS);
+const gapCosts = costsOf(GAPS);
 gc();
 // Twice: the first run compiles the event path, the second is reported.
-await flapping();
-const flap = await flapping();
+flapping();
+const flap = flapping();
 
 const first = costs.get(SIZES[0] ?? 10);
 const last = costs.get(SIZES.at(-1) ?? 1_000_000);

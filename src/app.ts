@@ -1,8 +1,8 @@
 import type { Subscription } from 'nats';
+import { recordReadFailedLog, storeObserver, subscriptionHub } from './app-logging.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { errorMessage } from './errors.js';
-import { DEFAULT_QUEUE_SIZE, EventHub, hubObserver } from './graphql/event-hub.js';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql/server.js';
 import { renderedBy } from './http/graphiql-page.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
@@ -11,8 +11,8 @@ import { EventIngest } from './ingest/event-ingest.js';
 import { IngestStats } from './ingest/ingest-stats.js';
 import { LndListings } from './ingest/lnd-listings.js';
 import type { Bootstrap, ListChannels } from './ingest/node-snapshot.js';
+import { RecordGate } from './ingest/record-gate.js';
 import type { Logger } from './log/logger.js';
-import { RateLimitedLog } from './log/rate-limited-log.js';
 import { Exposition } from './metrics/exposition.js';
 import { nodeRequests } from './nats/bootstrap-requests.js';
 import { ConnectionState } from './nats/connection-state.js';
@@ -26,7 +26,8 @@ import { HistoryStats } from './history/history-stats.js';
 import { FlapFlusher } from './persistence/flap-flusher.js';
 import { FlushStats } from './persistence/flush-stats.js';
 import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
-import { ChannelEventStore, type StoreObserver } from './store/channel-event-store.js';
+import { later, settleWithin } from './promises.js';
+import { ChannelEventStore } from './store/channel-event-store.js';
 import { NodeStores } from './store/node-stores.js';
 
 /**
@@ -135,30 +136,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   historyStats.enabled = history.enabled;
   const bootstrapPeers = new BootstrapPeers();
   // GraphQL subscriptions: fed by the stores as they apply events, never slowing them.
-  const droppedLog = new RateLimitedLog(clock);
-  const events = new EventHub({
-    maxSubscriptions: settings.graphql.maxSubscriptions,
-    queueSize: DEFAULT_QUEUE_SIZE,
-    dropped: ({ field, filter }) => {
-      droppedLog.log('dropped', (suppressed) => {
-        logger.info(
-          {
-            subscription: field,
-            node: filter.node,
-            peer: filter.pubkey,
-            queueSize: DEFAULT_QUEUE_SIZE,
-            ...(suppressed > 0 ? { suppressed } : {}),
-          },
-          'GraphQL subscriber dropped: it read its events too slowly',
-        );
-      });
-    },
-  });
+  const events = subscriptionHub(settings.graphql.maxSubscriptions, logger, clock);
   const stores = new NodeStores((node) => {
     const store = new ChannelEventStore({
       node,
       clock,
-      readFlapRecord: (pubkey) => records.read(node, pubkey),
       bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       observer: storeObserver(node, logger, clock, events),
       retentionMs: history.enabled ? history.retentionMs : undefined,
@@ -170,6 +152,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     return store;
   });
 
+  // The stores are pure: the flap record a new monitor needs is read here, at the edge,
+  // holding that peer's events meanwhile.
+  const gate = new RecordGate({
+    read: (node, pubkey) => records.read(node, pubkey),
+    readFailed: recordReadFailedLog(logger, clock),
+  });
+
   // Until NATS is connected there is nobody to ask (and no event to bootstrap for).
   let bootstrap: Bootstrap = () => Promise.resolve(undefined);
   let listChannels: ListChannels = () => Promise.resolve(undefined);
@@ -178,6 +167,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const jetstreamMode = settings.nats.jetstream !== undefined;
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     bootstrap: (node) => bootstrap(node),
     clock,
@@ -198,6 +188,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         clock,
         bootstrapPeers,
         intervalMs: history.snapshotIntervalMs,
+        gate,
         jetstream: jetstreamMode
           ? {
               stream: settings.nats.jetstream.stream,
@@ -211,6 +202,7 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const flusher = new FlapFlusher({
     stores,
+    retryRecordReads: (store) => gate.retryRecordReads(store),
     records,
     stats: flushStats,
     logger,
@@ -321,6 +313,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     stores,
     clock,
     readPersistedFlapRecord: (node, pubkey) => records.read(node, pubkey),
+    heldChannelPeer: (node, channelPoint) => gate.heldChannelPeer(node, channelPoint),
     logger,
     limits: {
       maxDepth: settings.graphql.maxDepth,
@@ -416,10 +409,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         const limit = share(STOP_BUDGET_MS.drainReads);
         await settleWithin(jetstream.stop(limit), limit);
       }
-      await settleWithin(
-        Promise.all([...stores.values()].map((store) => store.idle())),
-        share(STOP_BUDGET_MS.drainReads),
-      );
+      await settleWithin(gate.idle(), share(STOP_BUDGET_MS.drainReads));
       if (keeper !== undefined) {
         await settleWithin(keeper.stop(), share(STOP_BUDGET_MS.finalSnapshot));
       }
@@ -439,81 +429,4 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
 
   return { http, stores, readiness, stop };
-}
-
-/**
- * Logs what the stores report, without letting a flood of it flood the log,
- * and hands the events they apply to the subscriptions' hub.
- */
-function storeObserver(
-  node: string,
-  logger: Logger,
-  clock: Clock,
-  events: EventHub,
-): StoreObserver {
-  const limited = new RateLimitedLog(clock);
-  return {
-    ...hubObserver(node, events),
-    rejected: (reason, pubkey, channelPoint, message) => {
-      limited.log(reason, (suppressed) => {
-        logger.warn(
-          { node, reason, peer: pubkey, channelPoint, ...(suppressed > 0 ? { suppressed } : {}) },
-          message,
-        );
-      });
-    },
-    reordered: (pubkey, eventTime, appliedTime) => {
-      limited.log('reordered', (suppressed) => {
-        logger.debug(
-          {
-            node,
-            peer: pubkey,
-            eventTime: new Date(eventTime).toISOString(),
-            appliedAt: new Date(appliedTime).toISOString(),
-            ...(suppressed > 0 ? { suppressed } : {}),
-          },
-          'event older than its peer latest: applied at the latest time',
-        );
-      });
-    },
-    recordReadFailed: (pubkey, err) => {
-      limited.log('record_read_failed', (suppressed) => {
-        logger.warn(
-          { node, peer: pubkey, err: errorMessage(err), ...(suppressed > 0 ? { suppressed } : {}) },
-          'cannot read the persisted flap record: counting from zero, merging it once it can be read',
-        );
-      });
-    },
-  };
-}
-
-/** A promise settled from outside; its rejection counts as handled (whoever awaits it sees it). */
-function later<T>(): {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-} {
-  let resolve: (value: T) => void = () => undefined;
-  let reject: (err: unknown) => void = () => undefined;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-/** Waits for the promise, but no longer than the limit. */
-async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, limitMs);
-    }),
-  ]);
-  clearTimeout(timer);
 }

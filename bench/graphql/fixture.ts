@@ -40,8 +40,11 @@ export function channelPointOf(c: number): string {
   return `${hex(c, 8)}${'cd'.repeat(28)}:${c % 3}`;
 }
 
-/** The store, with its channels opened over the first day and the peers flapping since. */
-export async function buildStores(): Promise<NodeStores> {
+/**
+ * The store, with its channels opened over the first day and the peers
+ * flapping since (built at once: a promise for the callers that await it).
+ */
+export function buildStores(): Promise<NodeStores> {
   const random = seededRandom(7);
   const exponential = (mean: number): number => -mean * Math.log(1 - random());
   const stores = new NodeStores(
@@ -49,7 +52,6 @@ export async function buildStores(): Promise<NodeStores> {
       new ChannelEventStore({
         node,
         clock: fixedClock,
-        readFlapRecord: () => Promise.resolve(undefined),
       }),
   );
   const store = stores.getOrCreate(NODE);
@@ -65,7 +67,6 @@ export async function buildStores(): Promise<NodeStores> {
     const peer = peers[c < PEERS ? c : Math.floor(random() * PEERS)];
     if (peer !== undefined) store.openChannel(peer.pubkey, channelPointOf(c), T0 + random() * DAY);
   }
-  await store.idle();
   for (const peer of peers) {
     while (peer.next < NOW) {
       peer.online = !peer.online;
@@ -73,7 +74,7 @@ export async function buildStores(): Promise<NodeStores> {
       peer.next += Math.max(1, exponential(peer.online ? peer.cls.onlineMs : peer.cls.offlineMs));
     }
   }
-  return stores;
+  return Promise.resolve(stores);
 }
 
 /** A Peer of the baselines: what the schema's Peer fields read. */

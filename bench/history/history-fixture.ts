@@ -56,7 +56,6 @@ export function historyStores(
     const store = new ChannelEventStore({
       node,
       clock,
-      readFlapRecord: () => Promise.resolve(undefined),
       bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       retentionMs: RETENTION_MS,
       trackChanges: true,
@@ -67,11 +66,10 @@ export function historyStores(
 }
 
 /** The memory benchmark's store (same seed, same draws), at T0 + 30 days. */
-export async function buildNode(store: ChannelEventStore, clock: BenchClock): Promise<BenchNode> {
+export function buildNode(store: ChannelEventStore, clock: BenchClock): BenchNode {
   const random = seededRandom(42);
   const { peers } = simulatedPeers(random);
   const channels = openChannels(store, peers, random);
-  await store.idle();
   clock.time = T0 + 10 * MINUTE;
   const received = playHistory(store, peers, random);
   clock.time = T0 + DAYS * DAY;

@@ -61,7 +61,7 @@ const kept = await keeperOver(
 // Nothing persisted: as at a first start.
 await kept.keeper.restore();
 const store = stores.getOrCreate(NODE);
-await buildNode(store, clock);
+buildNode(store, clock);
 await gcFully();
 const off = sample();
 

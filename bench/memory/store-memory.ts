@@ -47,7 +47,6 @@ const clock = new BenchClock(T0);
 const store = new ChannelEventStore({
   node: 'bench',
   clock,
-  readFlapRecord: () => Promise.resolve(undefined),
 });
 
 interface Sample {
@@ -88,7 +87,6 @@ const { peers, classCounts } = simulatedPeers(random);
 // Channels: the peers' connections first (as lnd reports them), then the opens.
 const begun = performance.now();
 const opened = openChannels(store, peers, random);
-await store.idle();
 clock.time = T0 + 10 * MINUTE;
 await gcFully();
 const withChannels: Sample = { heap: heapBytes(), rss: process.memoryUsage().rss };

@@ -55,6 +55,8 @@ export interface GraphQLServerDeps {
     node: string,
     pubkey: string,
   ) => Promise<FlapRecord | undefined>;
+  /** The peer of a channel whose open waits for that peer's flap record (RecordGate.heldChannelPeer). */
+  readonly heldChannelPeer?: (node: string, channelPoint: string) => string | undefined;
   readonly logger: Logger;
   /** Overrides of DEFAULT_GRAPHQL_LIMITS. */
   readonly limits?: Partial<GraphQLLimits>;
@@ -107,6 +109,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): GraphQLServer {
     stores: deps.stores,
     clock: deps.clock,
     readPersistedFlapRecord: deps.readPersistedFlapRecord,
+    heldChannelPeer: deps.heldChannelPeer,
     defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, limits.maxPageSize),
     maxPageSize: limits.maxPageSize,
     lists: cost,

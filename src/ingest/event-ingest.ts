@@ -4,23 +4,37 @@ import { decodeChannelEvent } from '../lnd/decode-channel-event.js';
 import { DecodeError } from '../lnd/decode-error.js';
 import { decodePeerEvent } from '../lnd/decode-peer-event.js';
 import { decodeStatus } from '../lnd/decode-status.js';
-import type {
-  ChannelEventMessage,
-  ListedChannel,
-  PeerEventMessage,
-  StatusMessage,
-} from '../lnd/messages.js';
+import type { ChannelEventMessage, PeerEventMessage, StatusMessage } from '../lnd/messages.js';
 import type { RejectReason } from '../lnd/reject-reason.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
-import type { ApplyOutcome, ChannelEventStore, Settled } from '../store/channel-event-store.js';
+import type { ApplyOutcome } from '../store/channel-event-store.js';
 import type { NodeStores } from '../store/node-stores.js';
 import type { BootstrapPeers } from './bootstrap-peers.js';
 import { eventTime, MAX_FUTURE_MS, plausiblePayloadTime } from './event-time.js';
+import {
+  DEFAULT_BOOTSTRAP_RETRY,
+  replayIncludes,
+  setReplaySkip,
+  type BootstrapRetry,
+  type InboundEvent,
+  type NodeState,
+  type ReplaySkipOf,
+  type RestoredNodeMode,
+} from './ingest-node-state.js';
 import type { EventKind, IngestStats, NodeAppliedCounts } from './ingest-stats.js';
 import type { LndListings } from './lnd-listings.js';
 import { NodeAdmission, type NodeAdmissionOptions } from './node-admission.js';
-import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
+import { NodeBootstraps } from './node-bootstrap.js';
+import type { Bootstrap } from './node-snapshot.js';
+import type { RecordGate, Settled } from './record-gate.js';
+
+export {
+  DEFAULT_BOOTSTRAP_RETRY,
+  type BootstrapRetry,
+  type ReplaySkipOf,
+  type RestoredNodeMode,
+} from './ingest-node-state.js';
 
 /**
  * The subjects of a node: `<prefix>.<node>.channel_events`, `.peer_events`,
@@ -41,6 +55,8 @@ export interface InboundMessage {
 
 export interface EventIngestDeps {
   readonly stores: NodeStores;
+  /** Every event reaches its store through it: the first open of a peer waits for the peer's flap record. */
+  readonly gate: RecordGate;
   readonly bootstrapPeers: BootstrapPeers;
   readonly bootstrap: Bootstrap;
   readonly clock: Clock;
@@ -62,88 +78,27 @@ export interface EventIngestDeps {
   readonly lndListings?: LndListings;
 }
 
-/** How restored history meets a node's first bootstrap. */
-export type RestoredNodeMode =
-  /** JetStream: the stream replays what the state misses; the node is not asked again. */
-  | 'replay'
-  /** Core NATS: the first bootstrap reconciles the state with the node's listings. */
-  | 'reconcile';
-
-/** Messages a restored JetStream consumer skips per node: those its state already includes. */
-export interface ReplaySkipOf {
-  readonly floor: number;
-  readonly peers: ReadonlyMap<string, number>;
-}
-
-/** The backoff of a failed bootstrap: the first delay, doubled after each failure up to the max. */
-export interface BootstrapRetry {
-  readonly firstMs: number;
-  readonly maxMs: number;
-}
-
-export const DEFAULT_BOOTSTRAP_RETRY: BootstrapRetry = { firstMs: 5_000, maxMs: 5 * 60_000 };
-
-/** An event held while its node bootstraps. */
-interface HeldEvent {
-  readonly kind: EventKind;
-  readonly message: InboundEvent;
-  readonly time: number;
-  readonly done: (() => void) | undefined;
-  readonly seq: number | undefined;
-}
-
-interface NodeState {
-  /** Events that arrived while the node's bootstrap was in flight, in arrival order. */
-  held: HeldEvent[] | undefined;
-  /** A bootstrap request of the node is in flight. */
-  asking: boolean;
-  /** The next try of a failed bootstrap, while one is scheduled. */
-  retry: ReturnType<typeof setTimeout> | undefined;
-  /** How long after the next failure the bootstrap is tried again. */
-  retryDelayMs: number;
-  /** The node's store and counts, at hand for each of its events. */
-  readonly store: ChannelEventStore;
-  readonly counts: NodeAppliedCounts;
-  /** What counts an event of each type once settled, for events nobody waits on (core NATS). */
-  readonly settlers: Map<string, Settled>;
-  /** History restored for the node: its first bootstrap reconciles (core NATS) or is skipped. */
-  restored: RestoredNodeMode | undefined;
-  /** JetStream: per peer, the sequence of its last applied message (history in JetStream mode). */
-  readonly peerSeqs: Map<string, number> | undefined;
-  /** Messages the restored state includes, skipped until the replay passes them. */
-  skip: ReplaySkipOf | undefined;
-  skipMax: number;
-  /** The node's last status said lnd is down (a later `up` means lnd restarted). */
-  lndDown: boolean;
-}
-
-/** A decoded message of any subject. */
-type InboundEvent = ChannelEventMessage | PeerEventMessage | StatusMessage;
-
 const DEFAULT_MAX_HELD_EVENTS = 50_000;
 const BEFORE_GENESIS = "timestamp before Bitcoin's genesis block, 2009-01-03T18:15:05Z";
 
 /**
  * Decodes lnd's event messages, gives them their event time and applies them to
- * the store of their node, in delivery order. Bad input is counted and logged
- * (rate-limited) and never stops the messages around it.
+ * the store of their node, in delivery order, through the node's record gate
+ * (the first open of a peer waits there for the peer's flap record). Bad
+ * input is counted and logged (rate-limited) and never stops the messages
+ * around it.
  *
- * The first message of a node that decodes starts its bootstrap (its open
- * channels and connected peers, as lnd's Start adds the channels it has before
- * consuming events); the node's events wait until the bootstrap has answered,
- * so that a close is never applied before the listing that still shows the
- * channel. A bootstrap that fails is tried again in the background, with a
- * backoff, while the node's events are applied as they come.
+ * The first message of a node that decodes starts its bootstrap
+ * (NodeBootstraps): the node's events wait until it has answered, so that a
+ * close is never applied before the listing that still shows the channel.
  */
 export class EventIngest {
   private readonly nodes = new Map<string, NodeState>();
   private readonly rejectLog: RateLimitedLog;
-  /** Bootstrap failures and retries: every node can fail every few seconds. */
-  private readonly bootstrapLog: RateLimitedLog;
+  private readonly bootstraps: NodeBootstraps;
   private readonly admission: NodeAdmission;
   private readonly maxHeld: number;
   private readonly retryBackoff: BootstrapRetry;
-  private stopped = false;
   /** Restored nodes not seen yet, with how their history meets their first bootstrap. */
   private readonly restoredModes = new Map<string, RestoredNodeMode>();
   private readonly skips = new Map<string, ReplaySkipOf>();
@@ -152,10 +107,20 @@ export class EventIngest {
 
   constructor(private readonly deps: EventIngestDeps) {
     this.rejectLog = new RateLimitedLog(deps.clock);
-    this.bootstrapLog = new RateLimitedLog(deps.clock);
     this.admission = new NodeAdmission(deps.stores, deps.admission);
     this.maxHeld = deps.maxHeldEvents ?? DEFAULT_MAX_HELD_EVENTS;
     this.retryBackoff = deps.bootstrapRetry ?? DEFAULT_BOOTSTRAP_RETRY;
+    this.bootstraps = new NodeBootstraps({
+      bootstrap: deps.bootstrap,
+      bootstrapPeers: deps.bootstrapPeers,
+      clock: deps.clock,
+      logger: deps.logger,
+      retry: this.retryBackoff,
+      lndListings: deps.lndListings,
+      applyHeld: (state, event) => {
+        this.apply(state, event.kind, event.message, event.time, event.done, event.seq);
+      },
+    });
   }
 
   /** Handles one message; never throws. */
@@ -181,7 +146,7 @@ export class EventIngest {
       else this.restoredModes.set(node, mode);
       const skip = skips?.get(node);
       if (skip !== undefined) {
-        if (state !== undefined) this.setSkip(state, skip);
+        if (state !== undefined) setReplaySkip(state, skip);
         else this.skips.set(node, skip);
       }
     }
@@ -253,7 +218,7 @@ export class EventIngest {
     }
     // Created by its first message that decodes: garbage names no node.
     node ??= this.nodeState(nodeName);
-    if (seq !== undefined && node.skip !== undefined && this.included(node, decoded, seq)) {
+    if (seq !== undefined && node.skip !== undefined && replayIncludes(node, decoded, seq)) {
       this.skippedReplayed += 1;
       done?.();
       return;
@@ -264,30 +229,9 @@ export class EventIngest {
         return;
       }
       // A bootstrap that takes this long no longer gets to hold the node's events.
-      this.release(node);
+      this.bootstraps.release(node);
     }
     this.apply(node, kind, decoded, time, done, seq);
-  }
-
-  /** Whether the restored state already includes this message (a JetStream replay). */
-  private included(node: NodeState, message: InboundEvent, seq: number): boolean {
-    const skip = node.skip as ReplaySkipOf;
-    if (seq > node.skipMax) {
-      // Past everything the state includes: no more look-ups.
-      node.skip = undefined;
-      return false;
-    }
-    if (seq <= skip.floor) return true;
-    const pubkey = (message as { pubkey?: string }).pubkey;
-    const through = pubkey === undefined ? undefined : skip.peers.get(pubkey);
-    return through !== undefined && seq <= through;
-  }
-
-  private setSkip(state: NodeState, skip: ReplaySkipOf): void {
-    let max = skip.floor;
-    for (const through of skip.peers.values()) if (through > max) max = through;
-    state.skip = skip;
-    state.skipMax = max;
   }
 
   /** Starts tracking a node (named in the settings) before any of its events. */
@@ -300,7 +244,7 @@ export class EventIngest {
    * loses what was published meanwhile, and channels opened then are listed).
    */
   bootstrapAgain(): void {
-    for (const node of this.nodes.keys()) this.startBootstrap(node);
+    for (const [node, state] of this.nodes) this.bootstraps.start(node, state);
   }
 
   /**
@@ -314,8 +258,7 @@ export class EventIngest {
 
   /** Asks nothing any more (shutdown): scheduled retries are cancelled. */
   stop(): void {
-    this.stopped = true;
-    for (const state of this.nodes.values()) this.cancelRetry(state);
+    this.bootstraps.stop(this.nodes.values());
     this.deps.lndListings?.stop();
   }
 
@@ -329,12 +272,14 @@ export class EventIngest {
   private nodeState(node: string): NodeState {
     let state = this.nodes.get(node);
     if (state === undefined) {
+      const store = this.deps.stores.getOrCreate(node);
       state = {
         held: undefined,
         asking: false,
         retry: undefined,
         retryDelayMs: this.retryBackoff.firstMs,
-        store: this.deps.stores.getOrCreate(node),
+        store,
+        gate: this.deps.gate.of(store),
         counts: this.deps.stats.nodeCounts(node),
         settlers: new Map(),
         restored: this.restoredModes.get(node),
@@ -347,185 +292,15 @@ export class EventIngest {
       const skip = this.skips.get(node);
       if (skip !== undefined) {
         this.skips.delete(node);
-        this.setSkip(state, skip);
+        setReplaySkip(state, skip);
       }
       this.nodes.set(node, state);
       // lnd's figures: listed by the bootstrap, or at once when there is none.
       this.deps.lndListings?.track(node, state.restored === 'replay');
       // A restored node in replay mode: the stream brings what its state misses.
-      if (state.restored !== 'replay') this.startBootstrap(node);
+      if (state.restored !== 'replay') this.bootstraps.start(node, state);
     }
     return state;
-  }
-
-  /**
-   * Asks a node for its snapshot, holding its events meanwhile; a retry that
-   * was scheduled is replaced (and the backoff starts over).
-   */
-  private startBootstrap(node: string): void {
-    const state = this.nodes.get(node);
-    if (state === undefined || state.asking || this.stopped) return;
-    this.cancelRetry(state);
-    state.retryDelayMs = this.retryBackoff.firstMs;
-    const held: HeldEvent[] = [];
-    state.held = held;
-    void this.ask(node, state, held);
-  }
-
-  /**
-   * One try. Events held for it (none for a retry) are released when it has
-   * answered, whatever the answer; a failure schedules the next try.
-   */
-  private async ask(node: string, state: NodeState, held: HeldEvent[] | undefined): Promise<void> {
-    state.asking = true;
-    let complete = false;
-    try {
-      complete = await this.applySnapshot(node, state, held);
-    } finally {
-      state.asking = false;
-      if (held !== undefined && state.held === held) this.release(state);
-      if (complete) state.retryDelayMs = this.retryBackoff.firstMs;
-      else this.scheduleRetry(node, state);
-    }
-  }
-
-  private scheduleRetry(node: string, state: NodeState): void {
-    if (this.stopped) return;
-    this.cancelRetry(state);
-    const delayMs = state.retryDelayMs;
-    state.retryDelayMs = Math.min(delayMs * 2, this.retryBackoff.maxMs);
-    this.bootstrapLog.log('retry', (suppressed) => {
-      this.deps.logger.info(
-        {
-          node,
-          retryInMs: delayMs,
-          ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}),
-        },
-        'bootstrap incomplete: asking the node again later, applying its events meanwhile',
-      );
-    });
-    const timer = setTimeout(() => {
-      state.retry = undefined;
-      if (!this.stopped && !state.asking) void this.ask(node, state, undefined);
-    }, delayMs);
-    // A retry alone keeps nothing running.
-    timer.unref();
-    state.retry = timer;
-  }
-
-  private cancelRetry(state: NodeState): void {
-    if (state.retry === undefined) return;
-    clearTimeout(state.retry);
-    state.retry = undefined;
-  }
-
-  /** Applies the events held during a bootstrap, in order, and stops holding. */
-  private release(state: NodeState): void {
-    const held = state.held ?? [];
-    state.held = undefined;
-    for (const event of held) {
-      this.apply(state, event.kind, event.message, event.time, event.done, event.seq);
-    }
-  }
-
-  /**
-   * Asks for the node's snapshot and applies what it got; true when it got
-   * all of it. The listed channels are added at the reply time, or at the
-   * time of the first event held for this bootstrap when that is earlier (a
-   * JetStream backlog): the store resumes where its input resumes, and the
-   * held events then apply at their own times, none of them reordered.
-   */
-  private async applySnapshot(
-    node: string,
-    state: NodeState,
-    held: readonly HeldEvent[] | undefined,
-  ): Promise<boolean> {
-    // lnd's figures come with the listing: closes applied meanwhile are kept out of it.
-    const listing = this.deps.lndListings?.begin(node);
-    let listed: readonly ListedChannel[] | undefined;
-    try {
-      const snapshot = await this.deps.bootstrap(node);
-      if (snapshot?.channelsListed === true) listed = snapshot.channels;
-      if (snapshot === undefined) {
-        state.store.bootstrapped(false, this.deps.clock.now());
-        return false;
-      }
-      if (snapshot.onlinePeers !== undefined) {
-        this.deps.bootstrapPeers.set(node, snapshot.onlinePeers);
-      }
-      const replyTime = this.deps.clock.now();
-      // Still there when the hold overflowed and let them go: they were applied from that time.
-      const firstHeld = held?.[0]?.time;
-      const time = firstHeld !== undefined && firstHeld < replyTime ? firstHeld : replyTime;
-      // The node answered: it is back (a gap it was in ends the settle time later).
-      state.store.bootstrapped(true, replyTime);
-      if (state.restored === 'reconcile') {
-        if (snapshot.incomplete === true) return false;
-        state.restored = undefined;
-        this.reconcile(node, state, snapshot, replyTime);
-        return true;
-      }
-      for (const channel of snapshot.channels) {
-        state.store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
-      }
-      return snapshot.incomplete !== true;
-    } catch (err) {
-      state.store.bootstrapped(false, this.deps.clock.now());
-      this.bootstrapLog.log('failed', (suppressed) => {
-        this.deps.logger.warn(
-          {
-            node,
-            err: errorMessage(err),
-            ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}),
-          },
-          'bootstrap failed',
-        );
-      });
-      return false;
-    } finally {
-      // Before the held events are released: a close among them drops its channel's figures.
-      if (listing !== undefined) this.deps.lndListings?.end(listing, listed, this.deps.clock.now());
-    }
-  }
-
-  /**
-   * The first listing after a restore (core NATS, where what happened while
-   * the exporter was down is lost): channels the node no longer lists are
-   * closed, listed channels the store lacks are added, and peers whose listed
-   * connectivity differs from the restored one get it, all at the reply time.
-   */
-  private reconcile(node: string, state: NodeState, snapshot: NodeSnapshot, time: number): void {
-    const { store } = state;
-    const listed = new Set(snapshot.channels.map((c) => c.channelPoint));
-    let closed = 0;
-    let opened = 0;
-    let changed = 0;
-    for (const channel of [...store.channels()]) {
-      if (listed.has(channel.channelPoint)) continue;
-      store.closeChannel(channel.peer.pubkey, channel.channelPoint, time);
-      closed += 1;
-    }
-    const online = snapshot.onlinePeers;
-    if (online !== undefined) {
-      for (const pubkey of [...store.knownPeers()]) {
-        const listed = online.has(pubkey);
-        // The restored state: a monitor's own, else the last peer event's (the
-        // listing just read is already the fallback of connectivity()).
-        const restored = store.peer(pubkey)?.online ?? store.connectivity(pubkey);
-        if (restored === listed) continue;
-        store.peerEvent(pubkey, listed, time);
-        changed += 1;
-      }
-    }
-    for (const channel of snapshot.channels) {
-      if (store.channel(channel.channelPoint) !== undefined) continue;
-      store.openChannel(channel.pubkey, channel.channelPoint, time, 'bootstrap');
-      opened += 1;
-    }
-    this.deps.logger.info(
-      { node, closed, opened, connectivityChanged: changed },
-      'restored history reconciled with the node listings',
-    );
   }
 
   private apply(
@@ -536,7 +311,7 @@ export class EventIngest {
     done: (() => void) | undefined,
     seq?: number,
   ): void {
-    const { store } = node;
+    const { store, gate } = node;
     const { type } = message;
     const peerSeqs = node.peerSeqs;
     // Core NATS: nobody waits on the event, its type's settler counts it (no
@@ -555,7 +330,7 @@ export class EventIngest {
             };
     if (kind === 'peer') {
       const { pubkey } = message as PeerEventMessage;
-      store.peerEvent(pubkey, type === 'PEER_ONLINE', time, settled);
+      gate.peerEvent(pubkey, type === 'PEER_ONLINE', time, settled);
       return;
     }
     if (kind === 'status') {
@@ -573,7 +348,7 @@ export class EventIngest {
     const channel = message as ChannelEventMessage;
     switch (channel.type) {
       case 'OPEN_CHANNEL':
-        store.openChannel(channel.pubkey, channel.channelPoint, time, 'event', settled);
+        gate.openChannel(channel.pubkey, channel.channelPoint, time, 'event', settled);
         this.deps.lndListings?.opened(store.node, channel.channelPoint);
         return;
       case 'CLOSED_CHANNEL':
@@ -582,7 +357,7 @@ export class EventIngest {
           channel.channelPoint,
           store.channel(channel.channelPoint) !== undefined,
         );
-        store.closeChannel(channel.pubkey, channel.channelPoint, time, settled);
+        gate.closeChannel(channel.pubkey, channel.channelPoint, time, settled);
         return;
       default:
         // lnd's other channel events are valid and counted, and change nothing.

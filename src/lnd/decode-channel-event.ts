@@ -1,15 +1,6 @@
 import { DecodeError } from './decode-error.js';
-import { scanChannelEvent } from './channel-event-scan.js';
-import { envelopeOf } from './event-envelope.js';
-import {
-  MAX_EVENT_BYTES,
-  isJsonObject,
-  jsonKind,
-  messageText,
-  parseJsonText,
-  quote,
-  type JsonObject,
-} from './json-payload.js';
+import { readEventEnvelope } from './event-envelope.js';
+import { isJsonObject, jsonKind, quote, type JsonObject } from './json-payload.js';
 import {
   CHANNEL_EVENT_TYPES,
   type ChannelEventMessage,
@@ -36,16 +27,7 @@ const CHANNEL_TYPES: ReadonlyMap<string, ChannelEventType> = new Map(
  * Throws DecodeError.
  */
 export function decodeChannelEvent(data: Uint8Array | string): ChannelEventMessage {
-  const text = messageText(data, MAX_EVENT_BYTES);
-  return scanChannelEvent(text) ?? decodeChannelEventJson(text);
-}
-
-/**
- * The general path of decodeChannelEvent: JSON.parse, then the checks. The
- * fast path (scanChannelEvent) answers as this does wherever it answers.
- */
-export function decodeChannelEventJson(text: string): ChannelEventMessage {
-  const { body, timestamp } = envelopeOf(parseJsonText(text));
+  const { body, timestamp } = readEventEnvelope(data);
 
   // The oneof allows one field; JSON null is an unset field. The message's own
   // keys are walked (a handful) rather than every field looked up: messages

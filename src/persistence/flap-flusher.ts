@@ -14,16 +14,21 @@ export const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 export interface FlushableStore {
   readonly node: string;
   flapRecordsToFlush(): Map<string, FlapRecord>;
-  retryRecordReads(): Promise<number>;
 }
 
 /** The node stores (NodeStores). */
-export interface FlushableStores {
-  values(): Iterable<FlushableStore>;
+export interface FlushableStores<S extends FlushableStore = FlushableStore> {
+  values(): Iterable<S>;
 }
 
-export interface FlapFlusherOptions {
-  readonly stores: FlushableStores;
+export interface FlapFlusherOptions<S extends FlushableStore = FlushableStore> {
+  readonly stores: FlushableStores<S>;
+  /**
+   * Reads again the records of the store's peers whose read failed, merging
+   * those it can (RecordGate.retryRecordReads); resolves with how many are
+   * still unmerged.
+   */
+  readonly retryRecordReads: (store: S) => Promise<number>;
   readonly records: Pick<FlapRecordStore, 'write'>;
   readonly stats: FlushStats;
   readonly logger: Logger;
@@ -39,7 +44,7 @@ export interface FlapFlusherOptions {
    * history, those of its last committed snapshot: a restart that replays
    * the events since then must not find their flaps already counted.
    */
-  readonly recordsOf?: (store: FlushableStore) => Map<string, FlapRecord>;
+  readonly recordsOf?: (store: S) => Map<string, FlapRecord>;
 }
 
 /** What one flush did. */
@@ -65,7 +70,7 @@ export interface FlushOutcome {
  * the next comes sooner (retryDelayMs doubling up to the interval). Flushes
  * never overlap; a slow one delays the next.
  */
-export class FlapFlusher {
+export class FlapFlusher<S extends FlushableStore = FlushableStore> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<FlushOutcome> | undefined;
   private queued: Promise<FlushOutcome> | undefined;
@@ -76,7 +81,7 @@ export class FlapFlusher {
   private readonly stopTimeoutMs: number;
   private readonly logLimiter: RateLimitedLog;
 
-  constructor(private readonly options: FlapFlusherOptions) {
+  constructor(private readonly options: FlapFlusherOptions<S>) {
     this.retryDelayMs = Math.min(
       options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
       options.intervalMs,
@@ -169,7 +174,7 @@ export class FlapFlusher {
     for (const store of stores) {
       try {
         // Merging first: a record written before its read succeeds would overwrite the persisted count.
-        unmerged += await store.retryRecordReads();
+        unmerged += await this.options.retryRecordReads(store);
         const toFlush = this.options.recordsOf?.(store) ?? store.flapRecordsToFlush();
         if (toFlush.size > 0) await records.write(store.node, toFlush);
         written += toFlush.size;

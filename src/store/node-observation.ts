@@ -1,14 +1,12 @@
-import { StoreError } from './errors.js';
+import {
+  gapColumnsOf,
+  type Gap,
+  type GapColumns,
+  type GapReason,
+  type ObservationImage,
+} from './observation-image.js';
 
-/** Why nobody observed a node during a gap. */
-export type GapReason = 'LND_DOWN' | 'BRIDGE_SILENT' | 'EXPORTER_DOWN';
-
-/** A span of event time during which a node was not observed; `end` undefined while it lasts. */
-export interface Gap {
-  readonly start: number;
-  readonly end: number | undefined;
-  readonly reason: GapReason;
-}
+export type { Gap, GapReason, ObservationImage } from './observation-image.js';
 
 /** How observation is judged (--observer.timeout, --observer.settle), ms. */
 export interface ObservationSettings {
@@ -36,20 +34,6 @@ export interface ObservedTime {
    * it are compacted away.
    */
   observedSince(from: number, unobservedAtFrom: number, to: number): number;
-}
-
-/** The persisted form of a node's observation (see NodeObservation.image). */
-export interface ObservationImage {
-  /** Unobserved time of the gaps compacted away (before the first one kept). */
-  readonly base: number;
-  /** End of the last gap compacted away; undefined when none was. */
-  readonly compactedUntil?: number | undefined;
-  /** Gaps oldest first; the last one's end is null while it lasts. */
-  readonly gaps: readonly Gap[];
-  /** The last gap's end is only planned (the node is back, the settle time runs). */
-  readonly settling: boolean;
-  /** Time of the node's latest status; undefined when it never sent one. */
-  readonly lastStatus: number | undefined;
 }
 
 /**
@@ -90,61 +74,27 @@ export class NodeObservation implements ObservedTime {
    * the gaps overlap or run backwards.
    */
   load(image: ObservationImage | undefined): void {
-    this.starts = [];
-    this.ends = [];
-    this.reasons = [];
-    this.before = [];
-    this.base = 0;
-    this.compactedUntil = -Infinity;
-    this.settling = false;
-    this.lastStatusAt = undefined;
+    this.take(EMPTY_GAPS);
     this.gapVersion += 1;
-    if (image === undefined) return;
-    const o = NodeObservation.restore(image, this.settings);
-    this.starts = o.starts;
-    this.ends = o.ends;
-    this.reasons = o.reasons;
-    this.before = o.before;
-    this.base = o.base;
-    this.compactedUntil = o.compactedUntil;
-    this.settling = o.settling;
-    this.lastStatusAt = o.lastStatusAt;
+    if (image !== undefined) this.take(gapColumnsOf(image));
   }
 
-  /** A node's observation from its persisted image. */
+  /** A node's observation from its persisted image (checked as load() checks it). */
   static restore(image: ObservationImage, settings?: ObservationSettings): NodeObservation {
     const o = new NodeObservation(settings);
-    // Finite numbers and known reasons only (fix: an unknown reason, an
-    // infinite start or a NaN last status / compaction end were accepted).
-    if (!(image.base >= 0) || !Number.isFinite(image.base)) {
-      throw new StoreError('INVALID_STATE', 'negative unobserved time');
-    }
-    if (!optionalFinite(image.compactedUntil) || !optionalFinite(image.lastStatus)) {
-      throw new StoreError('INVALID_STATE', 'observation times are not finite');
-    }
-    let prevEnd = image.compactedUntil ?? -Infinity;
-    let total = image.base;
-    image.gaps.forEach((gap, i) => {
-      const last = i === image.gaps.length - 1;
-      const end = gap.end ?? Infinity;
-      if (!Number.isFinite(gap.start) || !Object.hasOwn(GAP_REASONS, gap.reason)) {
-        throw new StoreError('INVALID_STATE', 'observation gap of an unknown form');
-      }
-      if (!(gap.start >= prevEnd) || !(end >= gap.start) || (end === Infinity && !last)) {
-        throw new StoreError('INVALID_STATE', 'observation gaps overlap or run backwards');
-      }
-      o.starts.push(gap.start);
-      o.ends.push(end);
-      o.reasons.push(gap.reason);
-      o.before.push(total);
-      if (end !== Infinity) total += end - gap.start;
-      prevEnd = end;
-    });
-    o.base = image.base;
-    o.compactedUntil = image.compactedUntil ?? -Infinity;
-    o.settling = image.settling && image.gaps.length > 0 && o.lastEnd !== Infinity;
-    o.lastStatusAt = image.lastStatus;
+    o.take(gapColumnsOf(image));
     return o;
+  }
+
+  private take(columns: GapColumns): void {
+    this.starts = [...columns.starts];
+    this.ends = [...columns.ends];
+    this.reasons = [...columns.reasons];
+    this.before = [...columns.before];
+    this.base = columns.base;
+    this.compactedUntil = columns.compactedUntil;
+    this.settling = columns.settling;
+    this.lastStatusAt = columns.lastStatusAt;
   }
 
   image(): ObservationImage {
@@ -441,16 +391,17 @@ export class NodeObservation implements ObservedTime {
   }
 }
 
-const GAP_REASONS: Readonly<Record<GapReason, true>> = {
-  LND_DOWN: true,
-  BRIDGE_SILENT: true,
-  EXPORTER_DOWN: true,
+/** No gap: what an observation is before its first. */
+const EMPTY_GAPS: GapColumns = {
+  starts: [],
+  ends: [],
+  reasons: [],
+  before: [],
+  base: 0,
+  compactedUntil: -Infinity,
+  settling: false,
+  lastStatusAt: undefined,
 };
-
-/** Undefined (or null, as JSON has it) or a finite number. */
-function optionalFinite(value: unknown): boolean {
-  return value === undefined || value === null || Number.isFinite(value);
-}
 
 /** The observation of a log kept apart from any node (tests, tools): never a gap. */
 export const ALWAYS_OBSERVED: ObservedTime = {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { selectChannelPage, type ChannelSource } from '../../src/graphql/channel-page.js';
 import { decodeCursor, encodeCursor } from '../../src/graphql/cursor.js';
 import { CHANNEL_ORDERS, type ChannelOrder } from '../../src/graphql/ordering.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { channelPoint, HOUR, MINUTE, pubkey } from './harness.js';
 import { TestClock } from '../support/test-clock.js';
@@ -33,16 +34,16 @@ const eventArb: fc.Arbitrary<RandomEvent> = fc.record({
 /** Two nodes' stores built from random events, in time order; now is after the last. */
 async function scenario(events: RandomEvent[]): Promise<Scenario> {
   const clock = new TestClock(T0);
-  const stores = ['alice', 'bob'].map(
-    (node) =>
-      new ChannelEventStore({ node, clock, readFlapRecord: () => Promise.resolve(undefined) }),
-  );
+  const stores = ['alice', 'bob'].map((node) => new ChannelEventStore({ node, clock }));
+  // Events go through a gate, as the ingest submits them (no record is persisted here).
+  const gates = new RecordGate({ read: () => Promise.resolve(undefined) });
   for (const e of [...events].sort((a, b) => a.minute - b.minute)) {
     const store = stores[e.node]!;
     const time = T0 + e.minute * MINUTE;
-    if (e.kind === 'open') store.openChannel(pubkey(e.peer), channelPoint(e.channel), time);
-    else store.peerEvent(pubkey(e.peer), e.kind === 'online', time);
-    await store.idle();
+    const gate = gates.of(store);
+    if (e.kind === 'open') gate.openChannel(pubkey(e.peer), channelPoint(e.channel), time);
+    else gate.peerEvent(pubkey(e.peer), e.kind === 'online', time);
+    await gates.idle();
   }
   clock.set(T0 + 11 * HOUR);
   return { stores, clock };

@@ -25,8 +25,8 @@ interface ChannelJson {
 async function oneHourOfThree(): Promise<Harness> {
   const h = new Harness();
   await h.open(PEER, CP, T0);
-  h.store().peerEvent(PEER, true, T0 + HOUR);
-  h.store().peerEvent(PEER, false, T0 + 2 * HOUR);
+  h.events().peerEvent(PEER, true, T0 + HOUR);
+  h.events().peerEvent(PEER, false, T0 + 2 * HOUR);
   h.clock.set(T0 + 3 * HOUR);
   return h;
 }
@@ -181,7 +181,7 @@ describe('GraphQL channel', () => {
 
     it('lists closed periods and an ongoing one with a null end', async () => {
       const h = await oneHourOfThree();
-      h.store().peerEvent(PEER, true, T0 + 150 * MINUTE);
+      h.events().peerEvent(PEER, true, T0 + 150 * MINUTE);
       assert.deepEqual(await periods(h), [
         { start: iso(T0 + HOUR), end: iso(T0 + 2 * HOUR) },
         { start: iso(T0 + 150 * MINUTE), end: null },
@@ -190,7 +190,7 @@ describe('GraphQL channel', () => {
 
     it('clips periods to the window', async () => {
       const h = await oneHourOfThree();
-      h.store().peerEvent(PEER, true, T0 + 150 * MINUTE);
+      h.events().peerEvent(PEER, true, T0 + 150 * MINUTE);
       assert.deepEqual(
         await periods(h, { from: iso(T0 + 90 * MINUTE), to: iso(T0 + 160 * MINUTE) }),
         [
@@ -222,10 +222,10 @@ describe('GraphQL channel', () => {
     it('is PEER_NOT_FOUND while the open waits for its peer record, found once it is read', async () => {
       const h = new Harness();
       h.holdReads = true;
-      h.store().openChannel(PEER, CP, T0);
+      h.events().openChannel(PEER, CP, T0);
       assert.equal((await h.error(CHANNEL, { cp: CP })).code, 'PEER_NOT_FOUND');
       h.releaseReads();
-      await h.store().idle();
+      await h.idle();
       const { channel } = await h.data<{ channel: ChannelJson }>(CHANNEL, { cp: CP });
       assert.equal(channel.channelPoint, CP);
     });

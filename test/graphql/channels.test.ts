@@ -191,13 +191,13 @@ describe('GraphQL channels', () => {
     it('lists every channel whose ratio did not change exactly once while others change', async () => {
       // Peers 1-4 offline (ratio 0), peers 5-8 online (ratio 1), all from T0.
       const h = new Harness();
-      for (let i = 5; i <= 8; i++) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (let i = 5; i <= 8; i++) h.events().peerEvent(pubkey(i), true, T0 - MINUTE);
       for (let i = 1; i <= 8; i++) await h.open(pubkey(i), channelPoint(i), T0);
       h.clock.set(T0 + HOUR);
       const pages = await allPages(h, { first: 2 }, (index) => {
         h.clock.advance(10 * MINUTE);
         // After the first page, channel 1 (already listed) moves behind the cursor's position.
-        if (index === 1) h.store().peerEvent(pubkey(1), true, h.clock.now());
+        if (index === 1) h.events().peerEvent(pubkey(1), true, h.clock.now());
       });
       const listed = pages.flatMap(numbers);
       for (let i = 2; i <= 8; i++) {
@@ -217,9 +217,9 @@ describe('GraphQL channels', () => {
       // Ratios drift with time alone: a channel whose peer went offline sinks a little at
       // each instant, and would slip past its own cursor if later pages ranked at their own now.
       const h = new Harness();
-      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (let i = 1; i <= 6; i++) h.events().peerEvent(pubkey(i), true, T0 - MINUTE);
       for (let i = 1; i <= 6; i++) await h.open(pubkey(i), channelPoint(i), T0 + i * MINUTE);
-      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), false, T0 + HOUR + i * MINUTE);
+      for (let i = 1; i <= 6; i++) h.events().peerEvent(pubkey(i), false, T0 + HOUR + i * MINUTE);
       h.clock.set(T0 + 2 * HOUR);
       for (const orderBy of ['UPTIME_RATIO_DESC', 'UPTIME_RATIO_ASC']) {
         const pages = await allPages(h, { orderBy, first: 1 }, () => {
@@ -236,7 +236,7 @@ describe('GraphQL channels', () => {
       // when the first page is listed at T0 + 1 h. Peer 2 then goes offline, and the next
       // page is asked for at T0 + 2 h, when channel 2 is at 0.5 (1 h online of 2 h).
       const h = new Harness();
-      for (const i of [1, 2]) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (const i of [1, 2]) h.events().peerEvent(pubkey(i), true, T0 - MINUTE);
       for (const i of [1, 2]) await h.open(pubkey(i), channelPoint(i), T0);
       h.clock.set(T0 + HOUR);
       const query = `query($after: String) {
@@ -265,7 +265,7 @@ describe('GraphQL channels', () => {
           uptimeRatio: 1,
         },
       ]);
-      h.store().peerEvent(pubkey(2), false, T0 + HOUR);
+      h.events().peerEvent(pubkey(2), false, T0 + HOUR);
       h.clock.set(T0 + 2 * HOUR);
       const second = (await h.data<Figures>(query, { after: first.pageInfo.endCursor })).channels;
       // Ranked at T0 + 1 h, channel 2 (ratio 1 then) comes after channel 1, although at
@@ -352,8 +352,8 @@ describe('GraphQL channels', () => {
 
     it('caps first at 1000', async () => {
       const h = new Harness();
-      for (let i = 0; i < 1001; i++) h.store().openChannel(pubkey(1), channelPoint(i + 100), T0);
-      await h.store().idle();
+      for (let i = 0; i < 1001; i++) h.events().openChannel(pubkey(1), channelPoint(i + 100), T0);
+      await h.idle();
       const p = await page(h, { first: 5000 });
       assert.equal(p.nodes.length, 1000);
       assert.equal(p.totalCount, 1001);
@@ -369,8 +369,8 @@ describe('GraphQL channels', () => {
       assert.equal((await page(h, { first: 10 })).nodes.length, 3);
       assert.equal((await page(h)).nodes.length, 3);
       const many = new Harness();
-      for (let i = 0; i < 150; i++) many.store().openChannel(pubkey(1), channelPoint(i + 100), T0);
-      await many.store().idle();
+      for (let i = 0; i < 150; i++) many.events().openChannel(pubkey(1), channelPoint(i + 100), T0);
+      await many.idle();
       assert.equal((await page(many)).nodes.length, 100);
     });
 
@@ -408,7 +408,7 @@ describe('GraphQL channels', () => {
         channelPoint: channelPoint(4),
         at: T0 + 4 * HOUR,
       });
-      h.store().closeChannel(pubkey(4), channelPoint(4), T0 + 4 * HOUR);
+      h.events().closeChannel(pubkey(4), channelPoint(4), T0 + 4 * HOUR);
       assert.deepEqual(
         numbers(await page(h, { orderBy: 'LIFETIME_DESC', after: cursor })),
         [2, 3, 5],

@@ -512,7 +512,7 @@ describe('GraphQL closeRecommendations', () => {
       const first = await ask(h, { first: 2 });
       // Time passes and channel 6's peer goes offline: a new analysis would differ.
       h.clock.advance(4 * DAY);
-      h.store().peerEvent(pubkey(6), false, NOW + DAY);
+      h.events().peerEvent(pubkey(6), false, NOW + DAY);
       const fresh = await ask(h);
       assert.notDeepEqual(fresh.byNode, first.byNode);
       const pages = [first];

@@ -1,5 +1,6 @@
 import type { GraphQLServerDeps } from '../../src/graphql/server.js';
 import { createGraphQLServer } from '../../src/graphql/server.js';
+import { RecordGate, type NodeRecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import type { FlapRecord } from '../../src/store/peer-monitor.js';
@@ -49,6 +50,8 @@ export class Harness {
   private readonly heldReads: (() => void)[] = [];
   readonly log: CapturedLog = captureLogger();
   readonly stores: NodeStores;
+  /** What events go through, as the ingest submits them: the stores' record reads. */
+  readonly gate = new RecordGate({ read: (node, pk) => this.readStoreRecord(node, pk) });
   readonly server: ReturnType<typeof createGraphQLServer>;
 
   constructor(options: HarnessOptions = {}) {
@@ -57,7 +60,6 @@ export class Harness {
         new ChannelEventStore({
           node,
           clock: this.clock,
-          readFlapRecord: (pk) => this.readStoreRecord(node, pk),
         }),
     );
     for (const node of options.nodes ?? ['alice']) this.stores.getOrCreate(node);
@@ -65,6 +67,7 @@ export class Harness {
       stores: this.stores,
       clock: this.clock,
       readPersistedFlapRecord: (node, pk) => Promise.resolve(this.persisted.get(`${node}:${pk}`)),
+      heldChannelPeer: (node, cp) => this.gate.heldChannelPeer(node, cp),
       logger: this.log.logger,
       introspection: true,
       graphiql: true,
@@ -92,11 +95,20 @@ export class Harness {
     return this.stores.getOrCreate(node);
   }
 
+  /** The gate of a node's store: its events go through it (openChannel, peerEvent, closeChannel). */
+  events(node = 'alice'): NodeRecordGate {
+    return this.gate.of(this.store(node));
+  }
+
+  /** Resolves once every event submitted through the gate is applied. */
+  idle(): Promise<void> {
+    return this.gate.idle();
+  }
+
   /** Opens a channel and waits until the store has applied it. */
   async open(pk: string, cp: string, time: number, node = 'alice'): Promise<void> {
-    const store = this.store(node);
-    store.openChannel(pk, cp, time);
-    await store.idle();
+    this.events(node).openChannel(pk, cp, time);
+    await this.idle();
   }
 
   async post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {

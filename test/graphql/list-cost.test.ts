@@ -4,8 +4,8 @@ import { channelPoint, Harness, HOUR, iso, MINUTE, pubkey, SECOND, T0 } from './
 /** Opens n channels with one peer (outputs first..first+n-1 of one funding transaction). */
 async function openMany(h: Harness, peer: number, n: number, first = 1): Promise<void> {
   for (let i = first; i < first + n; i++)
-    h.store().openChannel(pubkey(peer), channelPoint(1, i), T0);
-  await h.store().idle();
+    h.events().openChannel(pubkey(peer), channelPoint(1, i), T0);
+  await h.idle();
 }
 
 /**

@@ -176,7 +176,7 @@ describe('GraphQL observed time', () => {
     it('has no unobserved time without a gap: lnd figures exactly', async () => {
       const h = new Harness();
       await h.open(PEER, CP, T0);
-      h.store().peerEvent(PEER, true, T0 + HOUR);
+      h.events().peerEvent(PEER, true, T0 + HOUR);
       h.clock.set(T0 + 4 * HOUR);
       const { channel } = await h.data<{ channel: unknown }>(CHANNEL, { cp: CP });
       assert.deepEqual(channel, {
@@ -204,7 +204,7 @@ describe('GraphQL observed time', () => {
     it('has the same figures in the channels listing, ranked by observed ratio', async () => {
       const h = await lndDownForAnHour();
       // Peer 2, online throughout, opened after the gap: ratio 1, 58 min.
-      h.store().peerEvent(pubkey(2), true, T0 + 2 * HOUR + 2 * MINUTE);
+      h.events().peerEvent(pubkey(2), true, T0 + 2 * HOUR + 2 * MINUTE);
       await h.open(pubkey(2), channelPoint(2), T0 + 2 * HOUR + 2 * MINUTE);
       const expected = [
         { channelPoint: CP, lifetimeSeconds: 118 * 60, uptimeRatio: 30 / 118 },
@@ -276,7 +276,7 @@ describe('GraphQL observed time', () => {
     it('has no unobserved time without a gap', async () => {
       const h = new Harness();
       await h.open(PEER, CP, T0);
-      h.store().peerEvent(PEER, true, T0 + HOUR);
+      h.events().peerEvent(PEER, true, T0 + HOUR);
       h.clock.set(T0 + 2 * HOUR);
       assert.deepEqual(await uptime(h, T0 + 30 * MINUTE), {
         from: iso(T0 + 30 * MINUTE),
@@ -293,13 +293,13 @@ describe('GraphQL observed time', () => {
       const h = await lndDownForAnHour();
       // Peer 2 online throughout, peer 3 offline 5 of its 58 observed minutes (opened
       // after the gap): 0.91, ahead of peer 2 (1) but behind peer 1 (30 / 118).
-      h.store().peerEvent(pubkey(2), true, T0);
+      h.events().peerEvent(pubkey(2), true, T0);
       await h.open(pubkey(2), channelPoint(2), T0);
       const afterGap = T0 + 2 * HOUR + 2 * MINUTE;
-      h.store().peerEvent(pubkey(3), true, afterGap);
+      h.events().peerEvent(pubkey(3), true, afterGap);
       await h.open(pubkey(3), channelPoint(3), afterGap);
-      h.store().peerEvent(pubkey(3), false, afterGap + 10 * MINUTE);
-      h.store().peerEvent(pubkey(3), true, afterGap + 15 * MINUTE);
+      h.events().peerEvent(pubkey(3), false, afterGap + 10 * MINUTE);
+      h.events().peerEvent(pubkey(3), true, afterGap + 15 * MINUTE);
       const { peers } = await h.data<{ peers: { nodes: { pubkey: string }[] } }>(
         '{ peers(orderBy: UPTIME_RATIO_ASC) { nodes { pubkey } } }',
       );
@@ -313,7 +313,7 @@ describe('GraphQL observed time', () => {
     it('judges close recommendations over observed time, with and without a window', async () => {
       const h = await lndDownForAnHour();
       // Peer 2 online throughout: ratio 1 over the lifetime and over any window.
-      h.store().peerEvent(pubkey(2), true, T0);
+      h.events().peerEvent(pubkey(2), true, T0);
       await h.open(pubkey(2), channelPoint(2), T0);
       const ask = async (args: string): Promise<unknown> => {
         const { closeRecommendations } = await h.data<{

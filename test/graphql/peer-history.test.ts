@@ -149,7 +149,7 @@ describe('GraphQL peer history', () => {
 
     it('is null for a peer whose channels all closed (its log went with them)', async () => {
       const h = await fourOutages();
-      h.store().closeChannel(PEER, CP, T0 + 110 * MINUTE);
+      h.events().closeChannel(PEER, CP, T0 + 110 * MINUTE);
       const { peer } = await h.data<{ peer: unknown }>(
         `{ peer(pubkey: "${PEER}") { tracked uptime(from: "${at(0)}") { ratio } outages { count } } }`,
       );
@@ -231,7 +231,7 @@ describe('GraphQL peer history', () => {
 
     it('has no median and zero figures without an outage', async () => {
       const h = new Harness();
-      h.store().peerEvent(PEER, true, T0);
+      h.events().peerEvent(PEER, true, T0);
       await h.open(PEER, CP, T0);
       h.clock.set(T0 + HOUR);
       assert.deepEqual(await outages(h), {
@@ -260,13 +260,13 @@ describe('GraphQL peer history', () => {
 
     it('lists 100 periods by default and at most 1000', async () => {
       const h = new Harness();
-      h.store().peerEvent(PEER, true, T0);
+      h.events().peerEvent(PEER, true, T0);
       await h.open(PEER, CP, T0);
       // 1,200 outages of 90 min, 90 min apart: longer than the rate limiter's
       // longest limit (1 h, from 1,000 flaps on), so that every one is logged.
       for (let i = 0; i < 1200; i++) {
-        h.store().peerEvent(PEER, false, T0 + (i + 1) * 3 * HOUR);
-        h.store().peerEvent(PEER, true, T0 + (i + 1) * 3 * HOUR + 90 * MINUTE);
+        h.events().peerEvent(PEER, false, T0 + (i + 1) * 3 * HOUR);
+        h.events().peerEvent(PEER, true, T0 + (i + 1) * 3 * HOUR + 90 * MINUTE);
       }
       h.clock.set(T0 + 1201 * 3 * HOUR);
       const PERIODS = `query($first: Int) {
@@ -309,14 +309,14 @@ describe('GraphQL peer history', () => {
       const h = new Harness();
       // 400 flaps: the third tier, a limit of 30 s.
       h.persisted.set(`alice:${PEER}`, { count: 399, lastFlap: T0 });
-      h.store().peerEvent(PEER, true, T0);
+      h.events().peerEvent(PEER, true, T0);
       await h.open(PEER, CP, T0);
       // Offline for 20 s, then for 40 s.
-      h.store().peerEvent(PEER, false, T0 + 10 * MINUTE);
-      h.store().peerEvent(PEER, true, T0 + 10 * MINUTE + 20 * SECOND);
-      h.store().peerEvent(PEER, false, T0 + 20 * MINUTE);
-      h.store().peerEvent(PEER, true, T0 + 20 * MINUTE + 40 * SECOND);
-      h.store().peerEvent(PEER, false, T0 + 30 * MINUTE);
+      h.events().peerEvent(PEER, false, T0 + 10 * MINUTE);
+      h.events().peerEvent(PEER, true, T0 + 10 * MINUTE + 20 * SECOND);
+      h.events().peerEvent(PEER, false, T0 + 20 * MINUTE);
+      h.events().peerEvent(PEER, true, T0 + 20 * MINUTE + 40 * SECOND);
+      h.events().peerEvent(PEER, false, T0 + 30 * MINUTE);
       h.clock.set(T0 + HOUR);
       const found = await outages(h);
       assert.deepEqual(found?.periods, [

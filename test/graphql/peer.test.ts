@@ -28,7 +28,7 @@ describe('GraphQL peer', () => {
     h.persisted.set(`alice:${pubkey(1)}`, { count: 10, lastFlap: T0 - HOUR });
     await h.open(pubkey(1), channelPoint(2), T0);
     await h.open(pubkey(1), channelPoint(1), T0);
-    h.store().peerEvent(pubkey(1), true, T0 + HOUR);
+    h.events().peerEvent(pubkey(1), true, T0 + HOUR);
     h.clock.set(T0 + 2 * HOUR);
     assert.deepEqual(await peer(h, { pubkey: pubkey(1) }), {
       node: 'alice',
@@ -52,7 +52,7 @@ describe('GraphQL peer', () => {
   it('reads a peer that is not monitored from its persisted record, with the node connectivity', async () => {
     const h = new Harness();
     h.persisted.set(`alice:${pubkey(2)}`, { count: 7, lastFlap: T0 - HOUR });
-    h.store().peerEvent(pubkey(2), true, T0);
+    h.events().peerEvent(pubkey(2), true, T0);
     assert.deepEqual(await peer(h, { pubkey: pubkey(2) }), {
       node: 'alice',
       pubkey: pubkey(2),
@@ -80,7 +80,7 @@ describe('GraphQL peer', () => {
 
   it('is null without an error for a pubkey neither in memory nor persisted', async () => {
     const h = new Harness();
-    h.store().peerEvent(pubkey(4), true, T0);
+    h.events().peerEvent(pubkey(4), true, T0);
     const result = await h.query(PEER, { pubkey: pubkey(4) });
     assert.deepEqual(result, { status: 200, data: { peer: null } });
     const unknownNode = await h.query(PEER, { pubkey: pubkey(4), node: 'carol' });
@@ -128,12 +128,12 @@ describe('GraphQL peer', () => {
 describe('GraphQL nodes', () => {
   it('lists tracked nodes by name with channel, monitored and online peer counts', async () => {
     const h = new Harness({ nodes: ['bob', 'alice'] });
-    h.store('alice').peerEvent(pubkey(1), true, T0);
+    h.events('alice').peerEvent(pubkey(1), true, T0);
     await h.open(pubkey(1), channelPoint(1), T0, 'alice');
     await h.open(pubkey(1), channelPoint(2), T0, 'alice');
     await h.open(pubkey(2), channelPoint(3), T0, 'alice');
     // Online but without a channel: not monitored, not counted.
-    h.store('alice').peerEvent(pubkey(3), true, T0);
+    h.events('alice').peerEvent(pubkey(3), true, T0);
     const { nodes } = await h.data<{ nodes: unknown[] }>(
       '{ nodes { id channelCount peerCount onlinePeerCount } }',
     );

@@ -225,7 +225,7 @@ describe('GraphQL peers', () => {
 
     it('lists nothing, with no cursor, for a node without monitored peers', async () => {
       const h = new Harness();
-      h.store().peerEvent(pubkey(1), true, T0);
+      h.events().peerEvent(pubkey(1), true, T0);
       assert.deepEqual(await page(h), {
         nodes: [],
         totalCount: 0,
@@ -287,16 +287,16 @@ describe('GraphQL peers', () => {
       // last). Between pages the clock moves and peer events at the new instants turn
       // the order around at the new now: later pages keep the first page's order.
       const h = new Harness();
-      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), true, T0 - MINUTE);
+      for (let i = 1; i <= 6; i++) h.events().peerEvent(pubkey(i), true, T0 - MINUTE);
       for (let i = 1; i <= 6; i++) await h.open(pubkey(i), channelPoint(i), T0 + i * MINUTE);
-      for (let i = 1; i <= 6; i++) h.store().peerEvent(pubkey(i), false, T0 + HOUR + i * MINUTE);
+      for (let i = 1; i <= 6; i++) h.events().peerEvent(pubkey(i), false, T0 + HOUR + i * MINUTE);
       h.clock.set(T0 + 2 * HOUR);
       const whole = numbers(await page(h, { orderBy: 'UPTIME_RATIO_ASC' }));
       assert.deepEqual(whole, [1, 2, 3, 4, 5, 6]);
       const pages = await allPages(h, { orderBy: 'UPTIME_RATIO_ASC', first: 2 }, () => {
         h.clock.advance(HOUR);
         // Peers 1-3 back online: at now they would rank after 4-6.
-        for (let i = 1; i <= 3; i++) h.store().peerEvent(pubkey(i), true, h.clock.now());
+        for (let i = 1; i <= 3; i++) h.events().peerEvent(pubkey(i), true, h.clock.now());
       });
       assert.deepEqual(pages.map(numbers), [
         [1, 2],
@@ -314,8 +314,8 @@ describe('GraphQL peers', () => {
         // flaps more: neither is listed again, the others keep their order.
         if (index !== 1) return;
         for (let k = 1; k <= 6; k++) {
-          h.store().peerEvent(pubkey(8), k % 2 === 1, T0 + 4 * HOUR + k * 10 * SECOND);
-          h.store().peerEvent(pubkey(4), k % 2 === 1, T0 + 4 * HOUR + k * 10 * SECOND);
+          h.events().peerEvent(pubkey(8), k % 2 === 1, T0 + 4 * HOUR + k * 10 * SECOND);
+          h.events().peerEvent(pubkey(4), k % 2 === 1, T0 + 4 * HOUR + k * 10 * SECOND);
         }
       });
       assert.deepEqual(pages.flatMap(numbers), [4, 5, 3, 1, 2, 6]);
@@ -353,8 +353,8 @@ describe('GraphQL peers', () => {
       assert.equal((await page(h, { first: 10 })).nodes.length, 3);
       assert.equal((await page(h)).nodes.length, 3);
       const many = new Harness();
-      for (let i = 0; i < 150; i++) many.store().openChannel(pubkey(i), channelPoint(1, i), T0);
-      await many.store().idle();
+      for (let i = 0; i < 150; i++) many.events().openChannel(pubkey(i), channelPoint(1, i), T0);
+      await many.idle();
       const p = await page(many);
       assert.equal(p.nodes.length, 100);
       assert.equal(p.totalCount, 150);
@@ -363,8 +363,8 @@ describe('GraphQL peers', () => {
 
     it('serves a full page of 1000 peers within the default limits, and counts first against the cost', async () => {
       const h = new Harness();
-      for (let i = 0; i < 1001; i++) h.store().openChannel(pubkey(i), channelPoint(1, i), T0);
-      await h.store().idle();
+      for (let i = 0; i < 1001; i++) h.events().openChannel(pubkey(i), channelPoint(1, i), T0);
+      await h.idle();
       const full = `{ peers(first: 1000) { nodes { pubkey flapCount } pageInfo { hasNextPage } } }`;
       const data = await h.data<{
         peers: { nodes: unknown[]; pageInfo: { hasNextPage: boolean } };

@@ -328,7 +328,7 @@ describe('GraphQL server', () => {
       const results = [];
       for (const jit of [true, false]) {
         const h = new Harness({ deps: { jit } });
-        h.store().peerEvent(pubkey(1), true, T0);
+        h.events().peerEvent(pubkey(1), true, T0);
         await h.open(pubkey(1), channelPoint(1), T0);
         h.clock.advance(60_000);
         results.push(await h.data(query));

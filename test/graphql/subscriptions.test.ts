@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { EventHub, hubObserver } from '../../src/graphql/event-hub.js';
 import type { GraphQLLimits } from '../../src/graphql/limits.js';
 import { createGraphQLServer, type GraphQLServer } from '../../src/graphql/server.js';
+import { RecordGate, type NodeRecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger } from '../support/log-capture.js';
@@ -53,6 +54,8 @@ class Setup {
   readonly clock = new TestClock(T0);
   readonly hub: EventHub;
   readonly stores: NodeStores;
+  /** What events go through, as the ingest submits them (no record is persisted here). */
+  readonly gate = new RecordGate({ read: () => Promise.resolve(undefined) });
   readonly server: GraphQLServer;
   readonly dropped: unknown[] = [];
 
@@ -67,7 +70,6 @@ class Setup {
         new ChannelEventStore({
           node,
           clock: this.clock,
-          readFlapRecord: () => Promise.resolve(undefined),
           observer: hubObserver(node, this.hub),
         }),
     );
@@ -88,9 +90,19 @@ class Setup {
     return this.stores.getOrCreate(node);
   }
 
+  /** The gate of a node's store: its events go through it. */
+  events(node = 'alice'): NodeRecordGate {
+    return this.gate.of(this.store(node));
+  }
+
+  /** Resolves once every event submitted through the gate is applied. */
+  idle(): Promise<void> {
+    return this.gate.idle();
+  }
+
   async open(pk: string, cp: string, time: number, node = 'alice'): Promise<void> {
-    this.store(node).openChannel(pk, cp, time);
-    await this.store(node).idle();
+    this.events(node).openChannel(pk, cp, time);
+    await this.idle();
   }
 
   async request(
@@ -198,8 +210,8 @@ describe('GraphQL subscriptions (in process)', () => {
         await s.open(P1, CP2, T0 + MINUTE);
         // A repeated open and a close of an unknown channel change nothing.
         await s.open(P2, CP1, T0 + MINUTE);
-        s.store().closeChannel(P1, channelPoint(9), T0 + MINUTE);
-        s.store().closeChannel(P1, CP1, T0 + 2 * MINUTE);
+        s.events().closeChannel(P1, channelPoint(9), T0 + MINUTE);
+        s.events().closeChannel(P1, CP1, T0 + 2 * MINUTE);
         const events: ChannelEventJson[] = [];
         for (let i = 0; i < 3; i++) {
           const result = await sse.nextResult<Result<{ channelEvents: ChannelEventJson }>>();
@@ -219,7 +231,7 @@ describe('GraphQL subscriptions (in process)', () => {
   it("sends an unmonitored peer's events with tracked false and no flap count", async () => {
     const s = new Setup();
     const sse = await s.subscribe(PEER_EVENTS);
-    s.store('bob').peerEvent(P1, true, T0);
+    s.events('bob').peerEvent(P1, true, T0);
     const result = await sse.nextResult<Result<{ peerEvents: PeerEventJson }>>();
     assert.deepEqual(result.data?.peerEvents, {
       node: 'bob',
@@ -237,8 +249,8 @@ describe('GraphQL subscriptions (in process)', () => {
     const s = new Setup();
     assert.equal(s.stores.get('carol'), undefined);
     const carol = await s.subscribe(PEER_EVENTS, { node: 'carol' });
-    s.store('alice').peerEvent(P1, true, T0);
-    s.store('carol').peerEvent(P2, true, T0 + SECOND);
+    s.events('alice').peerEvent(P1, true, T0);
+    s.events('carol').peerEvent(P2, true, T0 + SECOND);
     const result = await carol.nextResult<Result<{ peerEvents: PeerEventJson }>>();
     const event = result.data?.peerEvents;
     assert.deepEqual([event?.node, event?.pubkey], ['carol', P2]);
@@ -248,8 +260,8 @@ describe('GraphQL subscriptions (in process)', () => {
   it('takes the peer in upper case, as the queries do', async () => {
     const s = new Setup();
     const sse = await s.subscribe(PEER_EVENTS, { peer: P1.toUpperCase() });
-    s.store().peerEvent(P2, true, T0);
-    s.store().peerEvent(P1, true, T0);
+    s.events().peerEvent(P2, true, T0);
+    s.events().peerEvent(P1, true, T0);
     const result = await sse.nextResult<Result<{ peerEvents: PeerEventJson }>>();
     assert.equal(result.data?.peerEvents.pubkey, P1);
     await sse.cancel();
@@ -297,7 +309,7 @@ describe('GraphQL subscriptions (in process)', () => {
     await s.open(P1, CP1, T0);
     const sse = await s.subscribe(PEER_EVENTS);
     // Not read: the queue takes 5 events, then the hub drops the stream and lets them go.
-    for (let i = 1; i <= 20; i++) s.store().peerEvent(P1, i % 2 === 0, T0 + i * SECOND);
+    for (let i = 1; i <= 20; i++) s.events().peerEvent(P1, i % 2 === 0, T0 + i * SECOND);
     assert.equal(s.hub.dropped, 1);
     assert.equal(s.dropped.length, 1);
     const received: PeerEventJson[] = [];
@@ -322,7 +334,7 @@ describe('GraphQL subscriptions (in process)', () => {
     assert.equal(await sse.next(), undefined);
     await waitFor(() => s.hub.open === 0);
     // Events after the drop cost it nothing.
-    s.store().peerEvent(P1, true, T0 + MINUTE);
+    s.events().peerEvent(P1, true, T0 + MINUTE);
     assert.equal(s.hub.dropped, 1);
   });
 
@@ -343,7 +355,7 @@ describe('GraphQL subscriptions (in process)', () => {
     assert.equal(bare.status, 200);
     assert.match(bare.headers.get('content-type') ?? '', /^text\/event-stream/);
     await waitFor(() => s.hub.open === 2);
-    s.store().peerEvent(P1, true, T0);
+    s.events().peerEvent(P1, true, T0);
     for (const response of [get, bare]) {
       const result = await new SseReader(response.body!).nextResult<
         Result<{ peerEvents: PeerEventJson }>

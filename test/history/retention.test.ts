@@ -49,7 +49,6 @@ function storeOn(clock: TestClock, retentionMs?: number): ChannelEventStore {
   return new ChannelEventStore({
     node: 'n',
     clock,
-    readFlapRecord: () => Promise.resolve(undefined),
     retentionMs,
   });
 }

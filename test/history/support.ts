@@ -85,7 +85,6 @@ export function keptStores(
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: () => Promise.resolve(undefined),
         bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
         retentionMs: options.retentionMs,
         trackChanges: true,

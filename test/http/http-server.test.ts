@@ -76,7 +76,7 @@ describe('HTTP server', () => {
 
     it('serves /metrics as text format 0.0.4', async () => {
       const { server, sources } = await start();
-      await populate(sources, 'alice', 10, 3);
+      populate(sources, 'alice', 10, 3);
       const reply = await fetchRaw(`${server.url}/metrics?debug=1`);
       assert.equal(reply.status, 200);
       assert.equal(reply.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
@@ -163,7 +163,7 @@ describe('HTTP server', () => {
   describe('gzip', () => {
     it('gzips /metrics when the client accepts it, to the same text', async () => {
       const { server, sources } = await start();
-      await populate(sources, 'alice', 3000, 500);
+      populate(sources, 'alice', 3000, 500);
       const plain = await fetchRaw(`${server.url}/metrics`);
       const gzipped = await fetchRaw(`${server.url}/metrics`, {
         headers: { 'Accept-Encoding': 'gzip, deflate' },
@@ -549,7 +549,7 @@ describe('HTTP server', () => {
 
   it('survives a client that goes away in the middle of a scrape', async () => {
     const { server, sources, log } = await start();
-    await populate(sources, 'alice', 50_000, 5_000);
+    populate(sources, 'alice', 50_000, 5_000);
     for (const encoding of ['identity', 'gzip']) {
       await new Promise<void>((resolve, reject) => {
         const req = request(

@@ -4,6 +4,7 @@ import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import type { NodeSnapshot } from '../../src/ingest/node-snapshot.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger, type CapturedLog } from '../support/log-capture.js';
@@ -18,6 +19,7 @@ const CHAN = channelPoint(1);
 interface Harness {
   clock: TestClock;
   stores: NodeStores;
+  gate: RecordGate;
   stats: IngestStats;
   ingest: EventIngest;
   log: CapturedLog;
@@ -49,16 +51,17 @@ function harness(
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: reader.read,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
+  const gate = new RecordGate({ read: reader.readOf });
   const stats = new IngestStats();
   const log = captureLogger();
   const waiting = new Map<string, (s: NodeSnapshot | undefined) => void>();
   const bootstraps: string[] = [];
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     clock,
     stats,
@@ -75,6 +78,7 @@ function harness(
   return {
     clock,
     stores,
+    gate,
     stats,
     ingest,
     log,
@@ -100,7 +104,7 @@ function harness(
 /** Lets the bootstrap promise and record reads settle. */
 const settle = async (h: Harness) => {
   await new Promise(setImmediate);
-  await h.store().idle();
+  await h.gate.idle(h.store().node);
 };
 
 const applied = (h: Harness, kind: 'channel' | 'peer', type: string) =>
@@ -284,7 +288,7 @@ describe('EventIngest bootstrap', () => {
     assert.ok(h.stores.get('bob'));
     h.answer('bob', { channels: [{ pubkey: PEER, channelPoint: CHAN }], onlinePeers: new Set() });
     await new Promise(setImmediate);
-    await h.stores.get('bob')?.idle();
+    await h.gate.idle('bob');
     assert.equal(h.stores.get('bob')?.channelCount, 1);
 
     h.ingest.bootstrapAgain();
@@ -297,7 +301,7 @@ describe('EventIngest bootstrap', () => {
       onlinePeers: new Set(),
     });
     await new Promise(setImmediate);
-    await h.stores.get('bob')?.idle();
+    await h.gate.idle('bob');
     assert.equal(h.stores.get('bob')?.channelCount, 2);
   });
 });
@@ -337,7 +341,7 @@ describe('EventIngest node creation', () => {
     assert.deepEqual(h.bootstraps, ['typo']);
     h.answer('typo', undefined);
     await new Promise(setImmediate);
-    await h.stores.get('typo')?.idle();
+    await h.gate.idle('typo');
     // The good messages in their order: the open, then the offline event.
     assert.equal(h.stores.get('typo')?.channelCount, 1);
     assert.equal(h.stores.get('typo')?.peer(PEER)?.online, false);
@@ -444,6 +448,7 @@ describe('EventIngest bootstrap retries', () => {
     const h = harness({ autoBootstrap: false });
     const failing = new EventIngest({
       stores: h.stores,
+      gate: h.gate,
       bootstrapPeers: new BootstrapPeers(),
       clock: h.clock,
       stats: h.stats,

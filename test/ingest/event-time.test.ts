@@ -8,6 +8,7 @@ import {
   plausiblePayloadTime,
 } from '../../src/ingest/event-time.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger } from '../support/log-capture.js';
@@ -46,12 +47,13 @@ describe('EventIngest timestamps at the bounds', () => {
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: new RecordReader().read,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
+  const gate = new RecordGate({ read: new RecordReader().readOf });
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     clock,
     stats,
@@ -66,7 +68,7 @@ describe('EventIngest timestamps at the bounds', () => {
   };
   const settle = async () => {
     await new Promise(setImmediate);
-    await stores.get(NODE)?.idle();
+    await gate.idle(NODE);
   };
   after(() => {
     ingest.stop();

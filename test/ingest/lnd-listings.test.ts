@@ -5,6 +5,7 @@ import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { DEFAULT_LND_REFRESH_MS, LndListings } from '../../src/ingest/lnd-listings.js';
 import type { NodeSnapshot } from '../../src/ingest/node-snapshot.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import type { ListedChannel } from '../../src/lnd/messages.js';
 import { Exposition } from '../../src/metrics/exposition.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
@@ -62,7 +63,6 @@ function harness(options: { restored?: boolean } = {}) {
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: reader.read,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
@@ -70,8 +70,10 @@ function harness(options: { restored?: boolean } = {}) {
   const listing = new Pending<readonly ListedChannel[] | undefined>();
   const lndListings = new LndListings({ clock, listChannels: listing.ask });
   const stats = new IngestStats();
+  const gate = new RecordGate({ read: reader.readOf });
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     bootstrap: bootstrap.ask,
     clock,
@@ -93,7 +95,7 @@ function harness(options: { restored?: boolean } = {}) {
   };
   const settle = async (): Promise<void> => {
     await new Promise(setImmediate);
-    await stores.get(NODE)?.idle();
+    await gate.idle(NODE);
   };
   const scrape = async (): Promise<Map<string, Family>> =>
     parseExposition(await exposition.renderToString());

@@ -9,6 +9,7 @@ import {
   type NodeAdmissionOptions,
 } from '../../src/ingest/node-admission.js';
 import type { NodeSnapshot } from '../../src/ingest/node-snapshot.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger, type CapturedLog } from '../support/log-capture.js';
@@ -89,7 +90,6 @@ function harness(
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: reader.read,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
@@ -98,8 +98,10 @@ function harness(
   const stats = new IngestStats();
   const log = captureLogger();
   const bootstraps: string[] = [];
+  const gate = new RecordGate({ read: reader.readOf });
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     clock,
     stats,

@@ -16,10 +16,7 @@ const DAY_WINDOW: MetricWindow = { label: '1d', durationMs: 24 * HOUR };
 const { uptimeRatio, lifetimeSeconds, uptimeSeconds, windowUptimeRatio } = CHANNEL_FAMILIES;
 
 function makeStores(clock: TestClock): NodeStores {
-  return new NodeStores(
-    (node) =>
-      new ChannelEventStore({ node, clock, readFlapRecord: () => Promise.resolve(undefined) }),
-  );
+  return new NodeStores((node) => new ChannelEventStore({ node, clock }));
 }
 
 /** What the collector writes at `now`, handed over in chunks of `chunkChars`. */
@@ -72,11 +69,10 @@ describe('ChannelCollector', () => {
    * On alice: channel 1 with A, opened at TEST_NOW, A online for its first
    * hour only; channel 2 with B, opened 3 h later, B offline throughout.
    */
-  async function twoChannels(): Promise<ChannelEventStore> {
+  function twoChannels(): ChannelEventStore {
     const alice = stores.getOrCreate('alice');
     alice.openChannel(A, channelPoint(1), TEST_NOW);
     alice.openChannel(B, channelPoint(2), TEST_NOW + 3 * HOUR);
-    await alice.idle();
     alice.peerEvent(A, true, TEST_NOW);
     alice.peerEvent(A, false, TEST_NOW + HOUR);
     clock.set(TEST_NOW + 4 * HOUR);
@@ -84,7 +80,7 @@ describe('ChannelCollector', () => {
   }
 
   it('writes lifetime, uptime and their ratio of every channel, labelled with its node and peer', async () => {
-    await twoChannels();
+    twoChannels();
     const { text } = await scrape(new ChannelCollector(stores, []), clock.now());
 
     const ratio = byChannel(text, uptimeRatio.name);
@@ -109,7 +105,7 @@ describe('ChannelCollector', () => {
   });
 
   it('agrees with the store at the instant of the scrape, whatever the clock says', async () => {
-    const alice = await twoChannels();
+    const alice = twoChannels();
     const now = clock.now() + 2 * HOUR;
     // The clock has moved on meanwhile: the scrape's instant is the one it was given.
     clock.set(now + 10 * HOUR);
@@ -127,7 +123,6 @@ describe('ChannelCollector', () => {
   it('leaves the ratio and every window out while a channel lifetime is 0', async () => {
     const alice = stores.getOrCreate('alice');
     alice.openChannel(A, channelPoint(1), TEST_NOW);
-    await alice.idle();
     const { text } = await scrape(
       new ChannelCollector(stores, [HOUR_WINDOW, DAY_WINDOW]),
       TEST_NOW,
@@ -139,7 +134,7 @@ describe('ChannelCollector', () => {
   });
 
   it('gives the uptime over each window, clamped to the lifetime, labelled as given', async () => {
-    await twoChannels();
+    twoChannels();
     const { text } = await scrape(
       new ChannelCollector(stores, [HOUR_WINDOW, DAY_WINDOW]),
       clock.now(),
@@ -159,10 +154,9 @@ describe('ChannelCollector', () => {
   });
 
   it('writes every node, escaping label values', async () => {
-    await twoChannels();
+    twoChannels();
     const odd = stores.getOrCreate('bob "the\\node"');
     odd.openChannel(A, channelPoint(3), TEST_NOW);
-    await odd.idle();
     const { text } = await scrape(new ChannelCollector(stores, [DAY_WINDOW]), clock.now());
     assert.ok(text.includes('node="bob \\"the\\\\node\\"",channel_point="'), text);
     const lifetimes = byChannel(text, lifetimeSeconds.name);
@@ -178,7 +172,7 @@ describe('ChannelCollector', () => {
   });
 
   it('writes the same text in many small chunks as in one', async () => {
-    await twoChannels();
+    twoChannels();
     const collector = new ChannelCollector(stores, [HOUR_WINDOW, DAY_WINDOW]);
     const whole = await scrape(collector, clock.now());
     const chunked = await scrape(collector, clock.now(), 64);

@@ -30,11 +30,10 @@ function only(families: Map<string, Family>, name: string, labels: Record<string
 }
 
 /** Channel open with the peer offline, online from 1 h to 2 h, scraped at 3 h. */
-async function oneChannelScenario(): Promise<TestSources> {
+function oneChannelScenario(): TestSources {
   const sources = makeSources();
   const store = sources.stores.getOrCreate('alice');
   store.openChannel(PEER, CHANNEL, T0);
-  await store.idle();
   store.peerEvent(PEER, true, T0 + HOUR);
   store.peerEvent(PEER, false, T0 + 2 * HOUR);
   sources.clock.time = T0 + 3 * HOUR;
@@ -43,7 +42,7 @@ async function oneChannelScenario(): Promise<TestSources> {
 
 describe('Exposition', () => {
   it('renders every SPEC 5 family once with its TYPE, labels and values', async () => {
-    const sources = await oneChannelScenario();
+    const sources = oneChannelScenario();
     const alice = sources.stores.get('alice')!;
     // An event older than the peer's latest: applied later, counted as reordered.
     alice.peerEvent(PEER, false, T0 + HOUR);
@@ -186,7 +185,6 @@ describe('Exposition', () => {
     const sources = makeSources();
     const store = sources.stores.getOrCreate('bob');
     store.openChannel(PEER, CHANNEL, T0);
-    await store.idle();
     const families = parseExposition(await sources.exposition.renderToString());
     const ch = { node: 'bob', channel_point: CHANNEL, peer: PEER };
     assert.equal(family(families, 'chanfitness_channel_uptime_ratio').samples.length, 0);
@@ -196,7 +194,7 @@ describe('Exposition', () => {
   });
 
   it('leaves the last flap out for a peer without one', async () => {
-    const sources = await oneChannelScenario();
+    const sources = oneChannelScenario();
     const store = sources.stores.get('alice')!;
     const real = store.peer(PEER)!;
     const neverFlapped: PeerView = Object.create(real, {
@@ -216,7 +214,6 @@ describe('Exposition', () => {
     const node = 'we"ird\\node\nname';
     const store = sources.stores.getOrCreate(node);
     store.openChannel(PEER, CHANNEL, T0);
-    await store.idle();
     sources.ingest.countApplied(node, 'channel', 'OPEN_CHANNEL');
     sources.clock.time = T0 + HOUR;
     const text = await sources.exposition.renderToString();
@@ -232,8 +229,8 @@ describe('Exposition', () => {
     const small = makeSources({ chunkChars: 512 });
     const large = makeSources();
     for (const sources of [small, large]) {
-      await populate(sources, 'alice', 300, 50);
-      await populate(sources, 'bob', 200, 70);
+      populate(sources, 'alice', 300, 50);
+      populate(sources, 'bob', 200, 70);
     }
     const chanfitnessLines = (text: string): string =>
       text
@@ -259,7 +256,7 @@ describe('Exposition', () => {
   it('renders 100k channels as valid text, yielding to the event loop', async function () {
     this.timeout(60_000);
     const sources = makeSources();
-    await populate(sources, 'big', 100_000, 10_000);
+    populate(sources, 'big', 100_000, 10_000);
 
     let ticks = 0;
     let maxGap = 0;

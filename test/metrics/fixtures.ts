@@ -42,10 +42,7 @@ export interface TestSourceOptions extends ExpositionOptions {
 /** Real stores (no persisted records) behind a real Exposition, on a test clock. */
 export function makeSources(options: TestSourceOptions = {}): TestSources {
   const clock = new TestClock(T0);
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({ node, clock, readFlapRecord: () => Promise.resolve(undefined) }),
-  );
+  const stores = new NodeStores((node) => new ChannelEventStore({ node, clock }));
   const ingest = new IngestStats();
   const flush = new FlushStats();
   const connection = new ConnectionState();
@@ -93,16 +90,15 @@ export function channelPoint(i: number): string {
  * Opens `channels` channels on `node`, spread over `peers` peers, every other
  * peer online since the opening; the clock then moves on by an hour.
  */
-export async function populate(
+export function populate(
   sources: TestSources,
   node: string,
   channels: number,
   peers: number,
-): Promise<void> {
+): void {
   const store = sources.stores.getOrCreate(node);
   const opened = sources.clock.time;
   for (let i = 0; i < channels; i++) store.openChannel(pubkey(i % peers), channelPoint(i), opened);
-  await store.idle();
   for (let p = 0; p < peers; p += 2) store.peerEvent(pubkey(p), true, opened);
   sources.clock.time = opened + HOUR;
 }

@@ -22,7 +22,6 @@ function storeOn(clock: TestClock, node = 'n', retentionMs?: number): ChannelEve
   return new ChannelEventStore({
     node,
     clock,
-    readFlapRecord: () => Promise.resolve(undefined),
     retentionMs,
   });
 }
@@ -101,14 +100,12 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
     // Peer a: its channel opens with the peer offline; online from day 1 to 35, offline
     // to day 38, online since. Peer b: online before its channel opens at day 39.5.
     store.openChannel(a, channelPoint(1), TEST_NOW);
-    await store.idle();
     store.peerEvent(a, true, TEST_NOW + DAY);
     store.peerEvent(a, false, TEST_NOW + 35 * DAY);
     store.openChannel(a, channelPoint(2), TEST_NOW + 36 * DAY);
     store.peerEvent(a, true, TEST_NOW + 38 * DAY);
     store.peerEvent(b, true, TEST_NOW + 39 * DAY);
     store.openChannel(b, channelPoint(3), TEST_NOW + 39.5 * DAY);
-    await store.idle();
     const now = TEST_NOW + 40 * DAY;
     // Opened now and (a clock behind the event's) a minute from now: lifetime 0.
     store.openChannel(a, channelPoint(4), now);
@@ -140,7 +137,6 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
     const store = storeOn(clock, 'n', 2 * DAY);
     const a = pubkey(1);
     store.openChannel(a, channelPoint(1), TEST_NOW);
-    await store.idle();
     store.peerEvent(a, true, TEST_NOW + 5 * DAY);
     store.peerEvent(a, false, TEST_NOW + 9 * DAY);
     const now = clock.advance(10 * DAY);
@@ -189,7 +185,6 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
             for (const store of [compacted, full]) {
               if (e.open) store.openChannel(pubkey(e.peer), channelPoint(channels), time);
               else store.peerEvent(pubkey(e.peer), e.online, time);
-              await store.idle();
             }
             if (e.open) channels += 1;
             if (e.compact) dropped += compacted.compact();
@@ -215,7 +210,6 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
     const sources = makeSources({ windows: [{ label: '1h30m', durationMs: 90 * MINUTE }] });
     const store = sources.stores.getOrCreate('alice');
     store.openChannel(pubkey(1), channelPoint(1), sources.clock.time);
-    await store.idle();
     sources.clock.time += HOUR;
     const families = parseExposition(await sources.exposition.renderToString());
     assert.deepEqual(
@@ -237,7 +231,6 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
     odd.openChannel(pubkey(1), points[1] as string, TEST_NOW);
     plain.openChannel(pubkey(2), points[2] as string, TEST_NOW);
     for (let i = 0; i < 200; i++) plain.openChannel(pubkey(i % 7), channelPoint(100 + i), TEST_NOW);
-    await Promise.all([odd.idle(), plain.idle()]);
     const now = clock.advance(HOUR);
     const stores = storesOf(odd, plain);
 

@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type BootstrapRetry } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { NatsClient } from '../../src/nats/nats-client.js';
@@ -41,13 +42,14 @@ function pipeline(
       new ChannelEventStore({
         node,
         clock: systemClock,
-        readFlapRecord: reader.read,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
   const stats = new IngestStats();
+  const gate = new RecordGate({ read: reader.readOf });
   const ingest = new EventIngest({
     stores,
+    gate,
     bootstrapPeers,
     clock: systemClock,
     stats,
@@ -57,7 +59,7 @@ function pipeline(
   });
   const subscriptions = subscribeEvents(nc, prefix, ingest, log.logger);
   ingests.push(ingest);
-  return { log, state, stores, stats, ingest, subscriptions };
+  return { log, state, stores, gate, stats, ingest, subscriptions };
 }
 
 /** Every pipeline's ingest, stopped after each test (no retry outlives its test). */
@@ -98,7 +100,7 @@ describe('NATS core delivery (real NATS)', function () {
     );
     const store = p.stores.get('alice');
     assert.ok(store);
-    await store.idle();
+    await p.gate.idle('alice');
     assert.equal(store.channel(channelPoint(1))?.peer.pubkey, peer);
     // 1 flap at creation, then 100 events: the last one (i = 99) was offline.
     assert.equal(store.peer(peer)?.flapCount, 101);
@@ -192,7 +194,7 @@ describe('NATS core delivery (real NATS)', function () {
       'the listed channel, from a later attempt',
     );
     const store = p.stores.get('frank');
-    await store?.idle();
+    await p.gate.idle('frank');
     assert.equal(store?.peer(peer)?.online, true);
     const bootstrapped = p.log.lines().filter((l) => l.msg === 'bootstrapped node');
     assert.equal(bootstrapped.at(-1)?.incomplete, false);

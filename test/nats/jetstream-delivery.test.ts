@@ -6,6 +6,7 @@ import type { JetStreamSettings } from '../../src/config/settings.js';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import {
   consumerFilter,
   JetStreamDelivery,
@@ -73,12 +74,11 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
   ) {
     const log = captureLogger();
     const bootstrapPeers = new BootstrapPeers();
-    const stores = new NodeStores(
-      (node) => new ChannelEventStore({ node, clock: systemClock, readFlapRecord }),
-    );
+    const stores = new NodeStores((node) => new ChannelEventStore({ node, clock: systemClock }));
     const stats = new IngestStats();
     const ingest = new EventIngest({
       stores,
+      gate: new RecordGate({ read: (_node, pk) => readFlapRecord(pk) }),
       bootstrapPeers,
       clock: ingestClock,
       stats,

@@ -14,6 +14,7 @@ import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { LndListings } from '../../src/ingest/lnd-listings.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { Exposition } from '../../src/metrics/exposition.js';
 import { nodeRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
@@ -85,7 +86,6 @@ describe('lnd own figures through NATS (real NATS, a fake bridge)', function () 
         new ChannelEventStore({
           node,
           clock,
-          readFlapRecord: reader.read,
           bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
         }),
     );
@@ -93,8 +93,10 @@ describe('lnd own figures through NATS (real NATS, a fake bridge)', function () 
     const requests = nodeRequests(nc, { prefix, timeoutMs: 2_000, logger: log.logger, state });
     const lndListings = new LndListings({ clock, listChannels: requests.listChannels });
     const stats = new IngestStats();
+    const gate = new RecordGate({ read: reader.readOf });
     ingest = new EventIngest({
       stores,
+      gate,
       bootstrapPeers,
       bootstrap: requests.bootstrap,
       clock,

@@ -12,6 +12,7 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import type { RejectReason } from '../../src/lnd/reject-reason.js';
 import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
@@ -47,6 +48,7 @@ class Pipeline {
   readonly clock = new TestClock(T0);
   readonly stats = new IngestStats();
   readonly stores: NodeStores;
+  readonly gate: RecordGate;
   readonly ingest: EventIngest;
   readonly log = captureLogger();
   private published = 0;
@@ -65,12 +67,13 @@ class Pipeline {
         new ChannelEventStore({
           node,
           clock: this.clock,
-          readFlapRecord: reader.read,
           bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
         }),
     );
+    this.gate = new RecordGate({ read: reader.readOf });
     this.ingest = new EventIngest({
       stores: this.stores,
+      gate: this.gate,
       bootstrapPeers,
       clock: this.clock,
       stats: this.stats,
@@ -147,7 +150,7 @@ class Pipeline {
       () => this.settled() === this.published,
       () => `${this.published} messages settled (${this.settled()} so far)`,
     );
-    for (const store of this.stores.values()) await store.idle();
+    await this.gate.idle();
   }
 
   /** Sets the clock (never backwards) and does what the exporter's timer does then. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { FlapFlusher, type FlushableStore } from '../../src/persistence/flap-flusher.js';
 import type { FlapRecordStore } from '../../src/persistence/flap-record-store.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
@@ -39,8 +40,9 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
   let records: KeyvFlapRecordStore;
   let clock: TestClock;
   let stores: NodeStores;
+  let gate: RecordGate;
   let stats: FlushStats;
-  let flusher: FlapFlusher;
+  let flusher: FlapFlusher<ChannelEventStore>;
 
   beforeEach(async () => {
     handle = await sqliteBackend.open();
@@ -52,12 +54,13 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
         new ChannelEventStore({
           node,
           clock,
-          readFlapRecord: (pk) => records.read(node, pk),
         }),
     );
+    gate = new RecordGate({ read: (node, pk) => records.read(node, pk) });
     stats = new FlushStats();
     flusher = new FlapFlusher({
       stores,
+      retryRecordReads: (store) => gate.retryRecordReads(store),
       records,
       stats,
       logger: silentLogger,
@@ -81,11 +84,11 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     flusher.start();
 
     // a: creation (offline) counts 1, then online 2.
-    alice.openChannel(a, channelPoint(1), clock.now());
-    alice.peerEvent(a, true, clock.advance(SECOND));
-    bob.peerEvent(b, true, clock.now());
-    bob.openChannel(b, channelPoint(2), clock.now());
-    await Promise.all([alice.idle(), bob.idle()]);
+    gate.of(alice).openChannel(a, channelPoint(1), clock.now());
+    gate.of(alice).peerEvent(a, true, clock.advance(SECOND));
+    gate.of(bob).peerEvent(b, true, clock.now());
+    gate.of(bob).openChannel(b, channelPoint(2), clock.now());
+    await gate.idle();
 
     await timers.tickAsync(HOUR - 1);
     await flusher.idle();
@@ -104,7 +107,7 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     assert.equal(write.callCount, 2);
 
     // a goes offline: 3. The next flush comes one interval later.
-    alice.peerEvent(a, false, clock.advance(SECOND));
+    gate.of(alice).peerEvent(a, false, clock.advance(SECOND));
     await timers.tickAsync(HOUR - 1);
     await flusher.idle();
     assert.equal(stats.success, 1);
@@ -114,7 +117,7 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     assert.equal((await records.read('alice', a))?.count, 3);
 
     // Stop: the final flush writes what came since.
-    alice.peerEvent(a, true, clock.advance(SECOND));
+    gate.of(alice).peerEvent(a, true, clock.advance(SECOND));
     const outcome = await flusher.stop();
     assert.equal(outcome?.ok, true);
     assert.equal(outcome.records, 2);
@@ -131,9 +134,9 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     const a = pubkey(1);
     await records.write('alice', new Map([[a, { count: 10, lastFlap: TEST_NOW - HOUR }]]));
     const alice = stores.getOrCreate('alice');
-    alice.openChannel(a, channelPoint(1), clock.now());
-    alice.peerEvent(a, true, clock.advance(SECOND));
-    await alice.idle();
+    gate.of(alice).openChannel(a, channelPoint(1), clock.now());
+    gate.of(alice).peerEvent(a, true, clock.advance(SECOND));
+    await gate.idle('alice');
     await flusher.flushNow();
     assert.deepEqual(await records.read('alice', a), { count: 12, lastFlap: TEST_NOW + SECOND });
   });
@@ -144,7 +147,7 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     assert.deepEqual(await records.read('carol', pubkey(5)), { count: 7, lastFlap: TEST_NOW });
     const dave = stores.getOrCreate('dave');
     await records.write('dave', new Map([[pubkey(6), { count: 3, lastFlap: TEST_NOW }]]));
-    assert.deepEqual(await dave.flapCount(pubkey(6)), {
+    assert.deepEqual(await gate.flapCount(dave, pubkey(6)), {
       count: 3,
       lastFlap: TEST_NOW,
       tracked: false,
@@ -159,7 +162,6 @@ describe('FlapFlusher scheduling, with fake timers', () => {
   const node: FlushableStore = {
     node: 'alice',
     flapRecordsToFlush: () => new Map([[pubkey(1), { count: 1, lastFlap: TEST_NOW }]]),
-    retryRecordReads: () => Promise.resolve(0),
   };
 
   function flusherWith(
@@ -169,6 +171,7 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     const records: Pick<FlapRecordStore, 'write'> = { write };
     return new FlapFlusher({
       stores: { values: () => [node] },
+      retryRecordReads: () => Promise.resolve(0),
       records,
       stats,
       logger: silentLogger,
@@ -303,7 +306,8 @@ describe('FlapFlusher scheduling, with fake timers', () => {
   it('counts a flush with unreadable records as failed, writing what it can', async () => {
     const write = sinon.spy(() => Promise.resolve());
     const flusher = new FlapFlusher({
-      stores: { values: () => [{ ...node, retryRecordReads: () => Promise.resolve(3) }] },
+      stores: { values: () => [node] },
+      retryRecordReads: () => Promise.resolve(3),
       records: { write },
       stats,
       logger: silentLogger,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseStoreUrl } from '../../src/config/store-url.js';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { FlapFlusher } from '../../src/persistence/flap-flusher.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
 import {
@@ -18,8 +19,9 @@ import { ProcessFailures, silentLogger } from './support/backends.js';
 interface Harness {
   clock: TestClock;
   stores: NodeStores;
+  gate: RecordGate;
   stats: FlushStats;
-  flusher: FlapFlusher;
+  flusher: FlapFlusher<ChannelEventStore>;
   readFailures: string[];
 }
 
@@ -31,13 +33,16 @@ function harness(records: KeyvFlapRecordStore, retryDelayMs = 100): Harness {
       new ChannelEventStore({
         node,
         clock,
-        readFlapRecord: (pk) => records.read(node, pk),
-        observer: { recordReadFailed: (pk) => readFailures.push(pk) },
       }),
   );
+  const gate = new RecordGate({
+    read: (node, pk) => records.read(node, pk),
+    readFailed: (_node, pk) => readFailures.push(pk),
+  });
   const stats = new FlushStats();
   const flusher = new FlapFlusher({
     stores,
+    retryRecordReads: (store) => gate.retryRecordReads(store),
     records,
     stats,
     logger: silentLogger,
@@ -45,14 +50,14 @@ function harness(records: KeyvFlapRecordStore, retryDelayMs = 100): Harness {
     intervalMs: HOUR,
     retryDelayMs,
   });
-  return { clock, stores, stats, flusher, readFailures };
+  return { clock, stores, gate, stats, flusher, readFailures };
 }
 
 describe('flap persistence through a store outage', () => {
   const failures = new ProcessFailures();
   let server: PrivateRedisServer | undefined;
   let records: KeyvFlapRecordStore | undefined;
-  let flusher: FlapFlusher | undefined;
+  let flusher: FlapFlusher<ChannelEventStore> | undefined;
 
   beforeEach(() => {
     failures.install();
@@ -79,17 +84,19 @@ describe('flap persistence through a store outage', () => {
 
     // alice reads from the dead store; bob's records were read elsewhere (so merged) and are written to it.
     const alice = h.stores.getOrCreate('alice');
-    alice.openChannel(a, channelPoint(1), h.clock.now());
+    h.gate.of(alice).openChannel(a, channelPoint(1), h.clock.now());
     const reader = new RecordReader();
-    const bob = new ChannelEventStore({ node: 'bob', clock: h.clock, readFlapRecord: reader.read });
-    bob.openChannel(pubkey(2), channelPoint(2), h.clock.now());
-    await Promise.all([alice.idle(), bob.idle()]);
+    const bob = new ChannelEventStore({ node: 'bob', clock: h.clock });
+    const bobGate = new RecordGate({ read: reader.readOf });
+    bobGate.of(bob).openChannel(pubkey(2), channelPoint(2), h.clock.now());
+    await Promise.all([h.gate.idle(), bobGate.idle()]);
     assert.deepEqual(h.readFailures, [a]);
     assert.equal(alice.peer(a)?.recordMerged, false);
 
     const stats = new FlushStats();
     const both = new FlapFlusher({
       stores: { values: () => [alice, bob] },
+      retryRecordReads: (store) => (store === bob ? bobGate : h.gate).retryRecordReads(store),
       records,
       stats,
       logger: silentLogger,
@@ -118,15 +125,15 @@ describe('flap persistence through a store outage', () => {
     const [a, b] = [pubkey(1), pubkey(2)];
 
     // a: created offline (1), online (2).
-    alice.openChannel(a, channelPoint(1), h.clock.now());
-    alice.peerEvent(a, true, h.clock.advance(SECOND));
-    await alice.idle();
+    h.gate.of(alice).openChannel(a, channelPoint(1), h.clock.now());
+    h.gate.of(alice).peerEvent(a, true, h.clock.advance(SECOND));
+    await h.gate.idle('alice');
     assert.equal((await flusher.flushNow()).ok, true);
     assert.deepEqual(await records.read('alice', a), { count: 2, lastFlap: TEST_NOW + SECOND });
 
     // Frozen, so that the flush is in flight when Redis dies.
     server.pause();
-    alice.peerEvent(a, false, h.clock.advance(SECOND));
+    h.gate.of(alice).peerEvent(a, false, h.clock.advance(SECOND));
     const inFlight = flusher.flushNow();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await server.stop();
@@ -136,9 +143,9 @@ describe('flap persistence through a store outage', () => {
     assert.equal(h.stats.error, 1);
 
     // Events go on while it is down: a online (4); b is new and its read fails.
-    alice.peerEvent(a, true, h.clock.advance(SECOND));
-    alice.openChannel(b, channelPoint(2), h.clock.now());
-    await alice.idle();
+    h.gate.of(alice).peerEvent(a, true, h.clock.advance(SECOND));
+    h.gate.of(alice).openChannel(b, channelPoint(2), h.clock.now());
+    await h.gate.idle('alice');
     assert.ok(h.readFailures.includes(b));
     await eventually(() => h.stats.error >= 2, 'a retry failing while Redis is down');
     assert.equal(h.stats.success, 1);
@@ -171,9 +178,9 @@ describe('flap persistence through a store outage', () => {
 
     // Hung: the read times out, the monitor is created unmerged (1), then online (2).
     server.pause();
-    alice.openChannel(p, channelPoint(3), h.clock.now());
-    alice.peerEvent(p, true, h.clock.advance(SECOND));
-    await alice.idle();
+    h.gate.of(alice).openChannel(p, channelPoint(3), h.clock.now());
+    h.gate.of(alice).peerEvent(p, true, h.clock.advance(SECOND));
+    await h.gate.idle('alice');
     assert.deepEqual(h.readFailures, [p]);
     assert.equal(alice.peer(p)?.flapCount, 2);
     assert.ok(records.stats.timeouts >= 1);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { RecordGate, type NodeRecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore, type StoreObserver } from '../../src/store/channel-event-store.js';
 import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
 import { HOUR, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
@@ -28,8 +29,11 @@ type Applied =
       flapCount: number;
     };
 
+/** A store whose events go through a gate (as the ingest submits them), recording what it applies. */
 function recordingStore(reader = new RecordReader()): {
   store: ChannelEventStore;
+  gate: NodeRecordGate;
+  idle: () => Promise<void>;
   applied: Applied[];
 } {
   const applied: Applied[] = [];
@@ -50,21 +54,21 @@ function recordingStore(reader = new RecordReader()): {
   const store = new ChannelEventStore({
     node: 'alice',
     clock: new TestClock(TEST_NOW),
-    readFlapRecord: reader.read,
     observer,
   });
-  return { store, applied };
+  const gates = new RecordGate({ read: reader.readOf });
+  return { store, gate: gates.of(store), idle: () => gates.idle(), applied };
 }
 
 describe('ChannelEventStore: the events it applies, as its observer sees them', () => {
   it('tells each applied event with its applied time and the flap count after it', async () => {
-    const { store, applied } = recordingStore();
-    store.peerEvent(P1, true, T0);
-    store.openChannel(P1, CP1, T0 + SECOND);
-    await store.idle();
-    store.peerEvent(P1, false, T0 + 2 * SECOND);
-    store.peerEvent(P1, true, T0 + SECOND);
-    store.closeChannel(P1, CP1, T0 + 3 * SECOND);
+    const { gate, idle, applied } = recordingStore();
+    gate.peerEvent(P1, true, T0);
+    gate.openChannel(P1, CP1, T0 + SECOND);
+    await idle();
+    gate.peerEvent(P1, false, T0 + 2 * SECOND);
+    gate.peerEvent(P1, true, T0 + SECOND);
+    gate.closeChannel(P1, CP1, T0 + 3 * SECOND);
     assert.deepEqual(applied, [
       // Not monitored yet: no flap counted.
       {
@@ -117,11 +121,11 @@ describe('ChannelEventStore: the events it applies, as its observer sees them', 
   it('tells events waiting for a record read once they are applied, with the persisted count', async () => {
     const reader = new RecordReader();
     reader.records.set(P1, { count: 10, lastFlap: T0 });
-    const { store, applied } = recordingStore(reader);
-    store.openChannel(P1, CP1, T0 + SECOND);
-    store.peerEvent(P1, true, T0 + 2 * SECOND);
+    const { gate, idle, applied } = recordingStore(reader);
+    gate.openChannel(P1, CP1, T0 + SECOND);
+    gate.peerEvent(P1, true, T0 + 2 * SECOND);
     assert.equal(applied.length, 0, 'nothing is applied before the read');
-    await store.idle();
+    await idle();
     assert.deepEqual(
       applied.map((a) => [a.kind, a.flapCount]),
       [
@@ -132,30 +136,30 @@ describe('ChannelEventStore: the events it applies, as its observer sees them', 
   });
 
   it('tells nothing of what it rejects or what changes nothing', async () => {
-    const { store, applied } = recordingStore();
-    store.openChannel(P1, CP1, T0);
-    await store.idle();
+    const { gate, idle, applied } = recordingStore();
+    gate.openChannel(P1, CP1, T0);
+    await idle();
     applied.length = 0;
-    store.openChannel(P2, CP1, T0 + SECOND);
-    store.closeChannel(P1, CP2, T0 + SECOND);
-    store.closeChannel(P2, CP1, T0 + SECOND);
+    gate.openChannel(P2, CP1, T0 + SECOND);
+    gate.closeChannel(P1, CP2, T0 + SECOND);
+    gate.closeChannel(P2, CP1, T0 + SECOND);
     // The start-up listing repeats a channel opened by an event.
-    store.openChannel(P1, CP1, T0 + SECOND, 'bootstrap');
-    await store.idle();
+    gate.openChannel(P1, CP1, T0 + SECOND, 'bootstrap');
+    await idle();
     assert.deepEqual(applied, []);
   });
 
   it('does not tell journaled events again when they are applied on top of a late restore', async () => {
-    const { store, applied } = recordingStore();
+    const { store, gate, idle, applied } = recordingStore();
     store.beginJournal(100);
-    store.openChannel(P1, CP1, T0);
-    await store.idle();
-    store.peerEvent(P1, true, T0 + SECOND);
+    gate.openChannel(P1, CP1, T0);
+    await idle();
+    gate.peerEvent(P1, true, T0 + SECOND);
     assert.equal(applied.length, 2);
     store.rebase([]);
     assert.equal(store.peer(P1)?.flapCount, 2, 'the events were applied again');
     assert.equal(applied.length, 2);
-    store.peerEvent(P1, false, T0 + 2 * SECOND);
+    gate.peerEvent(P1, false, T0 + 2 * SECOND);
     assert.equal(applied.length, 3);
   });
 });

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import type { ObservationSettings } from '../../src/store/node-observation.js';
 import type { OnlinePeriod } from '../../src/store/online-log.js';
@@ -347,9 +348,11 @@ async function run(
   const store = new ChannelEventStore({
     node: 'n',
     clock,
-    readFlapRecord: () => Promise.resolve(undefined),
     observation: settings,
   });
+  // Opens go through a gate, as the ingest submits them (no record is persisted here).
+  const gates = new RecordGate({ read: () => Promise.resolve(undefined) });
+  const gate = gates.of(store);
   const model = new Model(settings);
   let t = T0;
   for (const { dt: step, op } of history) {
@@ -363,8 +366,8 @@ async function run(
         break;
       }
       case 'open':
-        store.openChannel(pubkey(op.peer), channelPoint(op.peer, op.channel), t);
-        await store.idle();
+        gate.openChannel(pubkey(op.peer), channelPoint(op.peer, op.channel), t);
+        await gates.idle();
         model.open(pubkey(op.peer), channelPoint(op.peer, op.channel), t);
         break;
       case 'close':

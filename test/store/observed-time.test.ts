@@ -5,6 +5,7 @@
  * limit is 1 s and events further apart than that are all committed.
  */
 import assert from 'node:assert/strict';
+import { RecordGate } from '../../src/ingest/record-gate.js';
 import {
   ChannelEventStore,
   type RestoredPeer,
@@ -77,6 +78,8 @@ const BEAT = 15_000;
  */
 class Driver {
   private nextBeat: number | undefined;
+  /** Opens go through a gate, as the ingest submits them (no record is persisted here). */
+  private readonly gates = new RecordGate({ read: () => Promise.resolve(undefined) });
   constructor(readonly store: ChannelEventStore) {}
 
   /** The heartbeats due up to t. */
@@ -112,8 +115,8 @@ class Driver {
 
   async open(pk: string, cp: string, t: number): Promise<void> {
     this.until(t);
-    this.store.openChannel(pk, cp, t);
-    await this.store.idle();
+    this.gates.of(this.store).openChannel(pk, cp, t);
+    await this.gates.idle();
   }
 
   close(pk: string, cp: string, t: number): void {
@@ -230,7 +233,6 @@ describe('observed time: lnd down and back', () => {
     const store = new ChannelEventStore({
       node: 'alice',
       clock: new TestClock(at(0)),
-      readFlapRecord: () => Promise.resolve(undefined),
       observer,
     });
     const g = new Driver(store);
@@ -566,9 +568,9 @@ describe('observed time: the exporter down (core NATS restore)', () => {
 
   it('a node that never sent a status is back with any bootstrap, even a failed one', async () => {
     const a = storeFixture();
-    a.store.peerEvent(P, true, at(0));
-    a.store.openChannel(P, CP, at(0));
-    await a.store.idle();
+    a.gate.peerEvent(P, true, at(0));
+    a.gate.openChannel(P, CP, at(0));
+    await a.idle();
     const peers = snapshot(a.store);
     const b = storeFixture();
     b.store.restore(peers, { image: a.store.observation.image(), exporterDownSince: at(10) });
@@ -611,7 +613,6 @@ describe('observed time: an empty gap (settle 0)', () => {
     const store = new ChannelEventStore({
       node: 'alice',
       clock: new TestClock(at(40)),
-      readFlapRecord: () => Promise.resolve(undefined),
       observation: { timeoutMs: MINUTE, settleMs: 0 },
     });
     const d = new Driver(store);
@@ -646,7 +647,6 @@ describe('observed time: compaction', () => {
     const store = new ChannelEventStore({
       node: 'alice',
       clock,
-      readFlapRecord: () => Promise.resolve(undefined),
       retentionMs: DAY,
     });
     const g = new Driver(store);

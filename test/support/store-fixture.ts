@@ -1,3 +1,4 @@
+import { RecordGate, type NodeRecordGate } from '../../src/ingest/record-gate.js';
 import {
   ChannelEventStore,
   type StoreObserver,
@@ -27,11 +28,19 @@ export class RecordReader {
     if (this.failing) return Promise.reject(new Error('backend down'));
     return Promise.resolve(this.records.get(key));
   };
+
+  /** read() as a RecordGate takes it (every node reads the same records). */
+  readOf = (_node: string, key: string): Promise<FlapRecord | undefined> => this.read(key);
 }
 
 export interface Fixture {
   clock: TestClock;
   store: ChannelEventStore;
+  /** What every event goes through, as EventIngest submits them: reads the records of new monitors. */
+  gate: NodeRecordGate;
+  gates: RecordGate;
+  /** Resolves once every event submitted through the gate is applied. */
+  idle(): Promise<void>;
   reader: RecordReader;
   rejections: { reason: StoreRejection; pubkey: string; channelPoint: string }[];
   reordered: { pubkey: string; eventTime: number; appliedTime: number }[];
@@ -52,9 +61,20 @@ export function storeFixture(node = 'alice'): Fixture {
   const store = new ChannelEventStore({
     node,
     clock,
-    readFlapRecord: reader.read,
     bootstrapConnectivity: (pk) => (bootstrapOnline.has(pk) ? true : undefined),
     observer,
   });
-  return { clock, store, reader, rejections, reordered, bootstrapOnline };
+  const gates = new RecordGate({ read: reader.readOf });
+  const gate = gates.of(store);
+  return {
+    clock,
+    store,
+    gate,
+    gates,
+    idle: () => gates.idle(),
+    reader,
+    rejections,
+    reordered,
+    bootstrapOnline,
+  };
 }

@@ -42,6 +42,12 @@ export interface QueryDeps {
     node: string,
     pubkey: string,
   ) => Promise<FlapRecord | undefined>;
+  /**
+   * The peer of a channel whose open is held while that peer's flap record is
+   * read (src/ingest/record-gate.ts), or undefined: the peer is not monitored
+   * yet (lnd's "peer not found"). None: no open is ever held.
+   */
+  readonly heldChannelPeer?: (node: string, channelPoint: string) => string | undefined;
   /** The default page size of `channels` and `peers`. */
   readonly defaultPageSize: number;
   /** The largest page size of `channels` and `peers`; larger requests are capped to it. */
@@ -171,7 +177,8 @@ export function queryResolvers(deps: QueryDeps) {
           throw new ApiError('NODE_NOT_FOUND', `node ${node} is not tracked`);
         }
         const view = store.channel(channelPoint);
-        const waitingPeer = view === undefined ? store.pendingChannelPeer(channelPoint) : undefined;
+        const waitingPeer =
+          view === undefined ? deps.heldChannelPeer?.(store.node, channelPoint) : undefined;
         if (waitingPeer !== undefined) {
           throw new ApiError(
             'PEER_NOT_FOUND',
