@@ -4,7 +4,6 @@ import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
 import type { Cost, CostLimit } from './cost-limit.js';
 import { compiledBytes } from './document-caches.js';
-import { compileResultSerializer } from './result-serializer.js';
 
 type JitEntry = NonNullable<ReturnType<JITCache['get']>>;
 
@@ -12,15 +11,12 @@ type JitEntry = NonNullable<ReturnType<JITCache['get']>>;
 export interface VerifiedOperation {
   /** Its cost (0 without a cost limit). */
   readonly cost: Cost;
-  /** The operation's own serializer; undefined when its shape is not fixed by its document. */
-  readonly stringify: ((result: ExecutionResult) => string) | undefined;
 }
 
 /**
  * graphql-jit's compiled queries by document text, and the operations
  * verified for useCompiledOperations' fast path by operation name and
- * document text, each bounded by entries and estimated bytes (compiledBytes;
- * an operation's serializer weighs about as much as its compiled query):
+ * document text, each bounded by entries and estimated bytes (compiledBytes):
  * useGraphQlJit fills the compiled queries, useCompiledOperations the
  * operations, and reads both.
  */
@@ -68,9 +64,8 @@ function operationKey(params: GraphQLParams): string | undefined {
  * schema, so it would pass again. A result with errors is not used: the
  * request then takes the ordinary pipeline, which runs it again and masks
  * and logs its errors as always (queries have no side effects). The result
- * is serialized by a serializer compiled for the operation (the same JSON as
- * JSON.stringify's, see compileResultSerializer), or else with the compiled
- * query's stringify, as the JIT executor's. The one check that depends on more than the document, the cost limit with
+ * is serialized with the compiled query's stringify, as the JIT executor's.
+ * The one check that depends on more than the document, the cost limit with
  * page sizes given by variables, is made here too: a request over it takes
  * the ordinary pipeline, which refuses it.
  */
@@ -87,7 +82,7 @@ export function useCompiledOperations(cache: CompiledQueryCache, costLimit?: Cos
       if (typeof cost !== 'number' && !costLimit?.admits(cost, variables)) return undefined;
       const entry = cache.get(params.query ?? '');
       if (entry === undefined) return undefined;
-      const stringify = operation.stringify ?? entry.stringify;
+      const { stringify } = entry;
       const use = (result: ExecutionResult): void => {
         if (result.errors !== undefined && result.errors.length > 0) return;
         setResult(Object.assign(result, { stringify }));
@@ -103,7 +98,7 @@ export function useCompiledOperations(cache: CompiledQueryCache, costLimit?: Cos
     onExecute({ args }) {
       const key = operationKey(args.contextValue.params);
       if (key === undefined || verified.peek(key) !== undefined) return undefined;
-      // Too large to be kept: its serializer would be compiled for nothing.
+      // Too large to be kept: verifying it would be for nothing.
       if (compiledBytes(key) > cache.bounds.maxBytes) return undefined;
       return {
         onExecuteDone({ result }) {
@@ -114,10 +109,7 @@ export function useCompiledOperations(cache: CompiledQueryCache, costLimit?: Cos
           const cost =
             costLimit === undefined ? 0 : costLimit.operationCost(schema, document, operationName);
           if (cost === undefined) return;
-          verified.set(key, {
-            cost,
-            stringify: compileResultSerializer(schema, document, operationName),
-          });
+          verified.set(key, { cost });
         },
       };
     },

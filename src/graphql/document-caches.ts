@@ -31,9 +31,11 @@ const MIB = 1024 * KIB;
  *   character, up to 165 for the densest selections (`id id id …`);
  * - a validation error, 3 to 4 KB (its message, locations and captured stack),
  *   at most 101 a document (graphql-js's maxErrors and its last);
- * - a compiled document: graphql-jit's compiled query and the operation's
- *   serializer, with parts of the AST they keep, 27 KB (20 characters) to 990
- *   bytes a character (dense selections, fragments spread under 14 aliases);
+ * - a compiled document: graphql-jit's compiled query with parts of the AST
+ *   it keeps, 27 KB (20 characters) to 990 bytes a character (dense
+ *   selections, fragments spread under 14 aliases), measured with a
+ *   serializer compiled per operation beside it (since removed): an upper
+ *   bound;
  * - a parse error: 3 KB plus 45 bytes a character (its captured stack keeps
  *   the parser and the tokens read).
  */
@@ -52,7 +54,7 @@ export function parsedBytes(source: string): number {
 
 /**
  * The bytes a compiled document (its compiled query, or its verified
- * operation with its serializer) is estimated to keep alive, its AST included.
+ * operation) is estimated to keep alive, its AST included.
  */
 export function compiledBytes(source: string): number {
   return COMPILED_BYTES_FIXED + COMPILED_BYTES_PER_CHAR * source.length;

@@ -7,9 +7,9 @@ import { setFlagsFromString } from 'node:v8';
  * first). Measured per distinct document compiled (a 175-character query):
  *
  * - V8's compilation cache keeps every source given to `new Function` with
- *   its compiled code, about 37 KB: graphql-jit compiles each query so, and
- *   compileResultSerializer each serializer. V8 drops these only when the heap
- *   is nearly full, so distinct documents filled hundreds of megabytes. The
+ *   its compiled code, about 37 KB: graphql-jit compiles each query so. V8
+ *   drops these only when the heap is nearly full, so distinct documents
+ *   filled hundreds of megabytes. The
  *   cache only pays off for a source compiled twice, which the caches of
  *   compiled documents already avoid: it is turned off for the process.
  * - graphql-jit memoizes a helper with lodash.memoize keyed by arrays it makes

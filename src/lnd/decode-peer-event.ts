@@ -1,8 +1,7 @@
 import { DecodeError } from './decode-error.js';
-import { envelopeOf } from './event-envelope.js';
+import { readEventEnvelope } from './event-envelope.js';
 import { PEER_EVENT_TYPES, type PeerEventMessage, type PeerEventType } from './messages.js';
-import { MAX_EVENT_BYTES, jsonKind, messageText, parseJsonText, quote } from './json-payload.js';
-import { scanPeerEvent } from './peer-event-scan.js';
+import { jsonKind, quote } from './json-payload.js';
 import { parsePubkey } from './pubkey.js';
 
 /** Each type by its name: the constant is returned, not the message's copy of it. */
@@ -16,16 +15,7 @@ const PEER_TYPES: ReadonlyMap<string, PeerEventType> = new Map(
  * lnd's JSON leaves out. Throws DecodeError.
  */
 export function decodePeerEvent(data: Uint8Array | string): PeerEventMessage {
-  const text = messageText(data, MAX_EVENT_BYTES);
-  return scanPeerEvent(text) ?? decodePeerEventJson(text);
-}
-
-/**
- * The general path of decodePeerEvent: JSON.parse, then the checks. The fast
- * path (scanPeerEvent) answers as this does wherever it answers at all.
- */
-export function decodePeerEventJson(text: string): PeerEventMessage {
-  const { body, timestamp } = envelopeOf(parseJsonText(text));
+  const { body, timestamp } = readEventEnvelope(data);
   const rawPubkey = body.pub_key;
   if (rawPubkey === undefined || rawPubkey === null) {
     throw new DecodeError('invalid_shape', 'pub_key: missing');

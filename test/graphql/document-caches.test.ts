@@ -45,7 +45,7 @@ function jitEntry(): Parameters<CompiledQueryCache['set']>[1] {
   return { query: () => ({ data: {} }), stringify: JSON.stringify };
 }
 
-const operation: VerifiedOperation = { cost: 0, stringify: undefined };
+const operation: VerifiedOperation = { cost: 0 };
 
 describe('document caches', () => {
   describe('estimates', () => {

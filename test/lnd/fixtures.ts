@@ -23,13 +23,3 @@ export const json = (value: unknown): string => JSON.stringify(value);
 
 /** An lnrpc.ChannelPoint of CHANNEL_POINT as lnd's REST API prints it (bytes in base64). */
 export const lndChannelPointMessage = lndChannelPoint(CHANNEL_POINT);
-
-/** What a decoder made of a text: the message, or the code it rejected it with. */
-export function outcome(decode: (text: string) => unknown, text: string): unknown {
-  try {
-    return { value: decode(text) };
-  } catch (err) {
-    assert.ok(err instanceof DecodeError, `threw ${String(err)}`);
-    return { rejected: err.code };
-  }
-}

@@ -1,0 +1,151 @@
+/**
+ * Fast path 2, the GraphQL cost limit (src/graphql/cost-limit.ts,
+ * list-cost.ts), weighed against graphql-armor's cost limit
+ * (@escape.tech/graphql-armor-cost-limit, installed as a devDependency for
+ * this benchmark only) on the whole server: req/s and server CPU per request
+ * at 50 connections for typical queries, our server as it is against the
+ * same server with src/graphql/limits.ts swapped for one that puts armor's
+ * rule in place of ours (bench/fast-path/substitutes/armor-cost-limit.ts:
+ * same depth and alias limits, same maximum cost, nothing per request).
+ *
+ * They do not count the same: ours counts page sizes as served (literal,
+ * variable or default) and every list without a page size at its real size
+ * as it is built; armor counts statically, at validation, a literal
+ * `first`/`last` and nothing else. A query of each kind shows the
+ * difference: its answer from both servers is in the notes.
+ */
+import { QuietLog } from './fast-path/quiet.js';
+import { report, type BenchRow } from './result.js';
+import { CHANNEL_BODY, PAGE_BODY } from './graphql/fixture.js';
+import {
+  answer,
+  CONNECTIONS,
+  loadAll,
+  pinning,
+  startServer,
+  WARMUP_SECONDS,
+  type Load,
+  type Server,
+} from './graphql/load.js';
+
+const SECONDS = Number(process.env.GRAPHQL_BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.GRAPHQL_BENCH_ROUNDS ?? 5);
+const KEEP_RATIO = 1.1;
+
+/** A page whose every channel lists its peer's channels: a list charged by ours per peer. */
+const PEER_CHANNELS_QUERY = `query PeerChannels {
+  channels(first: 100) {
+    nodes {
+      channelPoint uptimeRatio
+      peer { pubkey online channels { channelPoint uptimeRatio } }
+    }
+  }
+}`;
+
+/** Nested lists with the page size in a variable: what armor counts as one page of one. */
+const NESTED_QUERY = `query Nested($n: Int) {
+  channels(first: $n) {
+    nodes {
+      channelPoint
+      peer { channels { channelPoint peer { channels { channelPoint peer { pubkey } } } } }
+    }
+  }
+}`;
+
+const BODIES: Record<string, string> = {
+  channel: CHANNEL_BODY,
+  page: PAGE_BODY,
+  'peer channels': JSON.stringify({ query: PEER_CHANNELS_QUERY }),
+};
+const LABELS: Record<string, string> = {
+  channel: 'one-channel query',
+  page: '100-channel page',
+  'peer channels': "100-channel page with each peer's channels (a list charged per peer)",
+};
+
+const started = performance.now();
+const quiet = new QuietLog();
+const servers: Server[] = [];
+let loads: Map<string, Load>;
+const answers = new Map<string, string>();
+const nested = new Map<string, string>();
+try {
+  servers.push(await startServer('ours', 'ours'));
+  servers.push(
+    await startServer('armor', 'ours', {
+      'src/graphql/limits.ts': 'bench/fast-path/substitutes/armor-cost-limit.ts',
+    }),
+  );
+  for (const server of servers) {
+    for (const [query, body] of Object.entries(BODIES)) {
+      answers.set(`${server.name} ${query}`, await answer(server.url, body));
+    }
+    const reply = await answer(
+      server.url,
+      JSON.stringify({ query: NESTED_QUERY, variables: { n: 1000 } }),
+    );
+    nested.set(server.name, reply.slice(0, reply.indexOf(' ') + 220));
+  }
+  loads = await loadAll(servers, BODIES, ROUNDS, SECONDS, quiet);
+} finally {
+  for (const server of servers) await server.stop();
+}
+
+const mismatches = Object.keys(BODIES).filter(
+  (q) => answers.get(`ours ${q}`) !== answers.get(`armor ${q}`),
+);
+const get = (key: string): Load => {
+  const load = loads.get(key);
+  if (load === undefined) throw new Error(`no figures for ${key}`);
+  return load;
+};
+
+const percent = (ratio: number): string => `${((ratio - 1) * 100).toFixed(1)}%`;
+const rows: BenchRow[] = [];
+const gains: string[] = [];
+let bestGain = Number.NEGATIVE_INFINITY;
+for (const query of Object.keys(BODIES)) {
+  const ours = get(`ours ${query}`);
+  const armor = get(`armor ${query}`);
+  const rpsRatio = ours.rps / armor.rps;
+  const cpuRatio = armor.cpuPerRequest / ours.cpuPerRequest;
+  bestGain = Math.max(bestGain, cpuRatio);
+  gains.push(`${LABELS[query]} ${percent(cpuRatio)} CPU per request, ${percent(rpsRatio)} req/s`);
+  rows.push(
+    {
+      metric: `cost limit, ${LABELS[query]}: req/s at ${CONNECTIONS} connections, ours`,
+      value: ours.rps,
+      unit: 'req/s',
+      baseline: armor.rps,
+      baselineName: "graphql-armor's cost limit",
+      ratio: rpsRatio,
+    },
+    {
+      metric: `cost limit, ${LABELS[query]}: server CPU per request (main thread), ours`,
+      value: ours.cpuPerRequest,
+      unit: 'µs',
+      baseline: armor.cpuPerRequest,
+      baselineName: "graphql-armor's cost limit",
+      ratio: cpuRatio,
+      target: `>= ${KEEP_RATIO} (keep), else delete`,
+      pass: cpuRatio >= KEEP_RATIO,
+    },
+  );
+}
+const failures = [...loads.entries()]
+  .filter(([, l]) => l.failures > 0)
+  .map(([k, l]) => `${k}: ${l.failures}`);
+
+report({
+  name: "Fast path: our GraphQL cost limit against graphql-armor's",
+  rows,
+  notes: [
+    `Verdict, cost limit (src/graphql/cost-limit.ts, list-cost.ts): ${bestGain >= KEEP_RATIO ? `keep: gains ${percent(bestGain)} on the whole server` : 'delete by the speed rule: gains under 10% on the whole server'} (ours against armor, by CPU per request; positive: ours cheaper: ${gains.join('; ')}). But armor is not the same limit: ours counts page sizes as served (literal, variable or default) and every list without a page size at its real size as it is built; armor counts statically at validation, a literal first/last and nothing else, so it admits what ours refuses (the nested query below). Replacing ours would change what is refused, not how fast: not a speed question, left in place.`,
+    `Nested lists with the page size in a variable (channels(first: $n) { nodes { peer { channels { peer { channels { peer }}}}}}, n = 1000): ours answered ${nested.get('ours') ?? '?'}; armor answered ${nested.get('armor') ?? '?'}.`,
+    `Servers: bench/graphql/server.ts 'ours' (createGraphQLServer behind createHttpServer, 10,000 channels over 2,000 peers, two weeks of history), once as it is and once with src/graphql/limits.ts swapped for bench/fast-path/substitutes/armor-cost-limit.ts (armor's costLimitPlugin at the same --graphql.max-cost, the same depth and alias limits; the CostLimit given to the resolvers and to useCompiledOperations does nothing). Every answer checked equal between the two${mismatches.length > 0 ? ` (MISMATCH: ${mismatches.join(', ')})` : ''}.`,
+    `autocannon ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and query, alternating, each after waiting for the machine to be quiet; the best req/s and the lowest server CPU per request (main-thread CPU from /proc over the run / requests answered) of each. The verdict goes by CPU per request, the figure other load on the machine disturbs least (on a single-threaded server at saturation req/s is its inverse). ${pinning ? 'Servers pinned to CPU 0, autocannon to CPU 1' : 'taskset unavailable: processes not pinned'}. Ratio = ours / armor for req/s, armor / ours for CPU (above 1: ours is cheaper).`,
+    quiet.note(),
+    failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.',
+    `Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  ],
+});
