@@ -28,7 +28,8 @@ import {
 } from 'nats';
 import type { JetStreamSettings } from '../src/config/settings.js';
 import type { Logger } from '../src/log/logger.js';
-import { JetStreamDelivery, streamSubjects } from '../src/nats/jetstream-delivery.js';
+import { streamSubjects } from '../src/nats/jetstream-consumer.js';
+import { JetStreamDelivery } from '../src/nats/jetstream-delivery.js';
 import {
   appliedCount,
   benchLogger,

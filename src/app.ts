@@ -1,6 +1,7 @@
 import type { Subscription } from 'nats';
 import { recordReadFailedLog, storeObserver, subscriptionHub } from './app-logging.js';
-import { systemClock, type Clock } from './clock.js';
+import { STOP_BUDGET_MS, stopSequence } from './app-stop.js';
+import { systemScheduler, type Scheduler } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { errorMessage } from './errors.js';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql/server.js';
@@ -26,26 +27,9 @@ import { HistoryStats } from './history/history-stats.js';
 import { FlapFlusher } from './persistence/flap-flusher.js';
 import { FlushStats } from './persistence/flush-stats.js';
 import { openFlapRecordStore } from './persistence/keyv-flap-record-store.js';
-import { later, settleWithin } from './promises.js';
+import { later } from './promises.js';
 import { ChannelEventStore } from './store/channel-event-store.js';
 import { NodeStores } from './store/node-stores.js';
-
-/**
- * stop() as a whole takes at most `total`, inside the 10 s an orchestrator
- * allows (main exits anyway at 9 s); each step takes at most its own share and
- * what is left of the total, whatever is down or hangs. The steps that keep
- * data (applying what was received, the final flush) come first.
- */
-const STOP_BUDGET_MS = {
-  total: 8_000,
-  drainReads: 2_000,
-  finalSnapshot: 3_000,
-  finalFlush: 4_000,
-  closeStore: 1_000,
-  closeNats: 1_500,
-  consuming: 100,
-  http: 2_000,
-};
 
 /**
  * How often the clock is asked about the nodes' observation: a gap's end and
@@ -57,7 +41,8 @@ const OBSERVE_INTERVAL_MS = 1_000;
 export interface AppOptions {
   readonly settings: Settings;
   readonly logger: Logger;
-  readonly clock?: Clock;
+  /** The time and every timer of the service; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 /** The running service. */
@@ -77,7 +62,7 @@ export interface App {
  */
 export async function startApp(options: AppOptions): Promise<App> {
   const { settings, logger } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? systemScheduler;
   const ingestStats = new IngestStats();
   const flushStats = new FlushStats();
   const connection = new ConnectionState();
@@ -113,6 +98,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     auth: settings.web.auth,
     tls: settings.web.tls,
     closeTimeoutMs: STOP_BUDGET_MS.http,
+    clock,
     timeouts: {
       headerMs: settings.web.headerTimeoutMs,
       requestMs: settings.web.requestTimeoutMs,
@@ -217,10 +203,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   // What the clock says of the nodes' observation (silence, the end of a gap),
   // while the input has caught up with the clock: in JetStream mode not while
   // a backlog is replayed (its statuses and events tell of that time).
-  const observing = setInterval(() => {
-    if (jetstreamMode ? jetstream?.caughtUp === true : true) ingest.observe();
-  }, OBSERVE_INTERVAL_MS);
-  observing.unref();
+  const observing = clock
+    .every(OBSERVE_INTERVAL_MS, () => {
+      if (jetstreamMode ? jetstream?.caughtUp === true : true) ingest.observe();
+    })
+    .unref();
 
   let stopping = false;
   const isStopping = (): boolean => stopping;
@@ -251,7 +238,7 @@ export async function startApp(options: AppOptions): Promise<App> {
             ? 'cannot read the history: nothing is consumed until it can be (the stream keeps the events)'
             : 'cannot read the history: consuming meanwhile, the events are joined to it once it can be read',
         );
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        await clock.sleep(delayMs, { unref: true });
         if (isStopping()) return undefined;
         delayMs = Math.min(delayMs * 2, 30_000);
       }
@@ -331,7 +318,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   readinessNow = readiness;
 
   const natsSettings = settings.nats;
-  const nats = new NatsClient(natsOptions, connection, logger);
+  const nats = new NatsClient(natsOptions, connection, logger, { clock });
   let subscriptions: Subscription[] = [];
 
   const consume = async (): Promise<void> => {
@@ -372,6 +359,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         prefix: natsSettings.subjectPrefix,
         logger,
         resumeAfter,
+        clock,
       });
       jetstream = delivery;
       // Deliveries lost during the outage: take them again now, in order.
@@ -395,36 +383,28 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      // Not ready from here on: readiness turns false before anything closes.
-      stopping = true;
-      const deadline = performance.now() + STOP_BUDGET_MS.total;
-      /** A step's share, cut to what is left of the total. */
-      const share = (ms: number): number => Math.max(0, Math.min(ms, deadline - performance.now()));
-      logger.info('stopping: no more events are consumed');
-      ingest.stop();
-      clearInterval(observing);
-      for (const subscription of subscriptions) subscription.unsubscribe();
-      if (jetstream !== undefined) {
-        const limit = share(STOP_BUDGET_MS.drainReads);
-        await settleWithin(jetstream.stop(limit), limit);
-      }
-      await settleWithin(gate.idle(), share(STOP_BUDGET_MS.drainReads));
-      if (keeper !== undefined) {
-        await settleWithin(keeper.stop(), share(STOP_BUDGET_MS.finalSnapshot));
-      }
-      await settleWithin(flusher.stop(), share(STOP_BUDGET_MS.finalFlush));
-      await settleWithin(records.close(), share(STOP_BUDGET_MS.closeStore));
-      await nats.close(share(STOP_BUDGET_MS.closeNats));
-      await settleWithin(consuming, share(STOP_BUDGET_MS.consuming));
-      // Subscriptions end (their clients get a complete event) instead of holding the close.
-      events.close();
-      await settleWithin(http.close(), share(STOP_BUDGET_MS.http));
-      logger.info(
-        { ms: Math.round(STOP_BUDGET_MS.total - (deadline - performance.now())) },
-        'stopped',
-      );
-    })();
+    // Not ready from here on: readiness turns false before anything closes.
+    stopping = true;
+    stopped ??= stopSequence(
+      {
+        stopConsuming: () => {
+          ingest.stop();
+          observing.cancel();
+          for (const subscription of subscriptions) subscription.unsubscribe();
+        },
+        jetstream: () => jetstream,
+        gate,
+        keeper,
+        flusher,
+        records,
+        nats,
+        consuming,
+        events,
+        http,
+      },
+      clock,
+      logger,
+    );
     return stopped;
   };
 

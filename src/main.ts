@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { App } from './app.js';
+import { systemScheduler } from './clock.js';
 import { describeSettings } from './config/describe-settings.js';
 import { packageVersion } from './config/package-version.js';
 import { parseSettings } from './config/parse-settings.js';
@@ -80,12 +81,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'signal received');
-    const limit = setTimeout(() => {
-      logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
-      logger.flush();
-      process.exit(EXIT_FAILURE);
-    }, STOP_LIMIT_MS);
-    limit.unref();
+    systemScheduler
+      .after(STOP_LIMIT_MS, () => {
+        logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
+        logger.flush();
+        process.exit(EXIT_FAILURE);
+      })
+      .unref();
     if (app !== undefined) stopApp(app);
   };
   process.on('SIGINT', stop);
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   try {
     // Loaded only now: --help, --version and bad settings answer without loading the service.
     const { startApp } = await import('./app.js');
-    app = await startApp({ settings, logger });
+    app = await startApp({ settings, logger, clock: systemScheduler });
   } catch (err) {
     const code = err instanceof CodedError ? (err as CodedError).code : undefined;
     const setting = code !== undefined && SETTING_ERROR_CODES.has(code);

@@ -4,7 +4,7 @@
  * through the store's API (deterministic), and the same channels as plain
  * objects in a Map for the baselines.
  */
-import type { Clock } from '../../src/clock.js';
+import { systemScheduler, type Scheduler } from '../../src/clock.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { seededRandom } from '../../test/support/seeded-random.js';
@@ -26,7 +26,8 @@ const CLASSES = [
   { share: 0.15, onlineMs: HOUR, offlineMs: 5 * MINUTE },
 ];
 
-export const fixedClock: Clock = { now: () => NOW };
+/** The fixed instant, with the system's timers. */
+export const fixedClock: Scheduler = { ...systemScheduler, now: () => NOW };
 
 function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');

@@ -5,7 +5,7 @@
  * API. Every function draws from the random source it is given, in the order
  * bench/memory/store-memory.ts always drew: the same seed builds the same store.
  */
-import type { Clock } from '../../src/clock.js';
+import { systemScheduler, type Scheduler, type SleepOptions, type Timer } from '../../src/clock.js';
 import type { ChannelEventStore } from '../../src/store/channel-event-store.js';
 
 export const PEERS = 20_000;
@@ -26,10 +26,20 @@ export const CLASSES = [
   { name: 'flaky', share: 0.15, onlineMs: HOUR, offlineMs: 5 * MINUTE },
 ] as const;
 
-export class BenchClock implements Clock {
+/** Simulated time, with the system's timers (a paced snapshot's breaks take real time). */
+export class BenchClock implements Scheduler {
   constructor(public time: number) {}
   now(): number {
     return this.time;
+  }
+  after(ms: number, fn: () => void): Timer {
+    return systemScheduler.after(ms, fn);
+  }
+  every(ms: number, fn: () => void): Timer {
+    return systemScheduler.every(ms, fn);
+  }
+  sleep(ms: number, options?: SleepOptions): Promise<void> {
+    return systemScheduler.sleep(ms, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { NatsConnection } from 'nats';
+import { systemScheduler, type Scheduler } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { connectionOptions } from '../nats/connection-options.js';
@@ -49,22 +50,26 @@ export function bridgeSubjects(prefix: string, node: string) {
 export async function startBridge(
   settings: BridgeSettings,
   logger: Logger,
+  /** Every time and timer of the bridge; the system scheduler by default. */
+  clock: Scheduler = systemScheduler,
 ): Promise<RunningBridge> {
   const subjects = bridgeSubjects(settings.nats.subjectPrefix, settings.node);
   const natsClient = new NatsClient(
     await connectionOptions(settings.nats),
     new ConnectionState(),
     logger,
+    { clock },
   );
   const nc = await natsClient.start();
 
   const client = new LndRestClient({
     baseUrl: settings.lnd.restUrl,
     credentials: () => readCredentials(settings.lnd.macaroonFile, settings.lnd.tlsCertFile),
+    clock,
   });
   const publisher: Publisher = settings.nats.jetstream
-    ? new JetStreamPublisher(nc, logger)
-    : new CorePublisher(nc, logger);
+    ? new JetStreamPublisher(nc, logger, { clock })
+    : new CorePublisher(nc, logger, clock);
   const relay = (name: string, path: string, subject: string): StreamRelay => {
     const created: StreamRelay = new StreamRelay({
       name,
@@ -75,6 +80,7 @@ export async function startBridge(
       logger,
       retryMinMs: settings.lnd.retryMinMs,
       retryMaxMs: settings.lnd.retryMaxMs,
+      clock,
       // Called only once started, when `status` exists.
       onHealthChange: (change) => {
         status.onStreamChange(created, change);
@@ -91,6 +97,7 @@ export async function startBridge(
     streams: [channelEvents, peerEvents],
     intervalMs: settings.status.intervalMs,
     logger,
+    clock,
   });
   const abort = new AbortController();
   const rpc = new RpcResponder({

@@ -1,23 +1,10 @@
-import { systemClock, type Clock } from '../clock.js';
+import { systemScheduler, type Scheduler, type Timer } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Publisher } from './nats/publisher.js';
 import { describeFailure, type StreamHealth, type StreamHealthChange } from './stream-relay.js';
 
 export type LndAvailability = 'up' | 'down';
-
-/** Timers, injectable so that tests drive the heartbeat without waiting for it. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => {
-    clearTimeout(handle as NodeJS.Timeout | undefined);
-  },
-};
 
 /** What the status reads of a stream relay. */
 export interface WatchedStream {
@@ -36,8 +23,8 @@ export interface LndStatusOptions {
   /** Between two checks, ms; while lnd is up each check publishes `up` (the heartbeat). */
   readonly intervalMs: number;
   readonly logger: Logger;
-  readonly clock?: Clock;
-  readonly timers?: Timers;
+  /** The statuses' times and the heartbeat's timer; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 /** What a check concludes; `pending` while a stream has not been accepted yet since start. */
@@ -70,10 +57,9 @@ export class LndStatus {
   published = 0;
   /** Checks completed. */
   checks = 0;
-  private readonly clock: Clock;
-  private readonly timers: Timers;
+  private readonly clock: Scheduler;
   private readonly abort = new AbortController();
-  private timer: unknown;
+  private timer: Timer | undefined;
   private running: Promise<void> | undefined;
   private busy = false;
   private again = false;
@@ -81,8 +67,7 @@ export class LndStatus {
   private stopped = false;
 
   constructor(private readonly options: LndStatusOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? systemScheduler;
   }
 
   start(): void {
@@ -111,7 +96,7 @@ export class LndStatus {
   /** Stops checking; a check in flight is abandoned without publishing. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.timers.clearTimeout(this.timer);
+    this.timer?.cancel();
     this.abort.abort();
     await this.running;
   }
@@ -124,12 +109,12 @@ export class LndStatus {
 
   /** The heartbeat: every interval from the last change to up (or the start). */
   private arm(): void {
-    this.timers.clearTimeout(this.timer);
+    this.timer?.cancel();
     if (this.stopped) return;
-    this.timer = this.timers.setTimeout(() => {
+    this.timer = this.clock.after(this.options.intervalMs, () => {
       this.arm();
       this.request(true);
-    }, this.options.intervalMs);
+    });
   }
 
   /** Runs a check, or one more after the one in flight: checks never overlap. */

@@ -12,6 +12,7 @@
  */
 import { packageVersion } from '../config/package-version.js';
 import { SettingsError } from '../config/settings-error.js';
+import { systemScheduler } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunningBridge } from './bridge.js';
@@ -69,11 +70,12 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal }, 'stopping: closing the lnd streams and draining NATS');
-    const limit = setTimeout(() => {
-      logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
-      exit(EXIT_FAILURE);
-    }, STOP_LIMIT_MS);
-    limit.unref();
+    systemScheduler
+      .after(STOP_LIMIT_MS, () => {
+        logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
+        exit(EXIT_FAILURE);
+      })
+      .unref();
     void bridge.stop();
   };
   process.on('SIGINT', stop);

@@ -1,3 +1,4 @@
+import { systemScheduler, type Scheduler, type Timer } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { LndHttpError, lndStatus, type LndRestClient } from './lnd/lnd-rest-client.js';
@@ -24,6 +25,8 @@ export interface StreamRelayOptions {
   readonly acceptMs?: number;
   /** Told when the stream is accepted, fails, or is ended by lnd (see StreamRelay.health). */
   readonly onHealthChange?: (change: StreamHealthChange) => void;
+  /** The acceptance timer and the backoff's waits; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 /**
@@ -84,6 +87,7 @@ export class StreamRelay {
     const random = this.options.random ?? Math.random;
     const signal = this.abort.signal;
     const acceptMs = this.options.acceptMs ?? 1_000;
+    const clock = this.options.clock ?? systemScheduler;
     let delayMs = retryMinMs;
     while (!signal.aborted) {
       // lnd's REST gateway sends the response headers only with the first event.
@@ -91,19 +95,19 @@ export class StreamRelay {
       let outcome: string;
       let severe = false;
       let failed: boolean;
-      let acceptTimer: NodeJS.Timeout | undefined;
+      let acceptTimer: Timer | undefined;
       this.streamError = false;
       try {
         await client.stream(
           path,
           {
             onConnected: () => {
-              acceptTimer = setTimeout(() => {
+              acceptTimer = clock.after(acceptMs, () => {
                 this.accepted();
-              }, acceptMs);
+              });
             },
             onOpen: () => {
-              clearTimeout(acceptTimer);
+              acceptTimer?.cancel();
               this.accepted();
               this.opened++;
               delayMs = retryMinMs;
@@ -123,7 +127,7 @@ export class StreamRelay {
         // Refused credentials will not fix themselves: the operator must act.
         severe = err instanceof LndHttpError && isAuthFailure(err);
       } finally {
-        clearTimeout(acceptTimer);
+        acceptTimer?.cancel();
       }
       if (this.stopped()) break;
       if (failed) {
@@ -142,7 +146,7 @@ export class StreamRelay {
         { path, retryInMs: waitMs },
         `lnd ${name}: ${outcome}; reconnecting in ${(waitMs / 1000).toFixed(1)} s`,
       );
-      await sleep(waitMs, signal);
+      await clock.sleep(waitMs, { signal });
       delayMs = Math.min(delayMs * 2, retryMaxMs);
     }
     logger.debug({ path }, `stopped relaying lnd ${name}`);
@@ -259,20 +263,4 @@ function isAuthFailure(err: LndHttpError): boolean {
     err.status === 403 ||
     /macaroon|permission denied|verification failed/i.test(err.lndMessage ?? '')
   );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

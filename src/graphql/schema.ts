@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
+import type { Scheduler } from '../clock.js';
 import type { EventHub } from './event-hub.js';
 import { channelResolvers } from './resolvers/channel.js';
 import { closeRecommendationsResolvers } from './resolvers/close-recommendations.js';
@@ -14,6 +15,8 @@ import { loadSchemaSource } from './schema-file.js';
 /** What the resolvers read: the stores for queries, the event hub for subscriptions. */
 export interface SchemaDeps extends QueryDeps {
   readonly events: EventHub;
+  /** The queries' now, and the subscriptions' timers. */
+  readonly clock: Scheduler;
 }
 
 /**
@@ -30,7 +33,7 @@ export function buildSchema(
       DateTime: DateTimeScalar,
       Duration: DurationScalar,
       Query: queryResolvers(deps),
-      Subscription: subscriptionResolvers(deps.events),
+      Subscription: subscriptionResolvers(deps.events, deps.clock),
       Node: nodeResolvers(deps.clock, deps.lists),
       Channel: channelResolvers(deps.clock, deps.lists),
       Peer: peerResolvers(deps.clock, deps.lists),

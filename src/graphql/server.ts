@@ -3,7 +3,7 @@ import './jit-memory.js';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { Kind, type DocumentNode } from 'graphql';
 import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
-import type { Clock } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { NodeStores } from '../store/node-stores.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
@@ -45,7 +45,8 @@ const GRAPHIQL_QUERY = `# Channels with the lowest uptime first
 
 export interface GraphQLServerDeps {
   readonly stores: NodeStores;
-  readonly clock: Clock;
+  /** The queries' now, and the timers of the subscriptions. */
+  readonly clock: Scheduler;
   /**
    * A peer's persisted flap record (undefined when there is none), for peers
    * not monitored in memory, including peers of nodes not seen since start.

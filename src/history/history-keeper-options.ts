@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import type { BootstrapPeers } from '../ingest/bootstrap-peers.js';
 import type { NodeStores } from '../store/node-stores.js';
 import type { HistoryKv } from './history-kv.js';
@@ -21,15 +21,14 @@ export interface HistoryKeeperOptions {
   readonly kv: HistoryKv;
   readonly stats: HistoryStats;
   readonly logger: Logger;
-  readonly clock: Clock;
+  /** The snapshots' times, the snapshot timer and a paced snapshot's breaks. */
+  readonly clock: Scheduler;
   readonly bootstrapPeers: BootstrapPeers;
   /** --history.snapshot-interval, ms. */
   readonly intervalMs: number;
   /** JetStream mode: where delivery stands. */
   readonly jetstream?: JetStreamPosition;
   readonly bucketCount?: number;
-  /** How a paced snapshot takes its breaks; a timer by default (tests record them). */
-  readonly sleep?: (ms: number) => Promise<void>;
   /** Events held back from the stores (RecordGate): a rebase waits until the node's are applied. */
   readonly gate?: { idle(node: string): Promise<void> };
 }

@@ -1,3 +1,4 @@
+import type { Timer } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { RestoredPeer } from '../store/channel-event-store.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
@@ -58,7 +59,7 @@ export class HistoryKeeper {
   private readonly histories: NodeHistories;
   private readonly unusable: UnusableHistory;
   private readonly snapshots: SnapshotWriter;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: Promise<SnapshotOutcome> | undefined;
   private stopped = false;
 
@@ -89,6 +90,7 @@ export class HistoryKeeper {
    */
   async restore(): Promise<RestoreResult> {
     const { stats, logger } = this.options;
+    // A duration reported as a metric: the machine's monotonic clock, not the scheduler's.
     const started = performance.now();
     const {
       index,
@@ -205,7 +207,7 @@ export class HistoryKeeper {
   /** Stops the timer and writes a last snapshot (an orderly stop). */
   async stop(): Promise<SnapshotOutcome | undefined> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (!this.restored) {
       if (this.running !== undefined) await this.running;
@@ -225,13 +227,14 @@ export class HistoryKeeper {
   }
 
   private schedule(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.snapshotNow({ paced: true }).finally(() => {
-        if (!this.stopped) this.schedule();
-      });
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.timer?.cancel();
+    this.timer = this.options.clock
+      .after(this.options.intervalMs, () => {
+        this.timer = undefined;
+        void this.snapshotNow({ paced: true }).finally(() => {
+          if (!this.stopped) this.schedule();
+        });
+      })
+      .unref();
   }
 }

@@ -39,6 +39,7 @@ export class Pacer {
   ) {}
 
   begin(): void {
+    // The machine's clock, not the scheduler's: a break is sized by the time the step really took.
     this.startedAt = performance.now();
   }
 
@@ -104,9 +105,4 @@ export class BatchWriter {
     await this.kv.setMany(batch);
     await this.pacer.pause();
   }
-}
-
-/** A paced snapshot's break, unless the options give another way. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -18,7 +18,7 @@ import {
 } from './history-format.js';
 import type { HistoryKeeperOptions } from './history-keeper-options.js';
 import { encodeObservation } from './history-observation-encoding.js';
-import { BatchWriter, PACED_SHARE, Pacer, sleep, STEP_MS } from './history-pacing.js';
+import { BatchWriter, PACED_SHARE, Pacer, STEP_MS } from './history-pacing.js';
 import { encodePeer } from './history-peer-encoding.js';
 import type { UnusableHistory } from './history-set-aside.js';
 
@@ -51,8 +51,9 @@ export class SnapshotWriter {
 
   async write(paced: boolean): Promise<SnapshotOutcome> {
     const { stats, jetstream, clock } = this.options;
+    // A duration reported as a metric: the machine's monotonic clock, not the scheduler's.
     const started = performance.now();
-    const pacer = new Pacer(paced ? PACED_SHARE : undefined, this.options.sleep ?? sleep);
+    const pacer = new Pacer(paced ? PACED_SHARE : undefined, (ms) => clock.sleep(ms));
     let ok = true;
     let peers = 0;
     let bytes = 0;

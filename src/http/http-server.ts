@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { systemScheduler, type Scheduler } from '../clock.js';
 import type { SettingName } from '../config/setting-definitions.js';
 import type { ListenAddress, WebAuth, WebTls } from '../config/settings.js';
 import { describeSetting } from '../config/settings-reader.js';
@@ -54,6 +55,8 @@ export interface HttpServerDeps {
   readonly tls?: WebTls | undefined;
   /** How long close() lets in-flight requests finish before cutting them; 10 s by default. */
   readonly closeTimeoutMs?: number;
+  /** The close timeout's timer; the system scheduler by default. */
+  readonly clock?: Scheduler;
   /** Bounds on slow clients (--web.header-timeout, --web.request-timeout); 10 s and 30 s by default. */
   readonly timeouts?: HttpTimeouts;
 }
@@ -193,15 +196,15 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpServer
     closed ??= new Promise<void>((resolve) => {
       closing = true;
       const timeoutMs = deps.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-      const timer = setTimeout(() => {
+      const timer = (deps.clock ?? systemScheduler).after(timeoutMs, () => {
         logger.warn(
           { requests: inFlight.size, timeoutMs },
           'HTTP requests still running at the close timeout: cutting them',
         );
         server.closeAllConnections();
-      }, timeoutMs);
+      });
       server.close(() => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       });
       server.closeIdleConnections();

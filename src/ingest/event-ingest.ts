@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import { decodeChannelEvent } from '../lnd/decode-channel-event.js';
 import { DecodeError } from '../lnd/decode-error.js';
@@ -59,7 +59,8 @@ export interface EventIngestDeps {
   readonly gate: RecordGate;
   readonly bootstrapPeers: BootstrapPeers;
   readonly bootstrap: Bootstrap;
-  readonly clock: Clock;
+  /** Receipt times, and the timers of the bootstrap retries. */
+  readonly clock: Scheduler;
   readonly stats: IngestStats;
   readonly logger: Logger;
   /** Events held while a node bootstraps, at most; past it they are applied at once. */

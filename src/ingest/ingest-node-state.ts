@@ -1,3 +1,4 @@
+import type { Timer } from '../clock.js';
 import type { ChannelEventMessage, PeerEventMessage, StatusMessage } from '../lnd/messages.js';
 import type { ChannelEventStore } from '../store/channel-event-store.js';
 import type { EventKind, NodeAppliedCounts } from './ingest-stats.js';
@@ -43,7 +44,7 @@ export interface NodeState {
   /** A bootstrap request of the node is in flight. */
   asking: boolean;
   /** The next try of a failed bootstrap, while one is scheduled. */
-  retry: ReturnType<typeof setTimeout> | undefined;
+  retry: Timer | undefined;
   /** How long after the next failure the bootstrap is tried again. */
   retryDelayMs: number;
   /** The node's store, its record gate (every event goes through it) and counts, at hand for each of its events. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Scheduler, Timer } from '../clock.js';
 import type { ListedChannel } from '../lnd/messages.js';
 import type { ListChannels } from './node-snapshot.js';
 
@@ -39,7 +39,8 @@ export const DEFAULT_LND_REFRESH_MS = 15 * 60_000;
 export const DEFAULT_LND_OPEN_REFRESH_MS = 5_000;
 
 export interface LndListingsOptions {
-  readonly clock: Clock;
+  /** The refresh timers. */
+  readonly clock: Scheduler;
   /** Asks a node's `<prefix>.<node>.rpc.list_channels`; undefined when it could not. */
   readonly listChannels: ListChannels;
   /** A node is listed again this long after its last listing request; 15 min by default. */
@@ -60,7 +61,7 @@ interface NodeListings {
   seq: number;
   /** A refresh was asked while a request was in flight: ask once more when none is. */
   again: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: Timer | undefined;
   /** The timer is the soon one of an open (not the periodic one). */
   soon: boolean;
   /** A channel the listing lacks opened while a request was in flight: list soon after it. */
@@ -238,20 +239,20 @@ export class LndListings {
     if (this.stopped) return;
     this.cancelTimer(state);
     state.soon = delayMs < this.refreshMs;
-    const timer = setTimeout(() => {
-      state.timer = undefined;
-      state.soon = false;
-      this.refresh(node);
-    }, delayMs);
-    // A refresh alone keeps nothing running.
-    timer.unref();
-    state.timer = timer;
+    state.timer = this.options.clock
+      .after(delayMs, () => {
+        state.timer = undefined;
+        state.soon = false;
+        this.refresh(node);
+      })
+      // A refresh alone keeps nothing running.
+      .unref();
   }
 
   private cancelTimer(state: NodeListings): void {
     state.soon = false;
     if (state.timer === undefined) return;
-    clearTimeout(state.timer);
+    state.timer.cancel();
     state.timer = undefined;
   }
 }

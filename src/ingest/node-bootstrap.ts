@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { ListedChannel } from '../lnd/messages.js';
 import type { Logger } from '../log/logger.js';
@@ -11,7 +11,7 @@ import type { Bootstrap, NodeSnapshot } from './node-snapshot.js';
 export interface NodeBootstrapsDeps {
   readonly bootstrap: Bootstrap;
   readonly bootstrapPeers: BootstrapPeers;
-  readonly clock: Clock;
+  readonly clock: Scheduler;
   readonly logger: Logger;
   readonly retry: BootstrapRetry;
   /** lnd's own figures of the channels: given the bootstrap listings. */
@@ -100,18 +100,18 @@ export class NodeBootstraps {
         'bootstrap incomplete: asking the node again later, applying its events meanwhile',
       );
     });
-    const timer = setTimeout(() => {
-      state.retry = undefined;
-      if (!this.stopped && !state.asking) void this.ask(node, state, undefined);
-    }, delayMs);
-    // A retry alone keeps nothing running.
-    timer.unref();
-    state.retry = timer;
+    state.retry = this.deps.clock
+      .after(delayMs, () => {
+        state.retry = undefined;
+        if (!this.stopped && !state.asking) void this.ask(node, state, undefined);
+      })
+      // A retry alone keeps nothing running.
+      .unref();
   }
 
   private cancelRetry(state: NodeState): void {
     if (state.retry === undefined) return;
-    clearTimeout(state.retry);
+    state.retry.cancel();
     state.retry = undefined;
   }
 

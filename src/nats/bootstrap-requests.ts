@@ -1,21 +1,31 @@
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
-import { systemClock, type Clock } from '../clock.js';
+import { systemScheduler, type Scheduler } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Bootstrap, ListChannels, NodeSnapshot } from '../ingest/node-snapshot.js';
 import { decodeListChannels, decodeListPeers } from '../lnd/decode-rpc.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
+import { settleWithin } from '../promises.js';
 import type { ConnectionState } from './connection-state.js';
 
 const EMPTY_REQUEST = new TextEncoder().encode('{}');
+/**
+ * nats.js's own bound on a request, past ours: the scheduler's timeout decides,
+ * this one only frees the request's slot should the scheduler's never come.
+ */
+const LIBRARY_TIMEOUT_MARGIN_MS = 1_000;
 
 export interface BootstrapRequestsOptions {
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
   readonly state: ConnectionState;
-  /** The time of the log's rate limit; the system clock by default. */
-  readonly clock?: Clock;
+  /** The requests' timeouts and the log's rate limit; the system scheduler by default. */
+  readonly clock?: Scheduler;
+}
+
+function natsErrorCode(err: unknown): string | undefined {
+  return (err as Partial<NatsError>).code;
 }
 
 /** Fields of a rate-limited line: how many like it were held back since the last one. */
@@ -37,7 +47,8 @@ function requester(nc: NatsConnection, options: BootstrapRequestsOptions): Reque
   const { prefix, timeoutMs, logger, state } = options;
   // Every tracked node fails its requests together when its bridge is down, and
   // again at every retry: at most five lines a minute per kind of failure.
-  const limited = new RateLimitedLog(options.clock ?? systemClock);
+  const clock = options.clock ?? systemScheduler;
+  const limited = new RateLimitedLog(clock);
   const warn = (key: string, fields: Record<string, unknown>, message: string): void => {
     limited.log(key, (suppressed) => {
       logger.warn({ ...fields, ...held(suppressed) }, message);
@@ -49,21 +60,21 @@ function requester(nc: NatsConnection, options: BootstrapRequestsOptions): Reque
     method: 'list_peers' | 'list_channels',
   ): Promise<Uint8Array | undefined> => {
     const subject = `${prefix}.${node}.rpc.${method}`;
-    try {
-      const reply = await nc.request(subject, EMPTY_REQUEST, { timeout: timeoutMs });
-      return reply.data;
-    } catch (err) {
-      state.bootstrapFailures.set(node, (state.bootstrapFailures.get(node) ?? 0) + 1);
-      const code = (err as Partial<NatsError>).code;
-      const [key, why] =
-        code === ErrorCode.NoResponders
-          ? ['no_responder', 'no responder: is the lnd-to-NATS bridge of this node running?']
-          : code === ErrorCode.Timeout
-            ? ['timeout', `no reply within ${timeoutMs} ms`]
-            : ['request_error', errorMessage(err)];
-      warn(key, { node, subject }, `bootstrap request failed: ${why}`);
-      return undefined;
-    }
+    const request = nc.request(subject, EMPTY_REQUEST, {
+      timeout: timeoutMs + LIBRARY_TIMEOUT_MARGIN_MS,
+    });
+    const settled = await settleWithin(clock, request, timeoutMs);
+    if (settled.kind === 'done') return (await request).data;
+    state.bootstrapFailures.set(node, (state.bootstrapFailures.get(node) ?? 0) + 1);
+    const code = settled.kind === 'timeout' ? ErrorCode.Timeout : natsErrorCode(settled.err);
+    const [key, why] =
+      code === ErrorCode.NoResponders
+        ? ['no_responder', 'no responder: is the lnd-to-NATS bridge of this node running?']
+        : code === ErrorCode.Timeout || settled.kind === 'timeout'
+          ? ['timeout', `no reply within ${timeoutMs} ms`]
+          : ['request_error', errorMessage(settled.err)];
+    warn(key, { node, subject }, `bootstrap request failed: ${why}`);
+    return undefined;
   };
   return { ask, warn, limited };
 }

@@ -1,7 +1,9 @@
 import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { systemScheduler, type Scheduler } from '../clock.js';
 import { describeSetting as describe } from '../config/settings-reader.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { settleWithin } from '../promises.js';
 import type { ConnectionState } from './connection-state.js';
 
 /** How often the same reason for not connecting is logged again (ms). */
@@ -10,6 +12,12 @@ export interface ConnectHints {
 }
 
 const DEFAULT_HINTS: ConnectHints = { repeatEveryMs: 60_000 };
+
+export interface NatsClientOptions {
+  readonly hints?: ConnectHints;
+  /** The retries' waits, the close's bounds and the hints' times; the system scheduler by default. */
+  readonly clock?: Scheduler;
+}
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5_000;
 /** How long close() lets a drain take by default (a server that answers drains in milliseconds). */
@@ -28,13 +36,18 @@ export class NatsClient {
   private connection: NatsConnection | undefined;
   private readonly reconnectListeners: (() => void)[] = [];
   private closing = false;
+  private readonly hints: ConnectHints;
+  private readonly clock: Scheduler;
 
   constructor(
     private readonly options: ConnectionOptions,
     private readonly state: ConnectionState,
     private readonly logger: Logger,
-    private readonly hints: ConnectHints = DEFAULT_HINTS,
-  ) {}
+    client: NatsClientOptions = {},
+  ) {
+    this.hints = client.hints ?? DEFAULT_HINTS;
+    this.clock = client.clock ?? systemScheduler;
+  }
 
   /**
    * Resolves with the connection once the first connection is made, trying
@@ -65,7 +78,7 @@ export class NatsClient {
       } catch (err) {
         if (err instanceof NatsClosedError) throw err;
         const cause = connectFailure(err, this.options);
-        const now = Date.now();
+        const now = this.clock.now();
         // A new cause is said at once; the same one again only now and then.
         if (cause !== lastCause || now - lastLogged >= this.hints.repeatEveryMs) {
           this.logger.warn(
@@ -75,7 +88,7 @@ export class NatsClient {
           lastCause = cause;
           lastLogged = now;
         }
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        await this.clock.sleep(delayMs, { unref: true });
         delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
       }
     }
@@ -100,7 +113,7 @@ export class NatsClient {
     this.closing = true;
     const nc = this.connection;
     if (nc === undefined || nc.isClosed()) return;
-    const drain = await settleWithin(nc.drain(), timeoutMs);
+    const drain = await settleWithin(this.clock, nc.drain(), timeoutMs);
     if (drain.kind === 'failed') {
       this.logger.debug({ err: errorMessage(drain.err) }, 'NATS drain failed: closing');
     } else if (drain.kind === 'timeout') {
@@ -109,7 +122,7 @@ export class NatsClient {
         'NATS drain unfinished in time (is the server down or hung?): closing without it',
       );
     }
-    if (drain.kind !== 'done') await settleWithin(nc.close(), FORCED_CLOSE_MS);
+    if (drain.kind !== 'done') await settleWithin(this.clock, nc.close(), FORCED_CLOSE_MS);
     this.state.connected = false;
   }
 
@@ -173,33 +186,5 @@ function connectFailure(err: unknown, options: ConnectionOptions): string {
         : `no answer in time: a TLS server that requires a client certificate drops clients without one: set ${describe('nats.tls-cert')} and ${describe('nats.tls-key')}`;
     default:
       return 'see the error';
-  }
-}
-
-type Settled =
-  | { readonly kind: 'done' }
-  | { readonly kind: 'failed'; readonly err: unknown }
-  | {
-      readonly kind: 'timeout';
-    };
-
-/** How a promise settled within a time limit (it goes on after a timeout; its outcome is then ignored). */
-async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<Settled> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Settled>((resolve) => {
-    timer = setTimeout(() => {
-      resolve({ kind: 'timeout' });
-    }, limitMs);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        (): Settled => ({ kind: 'done' }),
-        (err: unknown): Settled => ({ kind: 'failed', err }),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import type { Scheduler, Timer } from '../clock.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import type { FlapRecord } from '../store/peer-monitor.js';
 import { storeErrorMessage } from './errors.js';
@@ -32,7 +32,8 @@ export interface FlapFlusherOptions<S extends FlushableStore = FlushableStore> {
   readonly records: Pick<FlapRecordStore, 'write'>;
   readonly stats: FlushStats;
   readonly logger: Logger;
-  readonly clock: Clock;
+  /** The flush timer, the stop's bound, the flushes' times. */
+  readonly clock: Scheduler;
   /** --flap.flush-interval, ms. */
   readonly intervalMs: number;
   /** First retry after a failed flush; doubles up to the interval. */
@@ -71,7 +72,7 @@ export interface FlushOutcome {
  * never overlap; a slow one delays the next.
  */
 export class FlapFlusher<S extends FlushableStore = FlushableStore> {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: Promise<FlushOutcome> | undefined;
   private queued: Promise<FlushOutcome> | undefined;
   private failures = 0;
@@ -133,10 +134,11 @@ export class FlapFlusher<S extends FlushableStore = FlushableStore> {
   }
 
   private async finish(): Promise<FlushOutcome | undefined> {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     try {
       const outcome = await withTimeout(
+        this.options.clock,
         this.flushNow(),
         this.stopTimeoutMs,
         'the final flap flush',
@@ -213,13 +215,14 @@ export class FlapFlusher<S extends FlushableStore = FlushableStore> {
   }
 
   private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flushNow();
-    }, delayMs);
-    // The timer alone must not keep the process alive.
-    this.timer.unref();
+    this.timer?.cancel();
+    this.timer = this.options.clock
+      .after(delayMs, () => {
+        this.timer = undefined;
+        void this.flushNow();
+      })
+      // The timer alone must not keep the process alive.
+      .unref();
   }
 
   private logSuccess(outcome: FlushOutcome): void {

@@ -1,4 +1,5 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import type { Scheduler } from '../clock.js';
 import type { StoreBackend } from '../config/settings.js';
 import { keyvDeserialize, keyvSerialize } from './flap-record-codec.js';
 
@@ -10,6 +11,8 @@ export interface KeyvBackendOptions {
   readonly timeoutMs: number;
   /** PostgreSQL table (default `keyv`, @keyv/postgres's own). */
   readonly postgresTable?: string;
+  /** The timers of the bounds this side of the client library; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Keyv } from 'keyv';
 import { pino, type Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.js';
+import { systemScheduler, type Scheduler } from '../clock.js';
 import type { StoreLocation } from '../config/settings.js';
 import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { redactUrl } from '../log/redact-url.js';
@@ -38,8 +38,8 @@ export interface KeyvFlapRecordStoreOptions {
   /** Most keys per getMany/setMany. */
   readonly maxBatchSize?: number;
   readonly logger?: Logger;
-  /** For rate-limiting log lines. */
-  readonly clock?: Clock;
+  /** The operations' timeouts and the log's rate limit; the system scheduler by default. */
+  readonly clock?: Scheduler;
   /** When collected reads go out; DEFAULT_READ_BATCH_TURNS turns after the first by default. */
   readonly schedule?: (dispatch: () => void) => void;
 }
@@ -104,6 +104,7 @@ export async function openFlapRecordStore(
       namespace: options.namespace ?? STORE_NAMESPACE,
       timeoutMs: options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
       postgresTable: options.postgresTable,
+      clock: options.clock,
     },
     options.cwd,
   );
@@ -125,7 +126,7 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
   private readonly maxBatchSize: number;
   private readonly logger: Logger;
   private readonly logLimiter: RateLimitedLog;
-  private readonly clock: Clock;
+  private readonly clock: Scheduler;
   private readonly loader: BatchLoader<FlapRecord | undefined>;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -137,7 +138,7 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.logger = options.logger ?? pino({ level: 'silent' });
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? systemScheduler;
     this.logLimiter = new RateLimitedLog(this.clock);
     this.loader = new BatchLoader((keys) => this.readBatch(keys), {
       maxBatchSize: this.maxBatchSize,
@@ -255,7 +256,7 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
       throw new PersistenceError('STORE_CLOSED', `${what}: the flap record store is closed`);
     }
     try {
-      const result = await withTimeout(this.attempt(op), this.timeoutMs, what);
+      const result = await withTimeout(this.clock, this.attempt(op), this.timeoutMs, what);
       this.stats.up = true;
       this.stats.downSince = undefined;
       return result;
@@ -292,7 +293,12 @@ export class KeyvFlapRecordStore implements FlapRecordStore {
   private async shutdown(): Promise<void> {
     this.closed = true;
     try {
-      await withTimeout(this.backend.close(), this.timeoutMs, 'closing the flap record store');
+      await withTimeout(
+        this.clock,
+        this.backend.close(),
+        this.timeoutMs,
+        'closing the flap record store',
+      );
     } catch (err) {
       this.logger.warn({ err: storeErrorMessage(err) }, 'flap record store did not close cleanly');
     }

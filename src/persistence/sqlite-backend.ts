@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import type { StoredData } from 'keyv';
+import { systemScheduler } from '../clock.js';
 import { describeSetting } from '../config/settings-reader.js';
 import { PersistenceError, storeErrorMessage } from './errors.js';
 import { newKeyv, type KeyvBackend, type KeyvBackendOptions } from './keyv-backend.js';
@@ -74,7 +75,12 @@ export async function openSqliteBackend(
   })();
   let adapter: BatchingKeyvSqlite;
   try {
-    adapter = await withTimeout(opening, options.timeoutMs, 'opening the SQLite store');
+    adapter = await withTimeout(
+      options.clock ?? systemScheduler,
+      opening,
+      options.timeoutMs,
+      'opening the SQLite store',
+    );
   } catch (err) {
     if (!(err instanceof PersistenceError && err.code === 'STORE_TIMEOUT')) throw err;
     abandoned.abort();

@@ -235,7 +235,7 @@ describe('lnd bridge parts', function () {
       const client = new LndRestClient({
         baseUrl: new URL(`${lnd.url}/`),
         credentials: () => readCredentials(macaroonFile, tls.certFile),
-        now: () => 42,
+        clock: new TestClock(42),
       });
       const lines: [string, number][] = [];
       let opened = 0;

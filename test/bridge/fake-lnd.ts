@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
-import { systemClock, type Clock } from '../../src/clock.js';
+import { systemScheduler, type Clock } from '../../src/clock.js';
 import { makeSelfSignedCert, type CertFiles } from '../support/pki.js';
 
 /**
@@ -165,7 +165,7 @@ export class FakeLnd {
       `https://127.0.0.1:${address.port}`,
       address.port,
       macaroonHex,
-      options.clock ?? systemClock,
+      options.clock ?? systemScheduler,
     );
     server.on('request', (req, res) => {
       fake.handle(req.url ?? '', req.headers['grpc-metadata-macaroon'], res);

@@ -263,9 +263,13 @@ describe('lnd bridge: a fake lnd REST API through the bridge and NATS to the rea
     const text = await poll(
       async () => {
         const t = await metrics();
-        return sample(t, 'chanfitness_peer_channels', { node: NODE, peer: p2 }) === 0
-          ? t
-          : undefined;
+        // The channel families are written before the peer families: a close applied
+        // between them shows in one and not yet in the other, so wait for a scrape
+        // taken wholly after it.
+        const closed =
+          sample(t, 'chanfitness_peer_channels', { node: NODE, peer: p2 }) === 0 &&
+          sample(t, 'chanfitness_channel_lifetime_seconds', b) === undefined;
+        return closed ? t : undefined;
       },
       'channel B closed on /metrics',
       5_000,

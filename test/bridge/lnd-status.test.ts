@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { createBridgeLogger } from '../../src/bridge/bridge-logger.js';
 import { LndHttpError } from '../../src/bridge/lnd/lnd-rest-client.js';
-import {
-  getInfoSummary,
-  LndStatus,
-  type Timers,
-  type WatchedStream,
-} from '../../src/bridge/lnd-status.js';
+import { getInfoSummary, LndStatus, type WatchedStream } from '../../src/bridge/lnd-status.js';
 import type { Publisher, PublishOptions } from '../../src/bridge/nats/publisher.js';
 import type { StreamHealth } from '../../src/bridge/stream-relay.js';
 import { eventually } from '../support/eventually.js';
@@ -15,34 +10,6 @@ import { SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
 
 const SUBJECT = 'lnd.n.status';
 const INTERVAL_MS = 15 * SECOND;
-
-/** Timers the test fires by hand: the heartbeat never waits for real time. */
-class ManualTimers implements Timers {
-  private readonly pending = new Map<number, { callback: () => void; ms: number }>();
-  private next = 1;
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.pending.set(id, { callback, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** The delays of the timers armed now. */
-  armed(): number[] {
-    return [...this.pending.values()].map((t) => t.ms);
-  }
-
-  /** Fires every timer armed now. */
-  fire(): void {
-    const due = [...this.pending.entries()];
-    for (const [id] of due) this.pending.delete(id);
-    for (const [, timer] of due) timer.callback();
-  }
-}
 
 class FakePublisher implements Publisher {
   readonly messages: { subject: string; lnd: string; timestamp: string; skip: boolean }[] = [];
@@ -109,7 +76,6 @@ class ControlledGetInfo {
 
 describe('LndStatus (injected clock and timers)', () => {
   let clock: TestClock;
-  let timers: ManualTimers;
   let publisher: FakePublisher;
   let getInfo: ControlledGetInfo;
   let channels: FakeStream;
@@ -119,7 +85,6 @@ describe('LndStatus (injected clock and timers)', () => {
 
   beforeEach(() => {
     clock = new TestClock(TEST_NOW);
-    timers = new ManualTimers();
     publisher = new FakePublisher();
     getInfo = new ControlledGetInfo();
     channels = new FakeStream('channel events');
@@ -133,13 +98,18 @@ describe('LndStatus (injected clock and timers)', () => {
       intervalMs: INTERVAL_MS,
       logger: createBridgeLogger('debug', 'json', 'n', log.destination),
       clock,
-      timers,
     });
   });
 
   afterEach(async () => {
     await status.stop();
   });
+
+  /** The delays of the timers armed now (the heartbeat's, if any), from now. */
+  const armed = (): number[] => {
+    const due = clock.nextDue();
+    return due === undefined ? [] : [due - clock.now()];
+  };
 
   /** Answers the GetInfo call the monitor is (about to be) waiting on, then lets the check finish. */
   const answerCheck = async (answer: () => void): Promise<void> => {
@@ -188,10 +158,9 @@ describe('LndStatus (injected clock and timers)', () => {
 
   it('publishes up at every interval while lnd is up (the heartbeat)', async () => {
     await upAt();
-    assert.deepEqual(timers.armed(), [INTERVAL_MS]);
+    assert.deepEqual(armed(), [INTERVAL_MS]);
     for (let beat = 1; beat <= 3; beat++) {
       clock.advance(INTERVAL_MS);
-      timers.fire();
       await answerCheck(() => {
         getInfo.answer();
       });
@@ -202,7 +171,7 @@ describe('LndStatus (injected clock and timers)', () => {
         timestamp: new Date(TEST_NOW + beat * INTERVAL_MS).toISOString(),
         skip: true,
       });
-      assert.deepEqual(timers.armed(), [INTERVAL_MS]);
+      assert.deepEqual(armed(), [INTERVAL_MS]);
     }
     // A check no timer asked for publishes nothing new while nothing changed.
     status.onStreamChange(peers, 'ended');
@@ -214,14 +183,13 @@ describe('LndStatus (injected clock and timers)', () => {
 
   it('publishes down at once when a stream fails, even while GetInfo hangs; no heartbeat while down; up when it is accepted again', async () => {
     await upAt();
-    clock.advance(3 * SECOND);
-    timers.fire(); // a heartbeat whose GetInfo does not answer yet
+    clock.advance(INTERVAL_MS); // a heartbeat whose GetInfo does not answer yet
     await eventually(() => getInfo.pending === 1, 'the heartbeat GetInfo', 2_000);
     channels.health = 'failing';
     channels.failure = 'lnd channel events: cannot connect (ECONNREFUSED)';
     status.onStreamChange(channels, 'failed');
     assert.deepEqual(publisher.states(), ['up', 'down']);
-    assert.equal(publisher.messages[1]?.timestamp, new Date(TEST_NOW + 3 * SECOND).toISOString());
+    assert.equal(publisher.messages[1]?.timestamp, new Date(TEST_NOW + INTERVAL_MS).toISOString());
     // The hanging GetInfo answers: the stream still fails, so no up.
     await answerCheck(() => {
       getInfo.answer();
@@ -230,7 +198,6 @@ describe('LndStatus (injected clock and timers)', () => {
     assert.ok(log.lines().some((l) => l.msg === `lnd is down: ${channels.failure}`));
     // Heartbeats while down check lnd but publish nothing; GetInfo alone does not bring it back.
     clock.advance(INTERVAL_MS);
-    timers.fire();
     assert.equal(getInfo.pending, 0, 'no GetInfo needed while a stream fails');
     await status.idle();
     assert.deepEqual(publisher.states(), ['up', 'down']);
@@ -243,16 +210,15 @@ describe('LndStatus (injected clock and timers)', () => {
     assert.deepEqual(publisher.states(), ['up', 'down', 'up']);
     assert.equal(
       publisher.messages[2]?.timestamp,
-      new Date(TEST_NOW + 4 * SECOND + INTERVAL_MS).toISOString(),
+      new Date(TEST_NOW + 2 * INTERVAL_MS + SECOND).toISOString(),
     );
     // The heartbeat counts from the change to up.
-    assert.deepEqual(timers.armed(), [INTERVAL_MS]);
+    assert.deepEqual(armed(), [INTERVAL_MS]);
   });
 
   it('publishes down when GetInfo fails, once, and up when it answers again', async () => {
     await upAt();
     clock.advance(INTERVAL_MS);
-    timers.fire();
     await answerCheck(() => {
       getInfo.fail(new LndHttpError(503, 'connection error', 14));
     });
@@ -266,20 +232,17 @@ describe('LndStatus (injected clock and timers)', () => {
     );
     for (let beat = 0; beat < 2; beat++) {
       clock.advance(INTERVAL_MS);
-      timers.fire();
       await answerCheck(() => {
         getInfo.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
       });
     }
     assert.deepEqual(publisher.states(), ['up', 'down']);
     clock.advance(INTERVAL_MS);
-    timers.fire();
     await answerCheck(() => {
       getInfo.answer('<html>502 Bad Gateway</html>');
     });
     assert.deepEqual(publisher.states(), ['up', 'down'], 'a reply that is not JSON is no lnd');
     clock.advance(INTERVAL_MS);
-    timers.fire();
     await answerCheck(() => {
       getInfo.answer();
     });
@@ -297,18 +260,20 @@ describe('LndStatus (injected clock and timers)', () => {
 
   it('abandons a check in flight at stop, then publishes down once asked', async () => {
     await upAt();
-    clock.advance(SECOND);
-    timers.fire();
+    clock.advance(INTERVAL_MS);
     await eventually(() => getInfo.pending === 1, 'the heartbeat GetInfo', 2_000);
     await status.stop();
-    assert.deepEqual(timers.armed(), []);
+    assert.deepEqual(armed(), []);
     assert.deepEqual(publisher.states(), ['up']);
     status.onStreamChange(channels, 'failed');
     assert.deepEqual(publisher.states(), ['up'], 'nothing after stop but the final down');
     clock.advance(SECOND);
     status.publishStopped();
     assert.deepEqual(publisher.states(), ['up', 'down']);
-    assert.equal(publisher.messages[1]?.timestamp, new Date(TEST_NOW + 2 * SECOND).toISOString());
+    assert.equal(
+      publisher.messages[1]?.timestamp,
+      new Date(TEST_NOW + INTERVAL_MS + SECOND).toISOString(),
+    );
   });
 
   it("summarises lnd's GetInfo for the log", () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { streamSubjects } from '../../src/nats/jetstream-delivery.js';
+import { streamSubjects } from '../../src/nats/jetstream-consumer.js';
 import { eventually } from '../support/eventually.js';
 import { ExporterProcess } from '../support/exporter-process.js';
 import { PrivateNatsServer } from '../support/nats-server.js';

@@ -74,7 +74,6 @@ export function keptStores(
     retentionMs?: number;
     jetstream?: JetStreamPosition;
     bucketCount?: number;
-    sleep?: (ms: number) => Promise<void>;
   } = {},
 ): KeptStores {
   const stats = new HistoryStats();
@@ -100,7 +99,6 @@ export function keptStores(
     intervalMs: 60_000,
     jetstream: options.jetstream,
     bucketCount: options.bucketCount,
-    sleep: options.sleep,
   });
   return { stores, keeper, stats, bootstrapPeers };
 }

@@ -17,6 +17,7 @@ import { parseListenAddress } from '../../src/config/listen-address.js';
 import { makeSources, populate, type TestSources } from '../metrics/fixtures.js';
 import { parseExposition } from '../metrics/text-format-parser.js';
 import { makeSelfSignedCert } from '../support/pki.js';
+import { TEST_NOW, TestClock } from '../support/test-clock.js';
 import { CapturedLog, deferred, fetchRaw } from './helpers.js';
 
 const LOOPBACK = parseListenAddress('127.0.0.1:0');
@@ -483,8 +484,10 @@ describe('HTTP server', () => {
 
     it('cuts requests still running at the close timeout', async () => {
       const entered = deferred();
+      const clock = new TestClock(TEST_NOW);
       const { server, log } = await start({
         closeTimeoutMs: 5_000,
+        clock,
         graphql: () => {
           entered.resolve();
           // Never answers.
@@ -492,10 +495,10 @@ describe('HTTP server', () => {
       });
       const hanging = assert.rejects(fetchRaw(`${server.url}/graphql`));
       await entered.promise;
-      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const closing = server.close();
-      await clock.tickAsync(5_000);
-      clock.restore();
+      await clock.tickAsync(5_000 - 1);
+      assert.ok(!log.text.includes('still running at the close timeout'), 'not before the timeout');
+      await clock.tickAsync(1);
       await closing;
       await hanging;
       assert.ok(log.text.includes('still running at the close timeout'));

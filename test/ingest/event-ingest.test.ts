@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import sinon from 'sinon';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
@@ -350,16 +349,7 @@ describe('EventIngest node creation', () => {
   });
 });
 
-describe('EventIngest bootstrap retries', () => {
-  let timers: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    // Timers only: setImmediate (settling) stays real; the TestClock gives event times.
-    timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    timers.restore();
-  });
-
+describe('EventIngest bootstrap retries (on the TestClock)', () => {
   const LISTING: NodeSnapshot = {
     channels: [
       { pubkey: PEER, channelPoint: CHAN },
@@ -379,7 +369,7 @@ describe('EventIngest bootstrap retries', () => {
       // Counted in time: asked again exactly when the delay is over, not before.
       let waited = 0;
       while (h.bootstraps.length === attempt) {
-        await timers.tickAsync(1_000);
+        await h.clock.tickAsync(1_000);
         waited += 1_000;
         assert.ok(waited <= 10 * MINUTE, `attempt ${attempt + 1} never came`);
       }
@@ -402,7 +392,7 @@ describe('EventIngest bootstrap retries', () => {
     assert.equal(h.store().channelCount, 1);
 
     // Asked again in 5 s; meanwhile (and while asking) events are applied at once.
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     assert.equal(h.bootstraps.length, 2);
     assert.equal(h.ingest.bootstrapping, 0);
     h.send('peer_events', peerEventJson(PEER, true, TEST_NOW));
@@ -423,7 +413,7 @@ describe('EventIngest bootstrap retries', () => {
     assert.equal(applied(h, 'channel', 'OPEN_CHANNEL'), 1);
 
     // Done: never asked again.
-    await timers.tickAsync(HOUR);
+    await h.clock.tickAsync(HOUR);
     assert.equal(h.bootstraps.length, 2);
     h.ingest.stop();
   });
@@ -434,12 +424,12 @@ describe('EventIngest bootstrap retries', () => {
     // The peer listing came, the channel listing did not.
     h.answer(NODE, { channels: [], onlinePeers: new Set([PEER]), incomplete: true });
     await new Promise(setImmediate);
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     assert.equal(h.bootstraps.length, 2);
     h.answer(NODE, LISTING);
     await settle(h);
     assert.equal(h.store().channelCount, 2);
-    await timers.tickAsync(HOUR);
+    await h.clock.tickAsync(HOUR);
     assert.equal(h.bootstraps.length, 2);
     h.ingest.stop();
   });
@@ -461,7 +451,7 @@ describe('EventIngest bootstrap retries', () => {
     failing.ensureNode('bob');
     await new Promise(setImmediate);
     assert.ok(h.log.lines().some((l) => l.msg === 'bootstrap failed' && l.node === 'bob'));
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     assert.deepEqual(h.bootstraps, ['bob', 'bob']);
     failing.stop();
   });
@@ -471,7 +461,7 @@ describe('EventIngest bootstrap retries', () => {
     h.ingest.ensureNode(NODE);
     h.answer(NODE, undefined);
     await new Promise(setImmediate);
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     h.answer(NODE, undefined);
     await new Promise(setImmediate);
     // The next retry would be in 10 s; a reconnection asks at once, holding events again.
@@ -481,12 +471,12 @@ describe('EventIngest bootstrap retries', () => {
     h.answer(NODE, undefined);
     await new Promise(setImmediate);
     assert.equal(h.ingest.bootstrapping, 0);
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     assert.equal(h.bootstraps.length, 4);
     // Nothing else was left scheduled by the replaced retry.
     h.answer(NODE, LISTING);
     await new Promise(setImmediate);
-    await timers.tickAsync(HOUR);
+    await h.clock.tickAsync(HOUR);
     assert.equal(h.bootstraps.length, 4);
     h.ingest.stop();
   });
@@ -498,7 +488,7 @@ describe('EventIngest bootstrap retries', () => {
     assert.equal(h.bootstraps.length, 1);
     h.answer(NODE, undefined);
     await new Promise(setImmediate);
-    await timers.tickAsync(5 * SECOND);
+    await h.clock.tickAsync(5 * SECOND);
     h.ingest.bootstrapAgain();
     assert.equal(h.bootstraps.length, 2);
     h.ingest.stop();
@@ -512,8 +502,8 @@ describe('EventIngest bootstrap retries', () => {
     h.answer('bob', undefined);
     await new Promise(setImmediate);
     h.ingest.stop();
-    assert.equal(timers.countTimers(), 0, 'no retry left scheduled');
-    await timers.tickAsync(HOUR);
+    assert.equal(h.clock.pendingTimers, 0, 'no retry left scheduled');
+    await h.clock.tickAsync(HOUR);
     assert.deepEqual(h.bootstraps, [NODE, 'bob']);
     // Nor for a node first seen after it, nor on demand.
     h.ingest.handle({
@@ -531,7 +521,7 @@ describe('EventIngest bootstrap retries', () => {
     h.ingest.stop();
     h.answer(NODE, undefined);
     await new Promise(setImmediate);
-    assert.equal(timers.countTimers(), 0);
+    assert.equal(h.clock.pendingTimers, 0);
   });
 
   it('takes the backoff it is given', async () => {
@@ -543,7 +533,7 @@ describe('EventIngest bootstrap retries', () => {
       await new Promise(setImmediate);
       let waited = 0;
       while (h.bootstraps.length === attempt) {
-        await timers.tickAsync(10);
+        await h.clock.tickAsync(10);
         waited += 10;
       }
       delays.push(waited);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import sinon from 'sinon';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest, type EventSubject } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
@@ -128,15 +127,6 @@ const statusJson = (up: boolean, time: number) => ({
 });
 
 describe('lnd own figures (ListChannels uptime and lifetime)', () => {
-  let timers: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    // Timers only: setImmediate (settling) stays real; the TestClock gives event times.
-    timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    timers.restore();
-  });
-
   it('exports them after a bootstrap, as lnd reported them at its listing, beside ours', async () => {
     const h = harness();
     h.send('peer_events', peerEventJson(P1, true, TEST_NOW));
@@ -190,7 +180,7 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     assert.equal(listedAt(families), undefined);
 
     // The retry gets it: a channel with only a lifetime, one with neither.
-    await timers.tickAsync(5_000);
+    await h.clock.tickAsync(5_000);
     h.bootstrap.answer({
       channels: [lnd(P1, C1, undefined, 60), lnd(P2, C2)],
       channelsListed: true,
@@ -200,7 +190,7 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     families = await h.scrape();
     assert.deepEqual(valuesOf(families, UPTIME), new Map());
     assert.deepEqual(valuesOf(families, LIFETIME), new Map([[C1, 60]]));
-    assert.equal(listedAt(families), TEST_NOW / 1000);
+    assert.equal(listedAt(families), (TEST_NOW + 5_000) / 1000);
     h.ingest.stop();
   });
 
@@ -284,31 +274,30 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     });
     await h.settle();
     assert.equal(DEFAULT_LND_REFRESH_MS, 15 * MINUTE);
-    await timers.tickAsync(15 * MINUTE - 1);
+    await h.clock.tickAsync(15 * MINUTE - 1);
     assert.equal(h.listing.calls, 0);
-    await timers.tickAsync(1);
+    await h.clock.tickAsync(1);
     assert.equal(h.listing.calls, 1);
-    h.clock.advance(15 * MINUTE);
     h.listing.answer([lnd(P1, C1, 960, 960)]);
     await h.settle();
     assert.deepEqual(valuesOf(await h.scrape(), LIFETIME), new Map([[C1, 960]]));
 
     // The bridge does not answer: the last listing stays, and it is asked 15 minutes later.
-    await timers.tickAsync(15 * MINUTE);
+    await h.clock.tickAsync(15 * MINUTE);
     assert.equal(h.listing.calls, 2);
     h.listing.answer(undefined);
     await h.settle();
     const families = await h.scrape();
     assert.deepEqual(valuesOf(families, LIFETIME), new Map([[C1, 960]]));
     assert.equal(listedAt(families), (TEST_NOW + 15 * MINUTE) / 1000);
-    await timers.tickAsync(15 * MINUTE);
+    await h.clock.tickAsync(15 * MINUTE);
     assert.equal(h.listing.calls, 3);
 
     // Stopped: nothing is asked any more.
     h.listing.answer(undefined);
     await h.settle();
     h.ingest.stop();
-    await timers.tickAsync(HOUR);
+    await h.clock.tickAsync(HOUR);
     assert.equal(h.listing.calls, 3);
   });
 
@@ -326,7 +315,7 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     assert.deepEqual([...valuesOf(await h.scrape(), LIFETIME).keys()], [C2]);
 
     // A listing in flight that lnd made before C2 closed and C3 opened and closed.
-    await timers.tickAsync(15 * MINUTE);
+    await h.clock.tickAsync(15 * MINUTE);
     assert.equal(h.listing.calls, 1);
     h.send('channel_events', openChannelJson(P1, C3, h.clock.now()));
     await h.settle();
@@ -337,7 +326,7 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     await h.settle();
     // C3 opened while that listing was in flight: listed again 5 s after it, not at once.
     assert.equal(h.listing.calls, 1);
-    await timers.tickAsync(5_000);
+    await h.clock.tickAsync(5_000);
     assert.equal(h.listing.calls, 2);
     const families = await h.scrape();
     assert.equal(families.get(LIFETIME)?.samples.length, 0);
@@ -349,7 +338,7 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     h.listing.answer([lnd(P1, channelPoint(4), 5, 6)]);
     await h.settle();
     assert.deepEqual([...valuesOf(await h.scrape(), LIFETIME).keys()], [channelPoint(4)]);
-    await timers.tickAsync(15 * MINUTE);
+    await h.clock.tickAsync(15 * MINUTE);
     h.listing.answer([]);
     await h.settle();
     assert.equal((await h.scrape()).get(LIFETIME)?.samples.length, 0);
@@ -368,17 +357,17 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
     // An open of a channel lnd already listed asks nothing.
     h.send('channel_events', openChannelJson(P1, C1, h.clock.now()));
     await h.settle();
-    await timers.tickAsync(10_000);
+    await h.clock.tickAsync(10_000);
     assert.equal(h.listing.calls, 0);
     // Three new channels within a second: one listing, 5 s after the first.
     h.send('channel_events', openChannelJson(P2, C2, h.clock.now()));
-    await timers.tickAsync(500);
+    await h.clock.tickAsync(500);
     h.send('channel_events', openChannelJson(P2, C3, h.clock.now()));
     h.send('channel_events', openChannelJson(P2, channelPoint(4), h.clock.now()));
     await h.settle();
-    await timers.tickAsync(4_499);
+    await h.clock.tickAsync(4_499);
     assert.equal(h.listing.calls, 0);
-    await timers.tickAsync(1);
+    await h.clock.tickAsync(1);
     assert.equal(h.listing.calls, 1);
     h.listing.answer([lnd(P1, C1, 14, 14), lnd(P2, C2, 5, 5), lnd(P2, C3, 4, 4)]);
     await h.settle();
@@ -391,9 +380,9 @@ describe('lnd own figures (ListChannels uptime and lifetime)', () => {
       ]),
     );
     // Then the 15-minute refresh again, nothing sooner.
-    await timers.tickAsync(15 * MINUTE - 1);
+    await h.clock.tickAsync(15 * MINUTE - 1);
     assert.equal(h.listing.calls, 1);
-    await timers.tickAsync(1);
+    await h.clock.tickAsync(1);
     assert.equal(h.listing.calls, 2);
     h.ingest.stop();
   });

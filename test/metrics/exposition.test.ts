@@ -36,7 +36,7 @@ function oneChannelScenario(): TestSources {
   store.openChannel(PEER, CHANNEL, T0);
   store.peerEvent(PEER, true, T0 + HOUR);
   store.peerEvent(PEER, false, T0 + 2 * HOUR);
-  sources.clock.time = T0 + 3 * HOUR;
+  sources.clock.set(T0 + 3 * HOUR);
   return sources;
 }
 
@@ -66,11 +66,11 @@ describe('Exposition', () => {
     history.lastSuccessAt = T0 + 2.75 * HOUR;
     sources.store.up = false;
     // lnd's own view, listed 10 minutes before the scrape: it counts from its own restart.
-    sources.clock.time = T0 + 3 * HOUR - 600_000;
+    sources.clock.set(T0 + 3 * HOUR - 600_000);
     listLnd(sources, 'alice', [
       { pubkey: PEER, channelPoint: CHANNEL, uptime: 1200, lifetime: 1800 },
     ]);
-    sources.clock.time = T0 + 3 * HOUR;
+    sources.clock.set(T0 + 3 * HOUR);
 
     const families = parseExposition(await sources.exposition.renderToString());
 
@@ -215,7 +215,7 @@ describe('Exposition', () => {
     const store = sources.stores.getOrCreate(node);
     store.openChannel(PEER, CHANNEL, T0);
     sources.ingest.countApplied(node, 'channel', 'OPEN_CHANNEL');
-    sources.clock.time = T0 + HOUR;
+    sources.clock.set(T0 + HOUR);
     const text = await sources.exposition.renderToString();
     assert.ok(text.includes('node="we\\"ird\\\\node\\nname"'));
     const families = parseExposition(text);

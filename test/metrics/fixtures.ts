@@ -1,4 +1,3 @@
-import type { Clock } from '../../src/clock.js';
 import { HistoryStats } from '../../src/history/history-stats.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { LndListings } from '../../src/ingest/lnd-listings.js';
@@ -7,17 +6,11 @@ import { ConnectionState } from '../../src/nats/connection-state.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
+import { TestClock } from '../support/test-clock.js';
 
 export const HOUR = 3_600_000;
 /** 2024-01-01T00:00:00Z */
 export const T0 = Date.UTC(2024, 0, 1);
-
-export class TestClock implements Clock {
-  constructor(public time: number) {}
-  now(): number {
-    return this.time;
-  }
-}
 
 export interface TestSources {
   readonly clock: TestClock;
@@ -97,8 +90,8 @@ export function populate(
   peers: number,
 ): void {
   const store = sources.stores.getOrCreate(node);
-  const opened = sources.clock.time;
+  const opened = sources.clock.now();
   for (let i = 0; i < channels; i++) store.openChannel(pubkey(i % peers), channelPoint(i), opened);
   for (let p = 0; p < peers; p += 2) store.peerEvent(pubkey(p), true, opened);
-  sources.clock.time = opened + HOUR;
+  sources.clock.set(opened + HOUR);
 }

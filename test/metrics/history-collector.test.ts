@@ -3,7 +3,8 @@ import { Registry } from 'prom-client';
 import { HistoryStats } from '../../src/history/history-stats.js';
 import { registerHistoryCollector } from '../../src/metrics/history-collector.js';
 import { HISTORY_FAMILIES } from '../../src/metrics/metric-families.js';
-import { HOUR, T0, TestClock, makeSources } from './fixtures.js';
+import { TestClock } from '../support/test-clock.js';
+import { HOUR, T0, makeSources } from './fixtures.js';
 import { type Family, type Sample, parseExposition } from './text-format-parser.js';
 
 const SECOND = 1000;
@@ -146,7 +147,7 @@ describe('History collector', () => {
     stats.pendingCounter = () => 42;
     stats.pendingOverflow = 7;
     stats.compactedEvents = 9001;
-    clock.time = T0 + HOUR + 90 * SECOND;
+    clock.set(T0 + HOUR + 90 * SECOND);
     const s = await scrape();
     assert.equal(s.value('chanfitness_history_snapshot_writes_total', { result: 'success' }), 2);
     assert.equal(s.value('chanfitness_history_snapshot_writes_total', { result: 'error' }), 1);
@@ -176,9 +177,9 @@ describe('History collector', () => {
   it('computes the age from the clock at each scrape, and from the latest write', async () => {
     const { stats, clock, scrape } = setup();
     written(stats);
-    clock.time = T0 + HOUR;
+    clock.set(T0 + HOUR);
     assert.equal((await scrape()).value('chanfitness_history_snapshot_age_seconds'), 0);
-    clock.time = T0 + HOUR + 14 * MINUTE + 500;
+    clock.set(T0 + HOUR + 14 * MINUTE + 500);
     assert.equal((await scrape()).value('chanfitness_history_snapshot_age_seconds'), 840.5);
     stats.writeSuccess += 1;
     stats.lastSuccessAt = T0 + HOUR + 14 * MINUTE;
@@ -189,14 +190,14 @@ describe('History collector', () => {
       (T0 + HOUR + 14 * MINUTE) / 1000,
     );
     // A clock stepped back before the write: an age of 0, never negative.
-    clock.time = T0;
+    clock.set(T0);
     assert.equal((await scrape()).value('chanfitness_history_snapshot_age_seconds'), 0);
   });
 
   it('reads the stats live: turning history off removes every sample', async () => {
     const { stats, clock, scrape } = setup();
     written(stats);
-    clock.time = T0 + 2 * HOUR;
+    clock.set(T0 + 2 * HOUR);
     assert.equal((await scrape()).value('chanfitness_history_snapshot_age_seconds'), 3600);
     stats.enabled = false;
     const s = await scrape();
@@ -219,7 +220,7 @@ describe('Exposition with history stats', () => {
     );
     // The exposition's clock is the one the age is computed with.
     withHistory.history!.lastSuccessAt = T0;
-    withHistory.clock.time = T0 + 30 * SECOND;
+    withHistory.clock.set(T0 + 30 * SECOND);
     const later = parseExposition(await withHistory.exposition.renderToString());
     assert.deepEqual(
       later.get('chanfitness_history_snapshot_age_seconds')?.samples.map((s) => s.value),

@@ -209,8 +209,8 @@ describe('chanfitness_channel_window_uptime_ratio', () => {
   it('labels the windows as given, and has no family without windows', async () => {
     const sources = makeSources({ windows: [{ label: '1h30m', durationMs: 90 * MINUTE }] });
     const store = sources.stores.getOrCreate('alice');
-    store.openChannel(pubkey(1), channelPoint(1), sources.clock.time);
-    sources.clock.time += HOUR;
+    store.openChannel(pubkey(1), channelPoint(1), sources.clock.now());
+    sources.clock.advance(HOUR);
     const families = parseExposition(await sources.exposition.renderToString());
     assert.deepEqual(
       families.get(FAMILY)?.samples.map((s) => [s.labels.window, s.value]),

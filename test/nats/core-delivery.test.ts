@@ -9,7 +9,7 @@ import { bootstrapRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { NatsClient } from '../../src/nats/nats-client.js';
 import { subscribeEvents } from '../../src/nats/event-subscription.js';
-import { systemClock } from '../../src/clock.js';
+import { systemScheduler } from '../../src/clock.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger } from '../support/log-capture.js';
@@ -41,7 +41,7 @@ function pipeline(
     (node) =>
       new ChannelEventStore({
         node,
-        clock: systemClock,
+        clock: systemScheduler,
         bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
       }),
   );
@@ -51,7 +51,7 @@ function pipeline(
     stores,
     gate,
     bootstrapPeers,
-    clock: systemClock,
+    clock: systemScheduler,
     stats,
     logger: log.logger,
     bootstrap: bootstrapRequests(nc, { prefix, timeoutMs: 300, logger: log.logger, state }),

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy, nanos, type NatsConnection } from 'nats';
-import { systemClock, type Clock } from '../../src/clock.js';
+import { systemScheduler, type Scheduler } from '../../src/clock.js';
 import type { JetStreamSettings } from '../../src/config/settings.js';
 import { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { EventIngest } from '../../src/ingest/event-ingest.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { RecordGate } from '../../src/ingest/record-gate.js';
-import {
-  consumerFilter,
-  JetStreamDelivery,
-  parseAckSubject,
-  streamSubjects,
-  type AckSubjectFields,
-} from '../../src/nats/jetstream-delivery.js';
+import { consumerFilter, streamSubjects } from '../../src/nats/jetstream-consumer.js';
+import { JetStreamDelivery } from '../../src/nats/jetstream-delivery.js';
+import { parseAckSubject, type AckSubjectFields } from '../../src/nats/ordered-acks.js';
 import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import type { FlapRecord } from '../../src/store/peer-monitor.js';
 import { NodeStores } from '../../src/store/node-stores.js';
@@ -70,11 +66,13 @@ describe('JetStream delivery (real NATS with JetStream)', function () {
     jsSettings = settings(),
     ackWaitMs?: number,
     connection: NatsConnection = nc,
-    ingestClock: Clock = systemClock,
+    ingestClock: Scheduler = systemScheduler,
   ) {
     const log = captureLogger();
     const bootstrapPeers = new BootstrapPeers();
-    const stores = new NodeStores((node) => new ChannelEventStore({ node, clock: systemClock }));
+    const stores = new NodeStores(
+      (node) => new ChannelEventStore({ node, clock: systemScheduler }),
+    );
     const stats = new IngestStats();
     const ingest = new EventIngest({
       stores,

@@ -91,7 +91,14 @@ describe('lnd own figures through NATS (real NATS, a fake bridge)', function () 
     );
     const state = new ConnectionState();
     const requests = nodeRequests(nc, { prefix, timeoutMs: 2_000, logger: log.logger, state });
-    const lndListings = new LndListings({ clock, listChannels: requests.listChannels });
+    // No periodic refresh within the hours this test sets the clock through (the
+    // refreshes are test/ingest/lnd-listings.test.ts's): only the bootstrap and lnd's
+    // restart ask.
+    const lndListings = new LndListings({
+      clock,
+      listChannels: requests.listChannels,
+      refreshIntervalMs: 24 * HOUR,
+    });
     const stats = new IngestStats();
     const gate = new RecordGate({ read: reader.readOf });
     ingest = new EventIngest({

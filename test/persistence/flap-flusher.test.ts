@@ -12,14 +12,6 @@ import { channelPoint, pubkey } from '../support/store-fixture.js';
 import { HOUR, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
 import { silentLogger, sqliteBackend, type TestStore } from './support/backends.js';
 
-/** Timers only: setImmediate (read batching) and I/O stay real. */
-function fakeTimers(): sinon.SinonFakeTimers {
-  return sinon.useFakeTimers({
-    now: TEST_NOW,
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
-  });
-}
-
 class Deferred {
   resolve!: () => void;
   reject!: (err: Error) => void;
@@ -34,8 +26,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
-  let timers: sinon.SinonFakeTimers;
+describe('FlapFlusher on a real store (SQLite), on the TestClock', () => {
   let handle: TestStore;
   let records: KeyvFlapRecordStore;
   let clock: TestClock;
@@ -47,7 +38,6 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
   beforeEach(async () => {
     handle = await sqliteBackend.open();
     records = handle.store;
-    timers = fakeTimers();
     clock = new TestClock(TEST_NOW);
     stores = new NodeStores(
       (node) =>
@@ -71,7 +61,6 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
 
   afterEach(async () => {
     await flusher.stop();
-    timers.restore();
     sinon.restore();
     await handle.cleanup();
   });
@@ -90,14 +79,14 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     gate.of(bob).openChannel(b, channelPoint(2), clock.now());
     await gate.idle();
 
-    await timers.tickAsync(HOUR - 1);
+    // The first flush is due an hour after start (the clock is a second past it).
+    await clock.tickAsync(HOUR - SECOND - 1);
     await flusher.idle();
     assert.equal(write.callCount, 0, 'nothing before the interval');
     assert.equal(stats.success, 0);
     assert.equal(await records.read('alice', a), undefined);
 
-    clock.advance(HOUR);
-    await timers.tickAsync(1);
+    await clock.tickAsync(1);
     await flusher.idle();
     assert.equal(stats.success, 1);
     assert.equal(stats.error, 0);
@@ -108,10 +97,10 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
 
     // a goes offline: 3. The next flush comes one interval later.
     gate.of(alice).peerEvent(a, false, clock.advance(SECOND));
-    await timers.tickAsync(HOUR - 1);
+    await clock.tickAsync(HOUR - SECOND - 1);
     await flusher.idle();
     assert.equal(stats.success, 1);
-    await timers.tickAsync(1);
+    await clock.tickAsync(1);
     await flusher.idle();
     assert.equal(stats.success, 2);
     assert.equal((await records.read('alice', a))?.count, 3);
@@ -125,7 +114,7 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
     assert.equal((await records.read('alice', a))?.count, 4);
 
     // No timer after stop.
-    await timers.tickAsync(2 * HOUR);
+    await clock.tickAsync(2 * HOUR);
     await flusher.idle();
     assert.equal(stats.success, 3);
   });
@@ -155,8 +144,7 @@ describe('FlapFlusher on a real store (SQLite), with fake timers', () => {
   });
 });
 
-describe('FlapFlusher scheduling, with fake timers', () => {
-  let timers: sinon.SinonFakeTimers;
+describe('FlapFlusher scheduling, on the TestClock', () => {
   let clock: TestClock;
   let stats: FlushStats;
   const node: FlushableStore = {
@@ -183,13 +171,8 @@ describe('FlapFlusher scheduling, with fake timers', () => {
   }
 
   beforeEach(() => {
-    timers = fakeTimers();
     clock = new TestClock(TEST_NOW);
     stats = new FlushStats();
-  });
-
-  afterEach(() => {
-    timers.restore();
   });
 
   it('never overlaps flushes: a slow flush delays the next', async () => {
@@ -210,10 +193,10 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     const flusher = flusherWith(write);
     flusher.start();
 
-    await timers.tickAsync(HOUR);
+    await clock.tickAsync(HOUR);
     assert.equal(write.callCount, 1);
     // The flush hangs for two more intervals: no second one starts.
-    await timers.tickAsync(2 * HOUR);
+    await clock.tickAsync(2 * HOUR);
     assert.equal(write.callCount, 1);
     // Asked for meanwhile: queued behind it, and shared.
     const first = flusher.flushNow();
@@ -231,9 +214,9 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     assert.equal(stats.success, 2);
 
     // The next timer flush is one interval after the last one ended.
-    await timers.tickAsync(HOUR - 1);
+    await clock.tickAsync(HOUR - 1);
     assert.equal(write.callCount, 2);
-    await timers.tickAsync(1);
+    await clock.tickAsync(1);
     assert.equal(write.callCount, 3);
     hold = false;
     pending[2]?.resolve();
@@ -250,7 +233,7 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     const flusher = flusherWith(write);
     flusher.start();
 
-    await timers.tickAsync(HOUR);
+    await clock.tickAsync(HOUR);
     await flusher.idle();
     assert.equal(write.callCount, 1);
     assert.deepEqual([stats.success, stats.error], [0, 1]);
@@ -261,9 +244,9 @@ describe('FlapFlusher scheduling, with fake timers', () => {
       [10, 3],
       [20, 4],
     ] as const) {
-      await timers.tickAsync(delay * SECOND - 1);
+      await clock.tickAsync(delay * SECOND - 1);
       assert.equal(write.callCount, calls - 1);
-      await timers.tickAsync(1);
+      await clock.tickAsync(1);
       await flusher.idle();
       assert.equal(write.callCount, calls);
     }
@@ -271,16 +254,16 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     assert.equal(flusher.consecutiveFailures, 4);
 
     failing = false;
-    await timers.tickAsync(40 * SECOND);
+    await clock.tickAsync(40 * SECOND);
     await flusher.idle();
     assert.deepEqual([stats.success, stats.error], [1, 4]);
     assert.equal(stats.lastSuccessAt, clock.now());
     assert.equal(flusher.consecutiveFailures, 0);
 
     // Back to the interval.
-    await timers.tickAsync(HOUR - 1);
+    await clock.tickAsync(HOUR - 1);
     assert.equal(write.callCount, 5);
-    await timers.tickAsync(1);
+    await clock.tickAsync(1);
     await flusher.idle();
     assert.equal(write.callCount, 6);
     await flusher.stop();
@@ -290,14 +273,14 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     const write = sinon.spy(() => Promise.reject(new Error('store down')));
     const flusher = flusherWith(write);
     flusher.start();
-    await timers.tickAsync(HOUR);
+    await clock.tickAsync(HOUR);
     // 5 s · 2^n passes an hour after 10 retries; from then on, one an hour.
     for (let i = 0; i < 12; i++) {
-      await timers.tickAsync(HOUR);
+      await clock.tickAsync(HOUR);
       await flusher.idle();
     }
     const before = write.callCount;
-    await timers.tickAsync(HOUR);
+    await clock.tickAsync(HOUR);
     await flusher.idle();
     assert.equal(write.callCount, before + 1);
     await flusher.stop();
@@ -331,7 +314,7 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     });
     const flusher = flusherWith(write);
     flusher.start();
-    await timers.tickAsync(HOUR);
+    await clock.tickAsync(HOUR);
     assert.equal(write.callCount, 1);
 
     const stopped = flusher.stop();
@@ -351,9 +334,9 @@ describe('FlapFlusher scheduling, with fake timers', () => {
     const stopped = flusher.stop();
     let result: unknown = 'pending';
     void stopped.then((r) => (result = r));
-    await timers.tickAsync(10 * SECOND - 1);
+    await clock.tickAsync(10 * SECOND - 1);
     assert.equal(result, 'pending');
-    await timers.tickAsync(1);
+    await clock.tickAsync(1);
     assert.equal(result, undefined);
   });
 });

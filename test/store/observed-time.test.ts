@@ -43,7 +43,7 @@ function figures(store: ChannelEventStore, cp: string, now: number) {
   const info = store.channelInfo(channel, now);
   const all = store.channelUptimes(now);
   const i = all.channels.indexOf(channel);
-  assert.ok(i >= 0);
+  assert.notEqual(i, -1, 'the channel is in channelUptimes');
   assert.equal(all.lifetime[i], info.lifetime, 'channelUptimes lifetime');
   assert.equal(all.uptime[i], info.uptime, 'channelUptimes uptime');
   return {

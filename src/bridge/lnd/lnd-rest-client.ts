@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { systemScheduler, type Scheduler } from '../../clock.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** Largest body of a unary reply read (ListChannels of a very big node is a few MB). */
@@ -67,8 +68,8 @@ export interface LndRestClientOptions {
   /** lnd's REST URL, ending in '/'. */
   readonly baseUrl: URL;
   readonly credentials: () => Promise<LndCredentials>;
-  /** Clock of the receive times; Date.now by default. */
-  readonly now?: () => number;
+  /** The receive times and the requests' timeouts; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 /**
@@ -77,21 +78,29 @@ export interface LndRestClientOptions {
  * `{"result": …}` (or `{"error": …}` when the stream fails).
  */
 export class LndRestClient {
-  private readonly now: () => number;
+  private readonly clock: Scheduler;
 
   constructor(private readonly options: LndRestClientOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemScheduler;
   }
 
   /** GETs a unary endpoint (e.g. `v1/channels`): the body of a 200, else LndHttpError. */
   async get(path: string, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await this.request(
-      path,
-      signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-    );
-    if (res.statusCode !== 200) throw await httpError(res);
-    return readBody(res, MAX_BODY_BYTES);
+    // As AbortSignal.timeout, on the scheduler's timer.
+    const timeout = new AbortController();
+    const timer = this.clock.after(timeoutMs, () => {
+      timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    });
+    try {
+      const res = await this.request(
+        path,
+        signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]),
+      );
+      if (res.statusCode !== 200) throw await httpError(res);
+      return await readBody(res, MAX_BODY_BYTES);
+    } finally {
+      timer.cancel();
+    }
   }
 
   /**
@@ -106,7 +115,7 @@ export class LndRestClient {
     res.setEncoding('utf8');
     const splitter = new LineSplitter(MAX_LINE_CHARS);
     for await (const chunk of res as AsyncIterable<string>) {
-      const receivedAt = this.now();
+      const receivedAt = this.clock.now();
       let lines: string[];
       try {
         lines = splitter.push(chunk);
@@ -117,7 +126,7 @@ export class LndRestClient {
       for (const line of lines) handlers.onLine(line, receivedAt);
     }
     const last = splitter.end();
-    if (last !== undefined) handlers.onLine(last, this.now());
+    if (last !== undefined) handlers.onLine(last, this.clock.now());
   }
 
   private async request(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type JetStreamClient, type NatsConnection, type NatsError } from 'nats';
+import { systemScheduler, type Scheduler } from '../../clock.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 
@@ -40,6 +41,8 @@ export class CorePublisher implements Publisher {
   constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
+    /** The close's bound; the system scheduler by default. */
+    private readonly clock: Scheduler = systemScheduler,
   ) {}
 
   publish(subject: string, data: string): void {
@@ -55,7 +58,7 @@ export class CorePublisher implements Publisher {
 
   async close(timeoutMs: number): Promise<void> {
     if (this.nc.isClosed()) return;
-    await withTimeout(this.nc.flush(), timeoutMs);
+    await withTimeout(this.clock, this.nc.flush(), timeoutMs);
   }
 }
 
@@ -66,6 +69,8 @@ export interface JetStreamPublisherOptions {
   readonly ackTimeoutMs?: number;
   /** Delay before retrying a message that was not acknowledged, ms (doubled up to 30 s). */
   readonly retryMs?: number;
+  /** The retries' waits and the close's bound; the system scheduler by default. */
+  readonly clock?: Scheduler;
 }
 
 interface Pending {
@@ -134,6 +139,7 @@ export class JetStreamPublisher implements Publisher {
       // Shutting down: no point in backing off now.
       this.wakeRetry?.();
       await withTimeout(
+        this.options.clock ?? systemScheduler,
         new Promise<void>((resolve) => {
           this.idle = resolve;
         }),
@@ -188,13 +194,11 @@ export class JetStreamPublisher implements Publisher {
             `JetStream did not acknowledge an event, retrying: ${hint(err, head.subject)}`,
           );
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, retryMs);
-          this.wakeRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        const wake = new AbortController();
+        this.wakeRetry = () => {
+          wake.abort();
+        };
+        await (this.options.clock ?? systemScheduler).sleep(retryMs, { signal: wake.signal });
         this.wakeRetry = undefined;
         retryMs = Math.min(retryMs * 2, 30_000);
       }
@@ -221,18 +225,21 @@ function hint(err: unknown, subject: string): string {
   return 'see err';
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+async function withTimeout<T>(
+  clock: Scheduler,
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  let timedOut: (err: Error) => void = () => undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timedOut = reject;
+  });
+  const timer = clock.after(timeoutMs, () => {
+    timedOut(new Error(`not done within ${timeoutMs} ms`));
+  });
   try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`not done within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }),
-    ]);
+    return await Promise.race([promise, timeout]);
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
   }
 }

@@ -1,5 +1,6 @@
 import { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
+import type { Scheduler } from '../../clock.js';
 import { parsePubkey } from '../arguments.js';
 import { withClientErrors } from '../errors.js';
 import {
@@ -45,7 +46,11 @@ function subscriptionError(err: SubscriptionError): GraphQLError {
 }
 
 /** Ties the stream to its HTTP request: ended when the client leaves, cut when dropped and stuck. */
-function attach<T>(stream: EventStream<T>, context: SubscriptionContext): EventStream<T> {
+function attach<T>(
+  stream: EventStream<T>,
+  context: SubscriptionContext,
+  clock: Scheduler,
+): EventStream<T> {
   const signal = context.request?.signal;
   if (signal !== undefined) {
     if (signal.aborted) void stream.return();
@@ -61,18 +66,24 @@ function attach<T>(stream: EventStream<T>, context: SubscriptionContext): EventS
   }
   const res = context.res instanceof ServerResponse ? context.res : undefined;
   stream.onDropped = () => {
-    setTimeout(() => {
-      if (stream.finished) return;
-      res?.destroy();
-      void stream.return();
-    }, DROPPED_GRACE_MS).unref();
+    clock
+      .after(DROPPED_GRACE_MS, () => {
+        if (stream.finished) return;
+        res?.destroy();
+        void stream.return();
+      })
+      .unref();
   };
   return stream;
 }
 
-function subscribing<T>(open: () => EventStream<T>, context: SubscriptionContext): EventStream<T> {
+function subscribing<T>(
+  open: () => EventStream<T>,
+  context: SubscriptionContext,
+  clock: Scheduler,
+): EventStream<T> {
   try {
-    return withClientErrors(() => attach(open(), context));
+    return withClientErrors(() => attach(open(), context, clock));
   } catch (err) {
     if (err instanceof SubscriptionError) throw subscriptionError(err);
     // Refused before the stream starts: a 400 answer, not a 200 stream of one error.
@@ -92,7 +103,11 @@ function deliver<T>(value: T | SubscriptionError): T {
 }
 
 /** `Subscription`: applied events from the hub, filtered by node and peer. */
-export function subscriptionResolvers(hub: EventHub): {
+/** `clock` times the grace of a dropped subscriber. */
+export function subscriptionResolvers(
+  hub: EventHub,
+  clock: Scheduler,
+): {
   peerEvents: {
     subscribe: (root: unknown, args: PeerEventsArgs, context: SubscriptionContext) => unknown;
     resolve: (value: AppliedPeerEvent | SubscriptionError) => AppliedPeerEvent;
@@ -105,16 +120,20 @@ export function subscriptionResolvers(hub: EventHub): {
   return {
     peerEvents: {
       subscribe: (_root, args, context) =>
-        subscribing(() => {
-          // Validated before a place is taken.
-          const pubkey = args.peer == null ? undefined : parsePubkey(args.peer, 'peer');
-          return hub.subscribePeers({ node: args.node ?? undefined, pubkey });
-        }, context),
+        subscribing(
+          () => {
+            // Validated before a place is taken.
+            const pubkey = args.peer == null ? undefined : parsePubkey(args.peer, 'peer');
+            return hub.subscribePeers({ node: args.node ?? undefined, pubkey });
+          },
+          context,
+          clock,
+        ),
       resolve: deliver,
     },
     channelEvents: {
       subscribe: (_root, args, context) =>
-        subscribing(() => hub.subscribeChannels({ node: args.node ?? undefined }), context),
+        subscribing(() => hub.subscribeChannels({ node: args.node ?? undefined }), context, clock),
       resolve: deliver,
     },
   };
