@@ -4,16 +4,17 @@ import { systemScheduler } from './clock.js';
 import { describeSettings } from './config/describe-settings.js';
 import { packageVersion } from './config/package-version.js';
 import { parseSettings } from './config/parse-settings.js';
-import type { Settings } from './config/settings.js';
-import { SettingsError } from './config/settings-error.js';
+import {
+  EXIT_BAD_SETTING,
+  EXIT_FAILURE,
+  limitStop,
+  readSettingsOrExit,
+  watchForCrashes,
+} from './entry-point.js';
 import { CodedError, errorMessage } from './errors.js';
-import { createLogger, type Logger } from './log/logger.js';
+import { createLogger } from './log/logger.js';
 
-/** Exit code for a bad setting (as flag parsers do), distinct from a failure at run time. */
-const EXIT_BAD_SETTING = 2;
-const EXIT_FAILURE = 1;
-/** A stop that takes longer than this is cut short: orchestrators allow about 10 s. */
-const STOP_LIMIT_MS = 9_000;
+const PROGRAM = 'chanfitness-exporter';
 
 /**
  * Errors of start-up that are really a setting the operator must fix; their
@@ -31,30 +32,14 @@ const SETTING_ERROR_CODES = new Set([
   'TLS_INVALID',
 ]);
 
-function readSettings(): Settings {
-  try {
-    const result = parseSettings(process.argv.slice(2), process.env);
-    if (result.kind !== 'settings') {
-      process.stdout.write(result.text);
-      process.exit(0);
-    }
-    return result.settings;
-  } catch (err) {
-    if (err instanceof SettingsError) {
-      process.stderr.write(`chanfitness-exporter: ${err.message}\n`);
-      process.stderr.write('Run with --help for every setting.\n');
-      process.exit(EXIT_BAD_SETTING);
-    }
-    throw err;
-  }
-}
-
 async function main(): Promise<void> {
-  const settings = readSettings();
+  const settings = readSettingsOrExit(PROGRAM, () =>
+    parseSettings(process.argv.slice(2), process.env),
+  );
   const logger = createLogger(settings.log);
   logger.info(
     { version: packageVersion(), settings: describeSettings(settings) },
-    'starting chanfitness-exporter',
+    `starting ${PROGRAM}`,
   );
   watchForCrashes(logger);
 
@@ -81,13 +66,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'signal received');
-    systemScheduler
-      .after(STOP_LIMIT_MS, () => {
-        logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
-        logger.flush();
-        process.exit(EXIT_FAILURE);
-      })
-      .unref();
+    limitStop(logger, systemScheduler);
     if (app !== undefined) stopApp(app);
   };
   process.on('SIGINT', stop);
@@ -103,26 +82,11 @@ async function main(): Promise<void> {
     logger.fatal({ err: errorMessage(err), code }, 'cannot start');
     logger.flush();
     // Said where a bad setting found while parsing is said, too.
-    if (setting) process.stderr.write(`chanfitness-exporter: ${errorMessage(err)}\n`);
+    if (setting) process.stderr.write(`${PROGRAM}: ${errorMessage(err)}\n`);
     process.exit(setting ? EXIT_BAD_SETTING : EXIT_FAILURE);
   }
   // A signal came while starting.
   if (stopRequested()) stopApp(app);
-}
-
-/**
- * A promise nobody awaited must not take the service down (it keeps
- * monitoring); an exception nobody caught leaves state unknown: exit.
- */
-function watchForCrashes(logger: Logger): void {
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection');
-  });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    logger.flush();
-    process.exit(EXIT_FAILURE);
-  });
 }
 
 void main();

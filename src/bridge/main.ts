@@ -11,42 +11,18 @@
  *     --lnd.macaroon ~/.lnd/data/chain/bitcoin/mainnet/readonly.macaroon
  */
 import { packageVersion } from '../config/package-version.js';
-import { SettingsError } from '../config/settings-error.js';
 import { systemScheduler } from '../clock.js';
+import { EXIT_FAILURE, limitStop, readSettingsOrExit, watchForCrashes } from '../entry-point.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../log/logger.js';
 import type { RunningBridge } from './bridge.js';
 import { BRIDGE_SERVICE, createBridgeLogger } from './bridge-logger.js';
-import type { BridgeSettings } from './config/bridge-settings.js';
 import { describeBridgeSettings } from './config/describe-bridge-settings.js';
 import { parseBridgeSettings } from './config/parse-bridge-settings.js';
 
-/** Exit code for a bad setting, as the exporter's; distinct from a failure at run time. */
-const EXIT_BAD_SETTING = 2;
-const EXIT_FAILURE = 1;
-/** A stop that takes longer than this is cut short: orchestrators allow about 10 s. */
-const STOP_LIMIT_MS = 9_000;
-
-function readSettings(): BridgeSettings {
-  try {
-    const result = parseBridgeSettings(process.argv.slice(2), process.env);
-    if (result.kind !== 'settings') {
-      process.stdout.write(result.text);
-      process.exit(0);
-    }
-    return result.settings;
-  } catch (err) {
-    if (err instanceof SettingsError) {
-      process.stderr.write(`${BRIDGE_SERVICE}: ${err.message}\n`);
-      process.stderr.write('Run with --help for every setting.\n');
-      process.exit(EXIT_BAD_SETTING);
-    }
-    throw err;
-  }
-}
-
 async function main(): Promise<void> {
-  const settings = readSettings();
+  const settings = readSettingsOrExit(BRIDGE_SERVICE, () =>
+    parseBridgeSettings(process.argv.slice(2), process.env),
+  );
   const logger = createBridgeLogger(settings.log.level, settings.log.format, settings.node);
   logger.info(
     { version: packageVersion(), settings: describeBridgeSettings(settings) },
@@ -70,12 +46,7 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal }, 'stopping: closing the lnd streams and draining NATS');
-    systemScheduler
-      .after(STOP_LIMIT_MS, () => {
-        logger.error(`stop took longer than ${STOP_LIMIT_MS} ms: exiting now`);
-        exit(EXIT_FAILURE);
-      })
-      .unref();
+    limitStop(logger, systemScheduler);
     void bridge.stop();
   };
   process.on('SIGINT', stop);
@@ -93,21 +64,6 @@ async function main(): Promise<void> {
   // A NATS connection closed for good (not by a signal) is a failure: let the service manager restart it.
   const how = await bridge.done;
   exit(how === 'nats-closed' ? EXIT_FAILURE : 0);
-}
-
-/**
- * A promise nobody awaited must not take the bridge down (it keeps relaying); an
- * exception nobody caught leaves state unknown: exit.
- */
-function watchForCrashes(logger: Logger): void {
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection');
-  });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    logger.flush();
-    process.exit(EXIT_FAILURE);
-  });
 }
 
 void main();
