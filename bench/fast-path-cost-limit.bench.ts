@@ -14,7 +14,7 @@
  * `first`/`last` and nothing else. A query of each kind shows the
  * difference: its answer from both servers is in the notes.
  */
-import { QuietLog } from './fast-path/quiet.js';
+import { QuietLog } from './quiet.js';
 import { report, type BenchRow } from './result.js';
 import { CHANNEL_BODY, PAGE_BODY } from './graphql/fixture.js';
 import {

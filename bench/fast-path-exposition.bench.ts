@@ -15,7 +15,7 @@
  * a quiet machine; medians.
  */
 import { DEFAULT_HISTORY_DAYS } from './scrape-fixture.js';
-import { QuietLog } from './fast-path/quiet.js';
+import { QuietLog } from './quiet.js';
 import {
   loopDuring,
   measureScrapes,
@@ -24,7 +24,7 @@ import {
   startScrapeServer,
   type Measured,
   type ScrapeServer,
-} from './fast-path/scrape-client.js';
+} from './scrape-client.js';
 import { report, type BenchRow } from './result.js';
 
 const SIZES = (process.env.BENCH_EXPOSITION_SIZES ?? '10000,100000').split(',').map(Number);

@@ -15,178 +15,29 @@
  * GRAPHQL_BENCH_PROFILE=<dir> writes V8 CPU profiles of every server's
  * measured runs there (<server>-<query>.cpuprofile).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { report, type BenchRow } from './result.js';
 import { CHANNELS, CHANNEL_BODY, PAGE_BODY, PEERS } from './graphql/fixture.js';
+import {
+  answerData,
+  autocannon,
+  CONNECTIONS,
+  LOAD_CPU,
+  measureLoad,
+  pinning,
+  SERVER_CPU,
+  startServer,
+  WARMUP_SECONDS,
+  type Load,
+  type Server,
+} from './graphql/load.js';
 import type { PageParts } from './graphql/parts.js';
 import type { ServerKind } from './graphql/server.js';
 
-const CONNECTIONS = 50;
-const WARMUP_SECONDS = 2;
 const SECONDS = Number(process.env.GRAPHQL_BENCH_SECONDS ?? 5);
 /** Measured runs per server and query; the best one is reported. */
 const ROUNDS = 2;
-const SERVER_CPU = '0';
-const LOAD_CPU = '1';
 const PROFILE_DIR = process.env.GRAPHQL_BENCH_PROFILE;
-
-const require = createRequire(import.meta.url);
-const AUTOCANNON = join(require.resolve('autocannon/package.json'), '..', 'autocannon.js');
-const pinning = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-
-/** Runs argv pinned to one CPU when taskset works here. */
-function pinned(cpu: string, argv: string[]): [string, string[]] {
-  return pinning ? ['taskset', ['-c', cpu, ...argv]] : [argv[0] ?? '', argv.slice(1)];
-}
-
-interface Server {
-  readonly url: string;
-  /** CPU time the server process has used so far, in microseconds. */
-  cpuMicros(): Promise<number>;
-  /** Where a page's CPU goes, measured in the server (`ours` only). */
-  parts(answer: string): Promise<PageParts | undefined>;
-  /** Runs fn with the server's CPU profiler on, writing the profile to path. */
-  profiled<T>(path: string, fn: () => Promise<T>): Promise<T>;
-  stop(): Promise<void>;
-}
-
-function startServer(kind: ServerKind): Promise<Server> {
-  const [command, args] = pinned(SERVER_CPU, [
-    process.execPath,
-    '--import',
-    'tsx',
-    join(import.meta.dirname, 'graphql', 'server.ts'),
-    kind,
-  ]);
-  const child: ChildProcess = spawn(command, args, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      reject(new Error(`${kind} server exited with ${code} before listening`));
-    });
-    child.once('message', (message: { port: number }) => {
-      child.removeAllListeners('exit');
-      const reply = (): Promise<void> =>
-        new Promise((done) => {
-          child.once('message', () => {
-            done();
-          });
-        });
-      resolve({
-        url: `http://127.0.0.1:${message.port}/graphql`,
-        cpuMicros: () =>
-          new Promise((done) => {
-            child.once('message', (m: { cpuMicros: number }) => {
-              done(m.cpuMicros);
-            });
-            child.send('cpu');
-          }),
-        parts: (answer) =>
-          new Promise((done) => {
-            child.once('message', (m: { parts?: PageParts }) => {
-              done(m.parts);
-            });
-            child.send({ parts: answer });
-          }),
-        profiled: async (path, fn) => {
-          const started = reply();
-          child.send({ profile: 'start' });
-          await started;
-          try {
-            return await fn();
-          } finally {
-            const written = reply();
-            child.send({ profile: 'stop', path });
-            await written;
-          }
-        },
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => {
-              done();
-            });
-            child.send('stop');
-          }),
-      });
-    });
-  });
-}
-
-interface Load {
-  readonly rps: number;
-  /** Server CPU time (user + system) per request answered, in microseconds. */
-  cpuPerRequest: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly requests: number;
-  /** Connection errors, timeouts and non-2xx answers (over every round, once kept). */
-  failures: number;
-}
-
-interface AutocannonJson {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-
-function autocannon(url: string, body: string, seconds: number): Promise<Load> {
-  const [command, args] = pinned(LOAD_CPU, [
-    process.execPath,
-    AUTOCANNON,
-    '-c',
-    String(CONNECTIONS),
-    '-d',
-    String(seconds),
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-b',
-    body,
-    '-j',
-    url,
-  ]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) {
-        reject(new Error(`autocannon exited with ${code}`));
-        return;
-      }
-      const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as AutocannonJson;
-      resolve({
-        rps: r.requests.average,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        requests: r.requests.total,
-        cpuPerRequest: Number.NaN,
-        failures: r.errors + r.timeouts + r.non2xx,
-      });
-    });
-  });
-}
-
-/** The `data` a server answers, to check that every server does the same work. */
-async function answer(url: string, body: string): Promise<string> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body,
-  });
-  const json = (await res.json()) as { data?: unknown; errors?: unknown };
-  if (json.errors !== undefined) throw new Error(`${url}: ${JSON.stringify(json.errors)}`);
-  return JSON.stringify(json.data);
-}
 
 type QueryName = 'channel' | 'page';
 const BODIES: Record<QueryName, string> = { channel: CHANNEL_BODY, page: PAGE_BODY };
@@ -210,7 +61,7 @@ const answers = new Map<string, string>();
 const servers = new Map<ServerKind, Server>();
 let parts: PageParts | undefined;
 try {
-  for (const [kind] of plan) servers.set(kind, await startServer(kind));
+  for (const [kind] of plan) servers.set(kind, await startServer(kind, kind));
   for (const query of ['channel', 'page'] as const) {
     const body = BODIES[query];
     for (let round = 0; round < ROUNDS; round++) {
@@ -219,15 +70,10 @@ try {
         if (server === undefined || !queries.includes(query)) continue;
         const key = `${kind} ${query}`;
         if (round === 0) {
-          answers.set(key, await answer(server.url, body));
+          answers.set(key, await answerData(server.url, body));
           await autocannon(server.url, body, WARMUP_SECONDS);
         }
-        const measure = async (): Promise<Load> => {
-          const cpu0 = await server.cpuMicros();
-          const result = await autocannon(server.url, body, SECONDS);
-          result.cpuPerRequest = ((await server.cpuMicros()) - cpu0) / result.requests;
-          return result;
-        };
+        const measure = (): Promise<Load> => measureLoad(server, body, SECONDS);
         const load =
           PROFILE_DIR === undefined
             ? await measure()
@@ -239,11 +85,8 @@ try {
           `graphql: ${key} (round ${round + 1}): ${Math.round(load.rps)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, server CPU ${Math.round(load.cpuPerRequest)} µs/request, ${load.failures} failures\n`,
         );
         const best = loads.get(key);
-        if (best === undefined || load.rps > best.rps) {
-          loads.set(key, { ...load, failures: load.failures + (best?.failures ?? 0) });
-        } else {
-          best.failures += load.failures;
-        }
+        const kept = best === undefined || load.rps > best.rps ? load : best;
+        loads.set(key, { ...kept, failures: load.failures + (best?.failures ?? 0) });
       }
     }
   }

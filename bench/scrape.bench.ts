@@ -15,13 +15,19 @@
  * peak is reset (clear_refs 5), and the scrape's cost is VmHWM minus the RSS
  * before it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
-import { join } from 'node:path';
+import { QuietLog } from './quiet.js';
 import { report, type BenchRow } from './result.js';
+import {
+  loopDuring,
+  measureScrapes,
+  scrape,
+  seriesOf,
+  startScrapeServer,
+  type Measured,
+  type ScrapeServer,
+} from './scrape-client.js';
 import { DEFAULT_HISTORY_DAYS } from './scrape-fixture.js';
-import type { ScrapeVariant, ServerReply, ServerRequest } from './scrape-server.js';
-import { forkWorker } from './worker-process.js';
+import type { ScrapeVariant } from './scrape-server.js';
 
 const SIZES = (process.env.BENCH_SCRAPE_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const RUNS: Record<number, number> = { 1_000: 9, 10_000: 5, 100_000: 3 };
@@ -38,138 +44,14 @@ const WINDOWS = 3;
 const WINDOW_TARGET_SIZE = 100_000;
 /** Scrape time with gaps on every node, against none, at WINDOW_TARGET_SIZE. */
 const GAP_TIME_TARGET = 1.1;
-
-interface Server {
-  readonly pid: number;
-  readonly url: string;
-  readonly ready: Extract<ServerReply, { kind: 'ready' }>;
-  ask<K extends ServerReply['kind']>(
-    request: ServerRequest,
-    reply: K,
-  ): Promise<Extract<ServerReply, { kind: K }>>;
-  stop(): Promise<void>;
-}
-
-async function startServer(
-  variant: ScrapeVariant,
-  channels: number,
-  days: number,
-  gaps: number,
-): Promise<Server> {
-  const worker = forkWorker<ServerRequest, ServerReply>(
-    `${variant} server`,
-    join(import.meta.dirname, 'scrape-server.ts'),
-    {
-      args: [variant, String(channels), String(days), String(gaps)],
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-    },
-  );
-  const ready = await worker.next('ready');
-  return {
-    pid: worker.pid,
-    url: ready.url,
-    ready,
-    ask: (request, kind) => {
-      const reply = worker.next(kind);
-      worker.send(request);
-      return reply;
-    },
-    stop: () => worker.stop(),
-  };
-}
-
-/** VmRSS and VmHWM of a process, bytes. */
-function memory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
-}
-
-interface Scrape {
-  readonly ms: number;
-  readonly bytes: number;
-  readonly text: string | undefined;
-}
-
-function scrape(url: string, gzip: boolean, keepText = false): Promise<Scrape> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = get(
-      `${url}/metrics`,
-      { agent: false, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} },
-      (res) => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`GET /metrics: ${res.statusCode}`));
-          res.resume();
-          return;
-        }
-        if ((res.headers['content-encoding'] === 'gzip') !== gzip) {
-          reject(new Error(`GET /metrics: content-encoding ${res.headers['content-encoding']}`));
-        }
-        let bytes = 0;
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (keepText) chunks.push(chunk);
-        });
-        res.on('end', () => {
-          resolve({
-            ms: performance.now() - started,
-            bytes,
-            text: keepText ? Buffer.concat(chunks).toString('utf8') : undefined,
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-  });
-}
-
-interface Measured {
-  readonly ms: number;
-  readonly peakBytes: number;
-  readonly bytes: number;
-}
-
-/** Scrapes `runs` times, each after a GC with the peak reset; medians of time and peak. */
-async function measureScrapes(server: Server, gzip: boolean, runs: number): Promise<Measured> {
-  const times: number[] = [];
-  const peaks: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < runs; i++) {
-    await server.ask({ kind: 'gc' }, 'gc-done');
-    writeFileSync(`/proc/${server.pid}/clear_refs`, '5');
-    const before = memory(server.pid).rss;
-    const result = await scrape(server.url, gzip);
-    const after = memory(server.pid);
-    times.push(result.ms);
-    peaks.push(Math.max(0, after.peak - before));
-    bytes = result.bytes;
-  }
-  return { ms: median(times), peakBytes: median(peaks), bytes };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
-
-/** The series (name and labels) of the chanfitness_channel_* and _peer_* families. */
-function seriesOf(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => /^chanfitness_(channel|peer)_/.test(l))
-    .map((l) => l.slice(0, l.lastIndexOf(' ')))
-    .sort();
-}
+/** Every measured scrape waits for a quiet machine: other work on 2 cores decides a ratio. */
+const quiet = new QuietLog();
 
 interface SizeResult {
   readonly plain: Measured;
   readonly gzip: Measured;
   readonly loop: { plain: number; gzip: number; plainGap: number; gzipGap: number } | undefined;
-  readonly ready: Server['ready'];
+  readonly ready: ScrapeServer['ready'];
 }
 
 async function runVariant(
@@ -178,21 +60,17 @@ async function runVariant(
   days = DEFAULT_HISTORY_DAYS,
   gaps = 0,
 ): Promise<SizeResult & { text: string }> {
-  const server = await startServer(variant, size, days, gaps);
+  const server = await startScrapeServer(variant, size, days, gaps);
   try {
     // Warm-up (and the text, for the comparison of the two variants).
     const first = await scrape(server.url, false, true);
     await scrape(server.url, true);
-    const plain = await measureScrapes(server, false, RUNS[size] ?? 5);
-    const gzip = await measureScrapes(server, true, GZIP_RUNS[size] ?? 3);
+    const plain = await measureScrapes(server, false, RUNS[size] ?? 5, quiet);
+    const gzip = await measureScrapes(server, true, GZIP_RUNS[size] ?? 3, quiet);
     let loop: SizeResult['loop'];
     if (size >= 100_000) {
-      const during = async (gz: boolean): Promise<{ delay: number; gap: number }> => {
-        await server.ask({ kind: 'loop-start' }, 'loop-started');
-        await scrape(server.url, gz);
-        const stats = await server.ask({ kind: 'loop-stop' }, 'loop');
-        return { delay: stats.maxDelayMs, gap: stats.maxGapMs };
-      };
+      const during = (gz: boolean): Promise<{ delay: number; gap: number }> =>
+        loopDuring(server, gz, quiet);
       // The builder blocks for the whole scrape either way: its plain scrape says it.
       const p = await during(false);
       const g = variant === 'builder' ? p : await during(true);
@@ -438,6 +316,7 @@ async function main(): Promise<void> {
     'Baseline: bench/scrape-server.ts builds the same series by hand (channel info once per channel, every line pushed to an array, join, one res.end; gzip with zlib.gzip at level 1 as ours), with the small families and default metrics from an identical prom-client registry; the series of both are checked equal. These rows compare our exposition without the window family (Exposition option windows: []), the series the builder writes.',
     `Windows: our exposition with its default windows (chanfitness_channel_window_uptime_ratio for 1d, 7d and 30d: three more samples per channel) against the same exposition without that family, on stores with ${WINDOW_HISTORY_DAYS} days of history (channels opened at random times in it, so that most are older than 1d and 7d and some older than 30d; 3 x channels window samples checked, the other series checked equal). Targets at ${WINDOW_TARGET_SIZE.toLocaleString('en-US')} channels: time within ${TIME_TARGET}x, event-loop stall under ${STALL_TARGET_MS} ms. The family's lines are encoded straight to bytes (src/metrics/encoded-lines.ts), with a channel's labels encoded once for its three windows and each ratio shared by a peer's channels formatted once.`,
   );
+  notes.push(quiet.note());
   report({ name: 'Scrape /metrics', rows, notes });
 }
 

@@ -4,12 +4,14 @@
  * to CPU 0, optionally with modules of src/ swapped for substitutes (a fast
  * path off or replaced, see bench/fast-path/substitute-register.js);
  * autocannon in a process pinned to CPU 1; the server's main-thread CPU per
- * request. As bench/graphql.bench.ts runs its servers.
+ * request. bench/graphql.bench.ts and the fast-path GraphQL benchmarks run
+ * their servers and their load through it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { QuietLog } from '../fast-path/quiet.js';
+import type { QuietLog } from '../quiet.js';
+import type { PageParts } from './parts.js';
 import type { ServerKind } from './server.js';
 
 export const CONNECTIONS = 50;
@@ -22,7 +24,7 @@ const AUTOCANNON = join(require.resolve('autocannon/package.json'), '..', 'autoc
 export const pinning = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 /** Runs argv pinned to one CPU when taskset works here. */
-function pinned(cpu: string, argv: string[]): [string, string[]] {
+export function pinned(cpu: string, argv: string[]): [string, string[]] {
   return pinning ? ['taskset', ['-c', cpu, ...argv]] : [argv[0] ?? '', argv.slice(1)];
 }
 
@@ -31,6 +33,10 @@ export interface Server {
   readonly url: string;
   /** CPU time of the server's main thread so far, in microseconds. */
   cpuMicros(): Promise<number>;
+  /** Where a page's CPU goes, measured in the server (`ours` only). */
+  parts(answer: string): Promise<PageParts | undefined>;
+  /** Runs fn with the server's CPU profiler on, writing the profile to path. */
+  profiled<T>(path: string, fn: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +73,12 @@ export function startServer(
     });
     child.once('message', (message: { port: number }) => {
       child.removeAllListeners('exit');
+      const reply = (): Promise<void> =>
+        new Promise((done) => {
+          child.once('message', () => {
+            done();
+          });
+        });
       resolve({
         name,
         url: `http://127.0.0.1:${message.port}/graphql`,
@@ -77,6 +89,25 @@ export function startServer(
             });
             child.send('cpu');
           }),
+        parts: (answer) =>
+          new Promise((done) => {
+            child.once('message', (m: { parts?: PageParts }) => {
+              done(m.parts);
+            });
+            child.send({ parts: answer });
+          }),
+        profiled: async (path, fn) => {
+          const started = reply();
+          child.send({ profile: 'start' });
+          await started;
+          try {
+            return await fn();
+          } finally {
+            const written = reply();
+            child.send({ profile: 'stop', path });
+            await written;
+          }
+        },
         stop: () =>
           new Promise((done) => {
             child.once('exit', () => {
@@ -155,6 +186,18 @@ export async function measureLoad(server: Server, body: string, seconds: number)
   const load = await autocannon(server.url, body, seconds);
   load.cpuPerRequest = ((await server.cpuMicros()) - cpu0) / load.requests;
   return load;
+}
+
+/** The `data` a server answers, to check that servers do the same work; errors throw. */
+export async function answerData(url: string, body: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+  });
+  const json = (await res.json()) as { data?: unknown; errors?: unknown };
+  if (json.errors !== undefined) throw new Error(`${url}: ${JSON.stringify(json.errors)}`);
+  return JSON.stringify(json.data);
 }
 
 /** The whole answer a server gives (status and body), to check that servers answer alike. */

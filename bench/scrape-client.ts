@@ -1,6 +1,6 @@
 /**
- * The client side of a scrape comparison, as bench/scrape.bench.ts measures
- * it: a server of bench/scrape-server.ts per variant and size (forked, its
+ * The client side of a scrape comparison (bench/scrape.bench.ts and
+ * bench/fast-path-exposition.bench.ts): a server of bench/scrape-server.ts per variant and size (forked, its
  * memory its own), GET /metrics from this process, time to the last byte,
  * the server's peak RSS above its RSS after a GC (/proc: clear_refs 5, then
  * VmHWM), and its event loop during a scrape.
@@ -8,8 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import type { ScrapeVariant, ServerReply, ServerRequest } from '../scrape-server.js';
-import { forkWorker } from '../worker-process.js';
+import type { ScrapeVariant, ServerReply, ServerRequest } from './scrape-server.js';
+import { forkWorker } from './worker-process.js';
 import type { QuietLog } from './quiet.js';
 
 export interface ScrapeServer {
@@ -27,12 +27,14 @@ export async function startScrapeServer(
   variant: ScrapeVariant,
   channels: number,
   days: number,
+  /** Gaps in every node's observed time (bench/scrape-fixture.ts). */
+  gaps = 0,
 ): Promise<ScrapeServer> {
   const worker = forkWorker<ServerRequest, ServerReply>(
     `${variant} server`,
-    join(import.meta.dirname, '..', 'scrape-server.ts'),
+    join(import.meta.dirname, 'scrape-server.ts'),
     {
-      args: [variant, String(channels), String(days), '0'],
+      args: [variant, String(channels), String(days), String(gaps)],
       execArgv: ['--import', 'tsx', '--expose-gc'],
     },
   );
@@ -114,7 +116,7 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
-/** Scrapes `runs` times, each after a GC with the peak reset (and a quiet machine); medians. */
+/** Scrapes `runs` times, each after a GC with the peak reset and on a quiet machine; medians. */
 export async function measureScrapes(
   server: ScrapeServer,
   gzip: boolean,
