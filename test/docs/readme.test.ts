@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   envVarOf,
   SETTING_DEFINITIONS,
@@ -74,6 +74,24 @@ describe('README', () => {
     for (const [name] of readme.matchAll(/\bchanfitness_[a-z_]+[a-z]\b/g)) {
       assert.ok(known.has(name), `README names ${name}`);
     }
+  });
+
+  it('names only files and folders of the repository that exist', () => {
+    const named = new Set(
+      [
+        ...readme.matchAll(
+          /(?<![\w./-])((?:src|test|bench|grafana|deploy|graphql)\/[\w./@-]*[\w/])/g,
+        ),
+      ].map((m) => m[1] ?? ''),
+    );
+    // The picture of a peer event's path and the design table name a dozen files at least.
+    assert.ok(named.size > 20, `${named.size} paths`);
+    // grafana/grafana-oss is the container image in the provisioning example.
+    const missing = [...named].filter(
+      (path) =>
+        path !== 'grafana/grafana-oss' && !existsSync(new URL(`../../${path}`, import.meta.url)),
+    );
+    assert.deepEqual(missing, []);
   });
 
   it('has no section left to write', () => {
