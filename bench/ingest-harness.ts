@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../src/clock.js';
+import { systemScheduler } from '../src/clock.js';
 import type { NatsSettings } from '../src/config/settings.js';
 import { parseStoreUrl } from '../src/config/store-url.js';
 import { BootstrapPeers } from '../src/ingest/bootstrap-peers.js';
@@ -84,7 +84,7 @@ export async function ourPipeline(
     (node) =>
       new ChannelEventStore({
         node,
-        clock: systemClock,
+        clock: systemScheduler,
         bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
       }),
   );
@@ -101,7 +101,7 @@ export async function ourPipeline(
       logger,
       state: new ConnectionState(),
     }),
-    clock: systemClock,
+    clock: systemScheduler,
     stats,
     logger,
   });

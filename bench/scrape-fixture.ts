@@ -6,7 +6,7 @@
  * flaky, a few flapping fast enough for the rate limiter to matter), its
  * channels opened at random times in that history. Deterministic.
  */
-import { systemClock } from '../src/clock.js';
+import { systemScheduler } from '../src/clock.js';
 import { ChannelEventStore } from '../src/store/channel-event-store.js';
 import { NodeStores } from '../src/store/node-stores.js';
 import { Rng } from '../scripts/demo/rng.js';
@@ -62,7 +62,7 @@ export function buildStores(
     (node) =>
       new ChannelEventStore({
         node,
-        clock: systemClock,
+        clock: systemScheduler,
       }),
   );
   const now = Date.now();

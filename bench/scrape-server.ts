@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { systemClock } from '../src/clock.js';
+import { systemScheduler } from '../src/clock.js';
 import { createHttpServer } from '../src/http/http-server.js';
 import { acceptsGzip } from '../src/http/accept-encoding.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
@@ -83,7 +83,7 @@ function builderHandler(
     `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
   const build = async (): Promise<string> => {
     const small = (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
-    const now = systemClock.now();
+    const now = systemScheduler.now();
     const out: string[] = [];
     const labels: string[] = [];
     const lifetimes: number[] = [];
@@ -371,7 +371,7 @@ async function main(): Promise<void> {
     ingest: new IngestStats(),
     flush: new FlushStats(),
     connection: new ConnectionState(),
-    clock: systemClock,
+    clock: systemScheduler,
   };
   let url: string;
   if (variant === 'ours' || variant === 'ours-no-windows' || variant === 'prom-client') {

@@ -85,6 +85,3 @@ export const systemScheduler: Scheduler = {
   every: (ms, fn) => systemTimer(setInterval(fn, ms), clearInterval),
   sleep: (ms, options) => sleepOn(systemScheduler, ms, options),
 };
-
-/** The system scheduler, by the name of the call sites that only read the time. */
-export const systemClock: Scheduler = systemScheduler;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type ConnectionOptions } from 'nats';
-import { systemClock, type Clock } from '../../src/clock.js';
+import { systemScheduler, type Clock } from '../../src/clock.js';
 import { errorMessage } from '../../src/errors.js';
 import { DemoSimulation } from './simulation.js';
 
@@ -50,7 +50,7 @@ export async function startDemo(
   log: (line: string) => void = (line) => {
     console.log(line);
   },
-  clock: Clock = systemClock,
+  clock: Clock = systemScheduler,
 ): Promise<RunningDemo> {
   const nc = await connect(connectionOptions(settings));
   const realStart = clock.now();

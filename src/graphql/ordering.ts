@@ -103,17 +103,3 @@ export function compareRanked(
   if (rank !== otherRank) return rank < otherRank ? -1 : 1;
   return compareStrings(node, otherNode) || compareStrings(key, otherKey);
 }
-
-/** Compares a channel's position, given by its parts, with another position. */
-export function compareToPosition(
-  rank: number,
-  node: string,
-  channelPoint: string,
-  other: OrderPosition,
-): number {
-  return compareRanked(rank, node, channelPoint, other.rank, other.node, other.channelPoint);
-}
-
-export function comparePositions(a: OrderPosition, b: OrderPosition): number {
-  return compareToPosition(a.rank, a.node, a.channelPoint, b);
-}
