@@ -231,6 +231,43 @@ describe('history: snapshots and restore', () => {
     assert.equal(third.stats.rejected.corrupt, 1);
   });
 
+  it('with an unusable node index, keeps aside the manifest of every node it then writes', async () => {
+    const clock = new TestClock(TEST_NOW);
+    const kv = new MemoryKv();
+    const live = keptStores(kv, clock);
+    live.stats.restored = true;
+    live.stores.getOrCreate('n1').openChannel(pubkeyOf(1), pointOf(1), clock.now());
+    await settle(live.stores.getOrCreate('n1'));
+    await live.keeper.snapshotNow();
+    const manifest = kv.data.get(historyKeys.manifest('n1'));
+    assert.ok(manifest !== undefined);
+    const index = kv.data.get(historyKeys.nodes);
+    // The index no longer decodes: the restart cannot know that n1 had state.
+    kv.data.set(historyKeys.nodes, '{"v":1,"nodes":"not a list"}');
+    clock.advance(MINUTE);
+    const restarted = keptStores(kv, clock);
+    assert.deepEqual((await restarted.keeper.restore()).nodes, []);
+    assert.equal(restarted.stats.rejected.corrupt, 1);
+    // n1 comes again with other state: its first write must not lose the manifest it replaces.
+    restarted.stores.getOrCreate('n1').openChannel(pubkeyOf(2), pointOf(2), clock.now());
+    await settle(restarted.stores.getOrCreate('n1'));
+    assert.equal((await restarted.keeper.snapshotNow()).ok, true);
+    const asideManifests = [...kv.data.keys()].filter((k) => k.startsWith('hist:n1:m:unused:'));
+    assert.equal(asideManifests.length, 1);
+    assert.equal(kv.data.get(asideManifests[0] as string), manifest);
+    const asideIndex = [...kv.data.keys()].filter((k) =>
+      k.startsWith(`${historyKeys.nodes}:unused:`),
+    );
+    assert.equal(asideIndex.length, 1);
+    assert.notEqual(kv.data.get(asideIndex[0] as string), index);
+    assert.equal(kv.data.get(asideIndex[0] as string), '{"v":1,"nodes":"not a list"}');
+    // The new state restores, and the copies stay where they are.
+    const third = keptStores(kv, clock);
+    assert.deepEqual((await third.keeper.restore()).nodes, ['n1']);
+    assert.equal(third.stores.get('n1')?.channel(pointOf(2))?.channelPoint, pointOf(2));
+    assert.equal(third.stores.get('n1')?.channel(pointOf(1)), undefined);
+  });
+
   it('rejects while the store is down, and joins events applied meanwhile to the restore', async () => {
     const clock = new TestClock(TEST_NOW);
     const random = seededRandom(5);
