@@ -12,51 +12,22 @@
  * requests, a ChannelEventStore per node reading flap records from SQLite,
  * counted by IngestStats.
  */
-import { connect, Events, type NatsConnection } from 'nats';
-import type { Logger } from '../src/log/logger.js';
-import { connectionOptions } from '../src/nats/connection-options.js';
-import { ConnectionState } from '../src/nats/connection-state.js';
-import { subscribeEvents } from '../src/nats/event-subscription.js';
-import { NatsClient } from '../src/nats/nats-client.js';
+import { connect } from 'nats';
+import { benchLogger, NATS_URL, startPublisher } from './ingest-harness.js';
 import {
-  appliedCount,
-  benchLogger,
-  measure,
-  NATS_URL,
-  natsSettings,
-  ourPipeline,
-  randomToken,
-  startPublisher,
-  type Measured,
-  type Publisher,
-} from './ingest-harness.js';
+  CHUNK,
+  ourSubscriber,
+  runOne,
+  TRAFFIC,
+  watchIncidents,
+  WINDOW,
+  type Consumer,
+  type RoundResult,
+} from './ingest-rounds.js';
 import { report, type BenchRow } from './result.js';
 
 const MESSAGES = Number(process.env.BENCH_INGEST_MESSAGES ?? 500_000);
-const NODES = 4;
-const PEERS_PER_NODE = 1_000;
-const CHANNELS_PER_NODE = 2_500;
-const CHUNK = 5_000;
-/** ~10 MB of messages in flight at most: far below the server's 64 MB slow-consumer limit. */
-const WINDOW = 50_000;
 const ROUNDS = 3;
-
-interface Consumer {
-  readonly processed: () => number;
-  /** Messages applied (ours) or parsed (baseline). */
-  readonly applied: () => number;
-  /** Slow-consumer errors and disconnections the client saw. */
-  readonly incidents: { count: number };
-  close(): Promise<void>;
-}
-
-function watchIncidents(nc: NatsConnection, incidents: { count: number }): void {
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === Events.Error || status.type === Events.Disconnect) incidents.count += 1;
-    }
-  })();
-}
 
 /** The baseline: subscribes to the same two subjects and does JSON.parse, nothing else. */
 async function bareSubscriber(prefix: string): Promise<Consumer> {
@@ -82,82 +53,11 @@ async function bareSubscriber(prefix: string): Promise<Consumer> {
   };
 }
 
-/** Ours: the app's NATS client, subscriptions, ingest and stores. */
-async function ourSubscriber(prefix: string, logger: Logger): Promise<Consumer> {
-  const client = new NatsClient(
-    await connectionOptions(natsSettings(prefix)),
-    new ConnectionState(),
-    logger,
-  );
-  const nc = await client.start();
-  const incidents = { count: 0 };
-  watchIncidents(nc, incidents);
-  const pipeline = await ourPipeline(nc, prefix, logger);
-  const subscriptions = subscribeEvents(nc, prefix, pipeline.ingest, logger);
-  await nc.flush();
-  return {
-    processed: pipeline.processed,
-    applied: () => appliedCount(pipeline.stats),
-    incidents,
-    close: async () => {
-      for (const subscription of subscriptions) subscription.unsubscribe();
-      await pipeline.close();
-      await client.close();
-    },
-  };
-}
-
-interface RoundResult extends Measured {
-  readonly applied: number;
-  readonly incidents: number;
-}
-
-async function runOne(
-  publisher: Publisher,
-  total: number,
-  setUp: (prefix: string) => Promise<Consumer>,
-): Promise<RoundResult> {
-  const prefix = randomToken('bench');
-  publisher.send({ kind: 'serve', prefix });
-  await publisher.next('serving');
-  const consumer = await setUp(prefix);
-  const published = publisher.next('published');
-  let reported = 0;
-  const measured = await measure(
-    total,
-    consumer.processed,
-    () => {
-      publisher.send({ kind: 'publish', prefix, chunk: CHUNK, window: WINDOW });
-    },
-    (done) => {
-      if (done - reported >= CHUNK / 2 || done >= total) {
-        reported = done;
-        publisher.send({ kind: 'progress', done });
-      }
-    },
-  );
-  if (measured.stalled) {
-    // Let the publisher finish (it waits for progress that will not come).
-    publisher.send({ kind: 'progress', done: total });
-  }
-  await published;
-  const result = { ...measured, applied: consumer.applied(), incidents: consumer.incidents.count };
-  await consumer.close();
-  return result;
-}
-
 async function main(): Promise<void> {
   const logger = benchLogger();
   const publisher = startPublisher();
   try {
-    publisher.send({
-      kind: 'generate',
-      nodes: NODES,
-      peersPerNode: PEERS_PER_NODE,
-      channelsPerNode: CHANNELS_PER_NODE,
-      count: MESSAGES,
-      seed: 6,
-    });
+    publisher.send({ kind: 'generate', ...TRAFFIC, count: MESSAGES });
     const generated = await publisher.next('generated');
     const total = generated.count;
     process.stdout.write(
@@ -229,7 +129,7 @@ async function main(): Promise<void> {
       name: 'Ingest, core NATS',
       rows,
       notes: [
-        `${total.toLocaleString('en-US')} lnd messages from scripts/demo's DemoSimulation (${NODES} nodes, ${PEERS_PER_NODE} peers and ${CHANNELS_PER_NODE} channels each, ${generated.simulatedHours.toFixed(1)} h of simulated time, ${(generated.bytes / total).toFixed(0)} B average, half wrapped in {"result": …}, payload timestamps): ${types}.`,
+        `${total.toLocaleString('en-US')} lnd messages from scripts/demo's DemoSimulation (${TRAFFIC.nodes} nodes, ${TRAFFIC.peersPerNode} peers and ${TRAFFIC.channelsPerNode} channels each, ${generated.simulatedHours.toFixed(1)} h of simulated time, ${(generated.bytes / total).toFixed(0)} B average, half wrapped in {"result": …}, payload timestamps): ${types}.`,
         `Publisher: a separate process, publishing as fast as NATS takes it in chunks of ${CHUNK.toLocaleString('en-US')} (each flushed), at most ${WINDOW.toLocaleString('en-US')} messages ahead of what the consumer has processed, so that neither subscriber can become a slow consumer; drops are still counted (messages never processed).`,
         `Consumers run in the benchmark process one at a time, on their own connection and fresh subjects, baseline and ours alternating, best of ${ROUNDS} rounds each; the rate is messages over the time from the publish signal to the last one processed. Ours: NatsClient, subscribeEvents, EventIngest (bootstrap requests answered by the publisher), ChannelEventStore per node with flap records in SQLite, counted by IngestStats. In-process rather than a child: IngestStats is read directly (a scrape per poll would cost more than it measures), and both consumers share the same process conditions.`,
         `CPU per message: process.cpuUsage (user + system, every thread) of the consuming process over the same interval. Bare: ${Math.round(bareRate).toLocaleString('en-US')} msg/s; ours ${Math.round(oursRate).toLocaleString('en-US')} msg/s.`,
