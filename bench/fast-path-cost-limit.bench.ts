@@ -15,12 +15,16 @@
  * difference: its answer from both servers is in the notes.
  */
 import { QuietLog } from './quiet.js';
-import { report, type BenchRow } from './result.js';
+import { report } from './result.js';
 import { CHANNEL_BODY, PAGE_BODY } from './graphql/fixture.js';
 import {
   answer,
   CONNECTIONS,
+  failuresNote,
+  fastPathRows,
+  KEEP_RATIO,
   loadAll,
+  percent,
   pinning,
   startServer,
   WARMUP_SECONDS,
@@ -30,7 +34,6 @@ import {
 
 const SECONDS = Number(process.env.GRAPHQL_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.GRAPHQL_BENCH_ROUNDS ?? 5);
-const KEEP_RATIO = 1.1;
 
 /** A page whose every channel lists its peer's channels: a list charged by ours per peer. */
 const PEER_CHANNELS_QUERY = `query PeerChannels {
@@ -94,47 +97,12 @@ try {
 const mismatches = Object.keys(BODIES).filter(
   (q) => answers.get(`ours ${q}`) !== answers.get(`armor ${q}`),
 );
-const get = (key: string): Load => {
-  const load = loads.get(key);
-  if (load === undefined) throw new Error(`no figures for ${key}`);
-  return load;
-};
-
-const percent = (ratio: number): string => `${((ratio - 1) * 100).toFixed(1)}%`;
-const rows: BenchRow[] = [];
-const gains: string[] = [];
-let bestGain = Number.NEGATIVE_INFINITY;
-for (const query of Object.keys(BODIES)) {
-  const ours = get(`ours ${query}`);
-  const armor = get(`armor ${query}`);
-  const rpsRatio = ours.rps / armor.rps;
-  const cpuRatio = armor.cpuPerRequest / ours.cpuPerRequest;
-  bestGain = Math.max(bestGain, cpuRatio);
-  gains.push(`${LABELS[query]} ${percent(cpuRatio)} CPU per request, ${percent(rpsRatio)} req/s`);
-  rows.push(
-    {
-      metric: `cost limit, ${LABELS[query]}: req/s at ${CONNECTIONS} connections, ours`,
-      value: ours.rps,
-      unit: 'req/s',
-      baseline: armor.rps,
-      baselineName: "graphql-armor's cost limit",
-      ratio: rpsRatio,
-    },
-    {
-      metric: `cost limit, ${LABELS[query]}: server CPU per request (main thread), ours`,
-      value: ours.cpuPerRequest,
-      unit: 'µs',
-      baseline: armor.cpuPerRequest,
-      baselineName: "graphql-armor's cost limit",
-      ratio: cpuRatio,
-      target: `>= ${KEEP_RATIO} (keep), else delete`,
-      pass: cpuRatio >= KEEP_RATIO,
-    },
-  );
-}
-const failures = [...loads.entries()]
-  .filter(([, l]) => l.failures > 0)
-  .map(([k, l]) => `${k}: ${l.failures}`);
+const { rows, gains, bestGain } = fastPathRows(
+  loads,
+  LABELS,
+  { with: 'ours', without: 'armor', baselineName: "graphql-armor's cost limit" },
+  (label, what) => `cost limit, ${label}: ${what}, ours`,
+);
 
 report({
   name: "Fast path: our GraphQL cost limit against graphql-armor's",
@@ -145,7 +113,7 @@ report({
     `Servers: bench/graphql/server.ts 'ours' (createGraphQLServer behind createHttpServer, 10,000 channels over 2,000 peers, two weeks of history), once as it is and once with src/graphql/limits.ts swapped for bench/fast-path/substitutes/armor-cost-limit.ts (armor's costLimitPlugin at the same --graphql.max-cost, the same depth and alias limits; the CostLimit given to the resolvers and to useCompiledOperations does nothing). Every answer checked equal between the two${mismatches.length > 0 ? ` (MISMATCH: ${mismatches.join(', ')})` : ''}.`,
     `autocannon ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and query, alternating, each after waiting for the machine to be quiet; the best req/s and the lowest server CPU per request (main-thread CPU from /proc over the run / requests answered) of each. The verdict goes by CPU per request, the figure other load on the machine disturbs least (on a single-threaded server at saturation req/s is its inverse). ${pinning ? 'Servers pinned to CPU 0, autocannon to CPU 1' : 'taskset unavailable: processes not pinned'}. Ratio = ours / armor for req/s, armor / ours for CPU (above 1: ours is cheaper).`,
     quiet.note(),
-    failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.',
+    failuresNote(loads),
     `Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ],
 });

@@ -9,12 +9,16 @@
  * connections.
  */
 import { QuietLog } from './quiet.js';
-import { report, type BenchRow } from './result.js';
+import { report } from './result.js';
 import { CHANNEL_BODY, PAGE_BODY } from './graphql/fixture.js';
 import {
   answer,
   CONNECTIONS,
+  failuresNote,
+  fastPathRows,
+  KEEP_RATIO,
   loadAll,
+  percent,
   pinning,
   startServer,
   WARMUP_SECONDS,
@@ -24,7 +28,6 @@ import {
 
 const SECONDS = Number(process.env.GRAPHQL_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.GRAPHQL_BENCH_ROUNDS ?? 5);
-const KEEP_RATIO = 1.1;
 
 const BODIES: Record<string, string> = { channel: CHANNEL_BODY, page: PAGE_BODY };
 const LABELS: Record<string, string> = {
@@ -58,48 +61,12 @@ try {
 const mismatches = Object.keys(BODIES).filter(
   (q) => answers.get(`stringify ${q}`) !== answers.get(`compiled ${q}`),
 );
-const get = (key: string): Load => {
-  const load = loads.get(key);
-  if (load === undefined) throw new Error(`no figures for ${key}`);
-  return load;
-};
-
-const percent = (ratio: number): string => `${((ratio - 1) * 100).toFixed(1)}%`;
-const rows: BenchRow[] = [];
-const gains: string[] = [];
-let bestGain = Number.NEGATIVE_INFINITY;
-const baselineName = "graphql-jit's stringify";
-for (const query of Object.keys(BODIES)) {
-  const compiled = get(`compiled ${query}`);
-  const plain = get(`stringify ${query}`);
-  const rpsRatio = compiled.rps / plain.rps;
-  const cpuRatio = plain.cpuPerRequest / compiled.cpuPerRequest;
-  bestGain = Math.max(bestGain, cpuRatio);
-  gains.push(`${LABELS[query]} ${percent(cpuRatio)} CPU per request, ${percent(rpsRatio)} req/s`);
-  rows.push(
-    {
-      metric: `compiled serializer, ${LABELS[query]}: req/s at ${CONNECTIONS} connections, with it`,
-      value: compiled.rps,
-      unit: 'req/s',
-      baseline: plain.rps,
-      baselineName,
-      ratio: rpsRatio,
-    },
-    {
-      metric: `compiled serializer, ${LABELS[query]}: server CPU per request (main thread), with it`,
-      value: compiled.cpuPerRequest,
-      unit: 'µs',
-      baseline: plain.cpuPerRequest,
-      baselineName,
-      ratio: cpuRatio,
-      target: `>= ${KEEP_RATIO} (keep), else delete`,
-      pass: cpuRatio >= KEEP_RATIO,
-    },
-  );
-}
-const failures = [...loads.entries()]
-  .filter(([, l]) => l.failures > 0)
-  .map(([k, l]) => `${k}: ${l.failures}`);
+const { rows, gains, bestGain } = fastPathRows(
+  loads,
+  LABELS,
+  { with: 'compiled', without: 'stringify', baselineName: "graphql-jit's stringify" },
+  (label, what) => `compiled serializer, ${label}: ${what}, with it`,
+);
 
 report({
   name: "Fast path: a serializer compiled per operation against graphql-jit's stringify",
@@ -109,7 +76,7 @@ report({
     `Servers: bench/graphql/server.ts 'ours' (createGraphQLServer behind createHttpServer, 10,000 channels over 2,000 peers, two weeks of history), once as it is and once with src/graphql/compiled-operations.ts swapped for the substitute that compiles a serializer per verified operation. Every answer checked equal between the two${mismatches.length > 0 ? ` (MISMATCH: ${mismatches.join(', ')})` : ''}.`,
     `autocannon ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and query, alternating, each after waiting for the machine to be quiet; the best req/s and the lowest server CPU per request (main-thread CPU from /proc over the run / requests answered) of each. ${pinning ? 'Servers pinned to CPU 0, autocannon to CPU 1' : 'taskset unavailable: processes not pinned'}.`,
     quiet.note(),
-    failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.',
+    failuresNote(loads),
     `Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ],
 });

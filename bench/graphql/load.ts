@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { QuietLog } from '../quiet.js';
+import type { BenchRow } from '../result.js';
 import type { PageParts } from './parts.js';
 import type { ServerKind } from './server.js';
 
@@ -250,4 +251,79 @@ export async function loadAll(
     }
   }
   return loads;
+}
+
+/** A fast path's gain as a percentage: 1.084 -> "8.4%". */
+export function percent(ratio: number): string {
+  return `${((ratio - 1) * 100).toFixed(1)}%`;
+}
+
+/** A ratio at or above which a fast path keeps its place. */
+export const KEEP_RATIO = 1.1;
+
+export interface FastPathVerdict {
+  readonly rows: BenchRow[];
+  /** Per query: its gain in CPU per request and in req/s, in words. */
+  readonly gains: string[];
+  /** The largest gain in CPU per request over the queries (ratio). */
+  readonly bestGain: number;
+}
+
+/**
+ * The rows of a fast path weighed on the whole server: for each query, req/s
+ * and server CPU per request of the server with it (`withKey`) against the
+ * server without (`withoutKey`), the CPU row holding the verdict (keep at
+ * KEEP_RATIO or more, the figure other load disturbs least).
+ */
+export function fastPathRows(
+  loads: ReadonlyMap<string, Load>,
+  queries: Readonly<Record<string, string>>,
+  names: { readonly with: string; readonly without: string; readonly baselineName: string },
+  metric: (label: string, what: string) => string,
+): FastPathVerdict {
+  const get = (key: string): Load => {
+    const load = loads.get(key);
+    if (load === undefined) throw new Error(`no figures for ${key}`);
+    return load;
+  };
+  const rows: BenchRow[] = [];
+  const gains: string[] = [];
+  let bestGain = Number.NEGATIVE_INFINITY;
+  for (const [query, label] of Object.entries(queries)) {
+    const withIt = get(`${names.with} ${query}`);
+    const without = get(`${names.without} ${query}`);
+    const rpsRatio = withIt.rps / without.rps;
+    const cpuRatio = without.cpuPerRequest / withIt.cpuPerRequest;
+    bestGain = Math.max(bestGain, cpuRatio);
+    gains.push(`${label} ${percent(cpuRatio)} CPU per request, ${percent(rpsRatio)} req/s`);
+    rows.push(
+      {
+        metric: metric(label, `req/s at ${CONNECTIONS} connections`),
+        value: withIt.rps,
+        unit: 'req/s',
+        baseline: without.rps,
+        baselineName: names.baselineName,
+        ratio: rpsRatio,
+      },
+      {
+        metric: metric(label, 'server CPU per request (main thread)'),
+        value: withIt.cpuPerRequest,
+        unit: 'µs',
+        baseline: without.cpuPerRequest,
+        baselineName: names.baselineName,
+        ratio: cpuRatio,
+        target: `>= ${KEEP_RATIO} (keep), else delete`,
+        pass: cpuRatio >= KEEP_RATIO,
+      },
+    );
+  }
+  return { rows, gains, bestGain };
+}
+
+/** Requests that failed, by server and query, for the notes. */
+export function failuresNote(loads: ReadonlyMap<string, Load>): string {
+  const failures = [...loads.entries()]
+    .filter(([, l]) => l.failures > 0)
+    .map(([k, l]) => `${k}: ${l.failures}`);
+  return failures.length > 0 ? `Failed requests: ${failures.join(', ')}.` : 'No failed requests.';
 }
