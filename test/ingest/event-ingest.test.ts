@@ -8,7 +8,7 @@ import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger, type CapturedLog } from '../support/log-capture.js';
 import { bytes, closedChannelJson, openChannelJson, peerEventJson } from '../support/lnd-json.js';
-import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { channelPoint, pubkey, RecordReader, nodeStores } from '../support/store-fixture.js';
 import { HOUR, MINUTE, SECOND, TEST_NOW, TestClock } from '../support/test-clock.js';
 
 const NODE = 'alice';
@@ -45,14 +45,7 @@ function harness(
   const clock = new TestClock(TEST_NOW);
   const reader = new RecordReader();
   const bootstrapPeers = new BootstrapPeers();
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({
-        node,
-        clock,
-        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
-      }),
-  );
+  const stores = nodeStores(clock, bootstrapPeers);
   const gate = new RecordGate({ read: reader.readOf });
   const stats = new IngestStats();
   const log = captureLogger();

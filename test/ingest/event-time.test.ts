@@ -9,11 +9,9 @@ import {
 } from '../../src/ingest/event-time.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { RecordGate } from '../../src/ingest/record-gate.js';
-import { ChannelEventStore } from '../../src/store/channel-event-store.js';
-import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger } from '../support/log-capture.js';
 import { bytes, openChannelJson } from '../support/lnd-json.js';
-import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { channelPoint, pubkey, RecordReader, nodeStores } from '../support/store-fixture.js';
 import { TEST_NOW, TestClock } from '../support/test-clock.js';
 
 const GENESIS = '2009-01-03T18:15:05Z';
@@ -42,14 +40,7 @@ describe('EventIngest timestamps at the bounds', () => {
   const stats = new IngestStats();
   const log = captureLogger();
   const bootstrapPeers = new BootstrapPeers();
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({
-        node,
-        clock,
-        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
-      }),
-  );
+  const stores = nodeStores(clock, bootstrapPeers);
   const gate = new RecordGate({ read: new RecordReader().readOf });
   const ingest = new EventIngest({
     stores,

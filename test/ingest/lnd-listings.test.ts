@@ -9,12 +9,10 @@ import type { ListedChannel } from '../../src/lnd/messages.js';
 import { Exposition } from '../../src/metrics/exposition.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
-import { ChannelEventStore } from '../../src/store/channel-event-store.js';
-import { NodeStores } from '../../src/store/node-stores.js';
 import { parseExposition, type Family } from '../metrics/text-format-parser.js';
 import { captureLogger } from '../support/log-capture.js';
 import { bytes, closedChannelJson, openChannelJson, peerEventJson } from '../support/lnd-json.js';
-import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { channelPoint, pubkey, RecordReader, nodeStores } from '../support/store-fixture.js';
 import { HOUR, MINUTE, TEST_NOW, TestClock } from '../support/test-clock.js';
 
 const NODE = 'alice';
@@ -57,14 +55,7 @@ function harness(options: { restored?: boolean } = {}) {
   const clock = new TestClock(TEST_NOW);
   const reader = new RecordReader();
   const bootstrapPeers = new BootstrapPeers();
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({
-        node,
-        clock,
-        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
-      }),
-  );
+  const stores = nodeStores(clock, bootstrapPeers);
   const bootstrap = new Pending<NodeSnapshot | undefined>();
   const listing = new Pending<readonly ListedChannel[] | undefined>();
   const lndListings = new LndListings({ clock, listChannels: listing.ask });

@@ -10,11 +10,10 @@ import {
 } from '../../src/ingest/node-admission.js';
 import type { NodeSnapshot } from '../../src/ingest/node-snapshot.js';
 import { RecordGate } from '../../src/ingest/record-gate.js';
-import { ChannelEventStore } from '../../src/store/channel-event-store.js';
 import { NodeStores } from '../../src/store/node-stores.js';
 import { captureLogger, type CapturedLog } from '../support/log-capture.js';
 import { bytes, openChannelJson, peerEventJson } from '../support/lnd-json.js';
-import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { channelPoint, pubkey, RecordReader, nodeStores } from '../support/store-fixture.js';
 import { MINUTE, TEST_NOW, TestClock } from '../support/test-clock.js';
 
 /** Tracked nodes as a plain set: what NodeAdmission reads of the stores. */
@@ -85,14 +84,7 @@ function harness(
   const clock = new TestClock(TEST_NOW);
   const reader = new RecordReader();
   const bootstrapPeers = new BootstrapPeers();
-  const stores = new NodeStores(
-    (node) =>
-      new ChannelEventStore({
-        node,
-        clock,
-        bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
-      }),
-  );
+  const stores = nodeStores(clock, bootstrapPeers);
   // As the history restore creates them: stores, before any event.
   for (const node of restored) stores.getOrCreate(node);
   const stats = new IngestStats();

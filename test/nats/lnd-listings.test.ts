@@ -20,13 +20,11 @@ import { nodeRequests } from '../../src/nats/bootstrap-requests.js';
 import { ConnectionState } from '../../src/nats/connection-state.js';
 import { subscribeEvents } from '../../src/nats/event-subscription.js';
 import { FlushStats } from '../../src/persistence/flush-stats.js';
-import { ChannelEventStore } from '../../src/store/channel-event-store.js';
-import { NodeStores } from '../../src/store/node-stores.js';
 import { parseExposition } from '../metrics/text-format-parser.js';
 import { eventually } from '../support/eventually.js';
 import { captureLogger } from '../support/log-capture.js';
 import { bytes, lndChannel, listPeersJson, openChannelJson } from '../support/lnd-json.js';
-import { channelPoint, pubkey, RecordReader } from '../support/store-fixture.js';
+import { channelPoint, pubkey, RecordReader, nodeStores } from '../support/store-fixture.js';
 import { HOUR, MINUTE, TEST_NOW, TestClock } from '../support/test-clock.js';
 
 const SHARED_NATS = 'nats://127.0.0.1:4222';
@@ -81,14 +79,7 @@ describe('lnd own figures through NATS (real NATS, a fake bridge)', function () 
 
     const reader = new RecordReader();
     const bootstrapPeers = new BootstrapPeers();
-    const stores = new NodeStores(
-      (node) =>
-        new ChannelEventStore({
-          node,
-          clock,
-          bootstrapConnectivity: (pk) => bootstrapPeers.connectivity(node, pk),
-        }),
-    );
+    const stores = nodeStores(clock, bootstrapPeers);
     const state = new ConnectionState();
     const requests = nodeRequests(nc, { prefix, timeoutMs: 2_000, logger: log.logger, state });
     // No periodic refresh within the hours this test sets the clock through (the

@@ -1,9 +1,12 @@
+import type { Clock } from '../../src/clock.js';
+import type { BootstrapPeers } from '../../src/ingest/bootstrap-peers.js';
 import { RecordGate, type NodeRecordGate } from '../../src/ingest/record-gate.js';
 import {
   ChannelEventStore,
   type StoreObserver,
   type StoreRejection,
 } from '../../src/store/channel-event-store.js';
+import { NodeStores } from '../../src/store/node-stores.js';
 import type { FlapRecord } from '../../src/store/peer-monitor.js';
 import { TEST_NOW, TestClock } from './test-clock.js';
 
@@ -15,6 +18,21 @@ export function pubkey(n: number): string {
 /** A channel point from a small number. */
 export function channelPoint(n: number, index = 0): string {
   return `${n.toString(16).padStart(64, 'c')}:${index}`;
+}
+
+/**
+ * A store per node as the service wires them: a new peer's connectivity is
+ * the one the node's bootstrap listed.
+ */
+export function nodeStores(clock: Clock, bootstrapPeers: BootstrapPeers): NodeStores {
+  return new NodeStores(
+    (node) =>
+      new ChannelEventStore({
+        node,
+        clock,
+        bootstrapConnectivity: (pubkey) => bootstrapPeers.connectivity(node, pubkey),
+      }),
+  );
 }
 
 /** Persisted records served asynchronously, as the Keyv adapter does. */
